@@ -1,0 +1,39 @@
+"""The ``collapse-audit`` command.
+
+User errors (``AuditError``) become one sentence on stderr and exit code 2; Typer/Click usage
+errors also exit 2. Exit 0 means the policy passed and 1 that it failed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import AuditError
+from . import rules as rules_cli
+from .scan import scan
+
+app = typer.Typer(
+    name="collapse-audit",
+    help="Audit an ML training corpus for model-collapse risk (duplicates, synthetic text, provenance, "
+         "diversity) and gate it on a policy.\n\nExit codes: 0 policy passed, 1 policy failed, "
+         "2 the audit could not be run.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(no_args_is_help=True)(scan)
+app.add_typer(rules_cli.app, name="rules")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=True)
+    except AuditError as exc:  # raised outside a command's own handler
+        _fail(str(exc))
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"collapse-audit: error: {message}\n")
+    raise SystemExit(2)

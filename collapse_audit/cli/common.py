@@ -1,0 +1,42 @@
+"""Helpers shared by the commands: turning user errors into exit 2, writing output."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from ..errors import AuditError
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Run a command; an AuditError prints one sentence to stderr and exits 2, with no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except AuditError as exc:
+            sys.stderr.write(f"collapse-audit: error: {exc}\n")
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("collapse-audit: interrupted\n")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to FILE or stdout; an unwritable FILE is a user error."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise AuditError(f"Cannot write the report to {output}: {exc.strerror or exc}.") from None

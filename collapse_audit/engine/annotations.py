@@ -1,0 +1,83 @@
+"""The annotations Parquet file: one row per audited record, the records behind every number.
+
+Columns (DESIGN.md): file, row, id, exact_group, near_cluster, duplicate_of_row, synthetic_score,
+provenance, issues. Only the small per-record keys (file index, row, id) are collected while
+streaming; everything else comes from the checks' per-record columns at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import AuditError
+
+CHECK_COLUMNS = (
+    ("exact_group", pa.int64()),
+    ("near_cluster", pa.int64()),
+    ("duplicate_of_row", pa.int64()),
+    ("synthetic_score", pa.float64()),
+    ("provenance", pa.string()),
+)
+
+
+class AnnotationCollector:
+    def __init__(self, id_field: str | None):
+        self.id_field = id_field
+        self.files: list[str] = []
+        self.file_idx: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.ids: list[list[str | None]] = []
+
+    def observe(self, batch) -> None:
+        while len(self.files) <= batch.file_index:
+            self.files.append("")
+        self.files[batch.file_index] = batch.file
+        self.file_idx.append(np.full(len(batch), batch.file_index, dtype=np.int32))
+        self.rows.append(np.asarray(batch.rows, dtype=np.int64))
+        if self.id_field:
+            vals = batch.fields.get(self.id_field, [None] * len(batch))
+            self.ids.append([None if v is None else str(v) for v in vals])
+        else:
+            self.ids.append([None] * len(batch))
+
+    def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
+        indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
+        columns: dict[str, pa.Array] = {
+            "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),
+            "row": pa.array(np.concatenate(self.rows), type=pa.int64()),
+            "id": pa.array([i for chunk in self.ids for i in chunk], type=pa.string()),
+        }
+        n = len(columns["row"])
+        found: dict[str, Any] = {}
+        for res in results.values():
+            found.update(res.columns)
+        for name, typ in CHECK_COLUMNS:
+            columns[name] = _as_array(found.get(name), typ, n)
+        columns["issues"] = issues
+        table = pa.table(columns)
+        try:
+            pq.write_table(table, path)
+        except OSError as exc:
+            raise AuditError(f"Cannot write annotations to {path}: {exc.strerror or exc}.") from None
+
+
+def _as_array(col: Any, typ: pa.DataType, n: int) -> pa.Array:
+    if col is None:
+        return pa.nulls(n, type=typ)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if isinstance(col, pa.Array):
+        arr = col if col.type == typ else col.cast(typ)
+    elif isinstance(col, np.ma.MaskedArray):
+        arr = pa.array(col.data, type=typ, mask=np.ma.getmaskarray(col))
+    elif isinstance(col, np.ndarray) and col.dtype.kind == "f":
+        arr = pa.array(col, type=typ, from_pandas=True)  # NaN -> null
+    else:
+        arr = pa.array(col, type=typ)
+    if len(arr) != n:
+        raise RuntimeError(f"annotation column has {len(arr)} rows for {n} records")  # a bug, not user error
+    return arr

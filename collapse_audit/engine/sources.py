@@ -1,0 +1,82 @@
+"""Per-source breakdown: which source each record belongs to, and every metric per source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..checks.base import Check, CheckResult
+
+MAX_SOURCES = 50
+MISSING = "(missing)"
+OTHER = "(other)"
+
+
+class SourceIndex:
+    """Maps each record to a source code (first ``MAX_SOURCES`` distinct values, then '(other)')."""
+
+    def __init__(self, field: str | None):
+        self.field = field
+        self.names: dict[str, int] = {}
+        self.codes: list[np.ndarray] = []
+
+    def _code(self, value: Any) -> int:
+        name = MISSING if value is None or (isinstance(value, str) and not value.strip()) else str(value)
+        code = self.names.get(name)
+        if code is None:
+            if len(self.names) >= MAX_SOURCES:
+                name = OTHER
+                code = self.names.get(name)
+            if code is None:
+                code = self.names[name] = len(self.names)
+        return code
+
+    def observe(self, batch) -> None:
+        if not self.field:
+            return
+        values = batch.fields.get(self.field, [None] * len(batch))
+        self.codes.append(np.fromiter((self._code(v) for v in values), dtype=np.int32, count=len(batch)))
+
+    def array(self) -> np.ndarray | None:
+        if not self.field:
+            return None
+        return np.concatenate(self.codes) if self.codes else np.zeros(0, np.int32)
+
+    def mask(self, name: str) -> np.ndarray | None:
+        arr = self.array()
+        code = self.names.get(name)
+        if arr is None or code is None:
+            return None
+        return arr == code
+
+    def per_source_metrics(self, checks: list[Check], results: dict[str, CheckResult]) -> dict[str, dict]:
+        """{source: {metric: value}}; empty when the policy names no source field or all are missing."""
+        arr = self.array()
+        if arr is None or (len(self.names) == 1 and MISSING in self.names):
+            return {}
+        groups: dict[str, dict] = {}
+        for name in sorted(self.names):
+            mask = arr == self.names[name]
+            metrics: dict[str, Any] = {"records.total": int(mask.sum())}
+            for check in checks:
+                res = results[check.name]
+                specific = check.metrics_for(mask)
+                for metric, flag in res.flags.items():
+                    if metric in specific:
+                        continue
+                    if metric.endswith("_count"):
+                        metrics[metric] = int(flag[mask].sum())
+                    elif metric.endswith("_fraction") and mask.any():
+                        metrics[metric] = float(flag[mask].mean())
+                metrics.update({k: _plain(v) for k, v in specific.items()})
+            groups[name] = dict(sorted(metrics.items()))
+        return groups
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v

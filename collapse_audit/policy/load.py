@@ -1,0 +1,245 @@
+"""Load and validate a policy file; every mistake is reported with the file and line.
+
+A policy that names an unknown metric, field or key is an error (exit 2), never a silent pass:
+a typo in a rule would otherwise turn a gate off without anyone noticing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from ..config import DetectorConfig, FieldMap, NearDupConfig
+from ..errors import PolicyError
+from .catalogue import catalogue
+from .yamlmarks import Located, parse
+
+POLICY_FILENAME = "collapse-audit.yaml"
+TOP_KEYS = {"version", "fields", "near_duplicates", "detector", "rules", "diversity", "contamination"}
+FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
+              "required", "license_allowlist"}
+NEAR_KEYS = {"threshold", "ngram", "num_perm"}
+RULE_KEYS = {"id", "name", "metric", "max", "min", "severity", "where", "enabled", "description"}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    name: str
+    metric: str
+    op: str                       # "max" | "min"
+    threshold: float
+    severity: str                 # "error" | "warning"
+    where: dict | None = None     # {source: value}
+    line: int | None = None
+
+
+@dataclass
+class Policy:
+    path: str
+    sha256: str
+    fields: FieldMap
+    near_duplicates: NearDupConfig
+    detector: DetectorConfig
+    rules: list[RuleSpec]
+    diversity: dict = field(default_factory=dict)
+    contamination: dict = field(default_factory=dict)
+
+
+def default_policy_path() -> str:
+    return str(resources.files("collapse_audit") / "rules" / "default.yaml")
+
+
+def resolve_policy_path(explicit: str | None) -> str:
+    """--policy if given, else ./collapse-audit.yaml if present, else the packaged default."""
+    if explicit:
+        return explicit
+    if os.path.isfile(POLICY_FILENAME):
+        return POLICY_FILENAME
+    return default_policy_path()
+
+
+def load_policy(path: str) -> Policy:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise PolicyError(f"Policy file not found: {path}.") from None
+    except OSError as exc:
+        raise PolicyError(f"Cannot read policy file {path}: {exc.strerror or exc}.") from None
+    try:
+        doc = parse(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PolicyError(f"Policy file {path} is not valid UTF-8.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise PolicyError(f"Policy {where} is not valid YAML ({problem}).") from None
+    return _build(path, hashlib.sha256(raw).hexdigest(), doc)
+
+
+class _Ctx:
+    def __init__(self, path: str, doc: Located):
+        self.path, self.doc = path, doc
+
+    def fail(self, message: str, *at: Any) -> PolicyError:
+        line = self.doc.line(*at)
+        where = f"{self.path}:{line}" if line else self.path
+        return PolicyError(f"Policy {where}: {message}.")
+
+
+def _mapping(ctx: _Ctx, value: Any, allowed: set[str], *at: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be a mapping", *at)
+    for key in value:
+        if key not in allowed:
+            raise ctx.fail(f"unknown key '{key}' in '{'.'.join(map(str, at)) or 'policy'}' "
+                           f"(expected one of: {', '.join(sorted(allowed))})", *at, key)
+    return value
+
+
+def _str_list(ctx: _Ctx, value: Any, *at: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be a list of strings", *at)
+    return tuple(str(v) for v in value)
+
+
+def _field_name(ctx: _Ctx, value: Any, *at: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be a field name (dotted paths allowed)", *at)
+    return value
+
+
+def _number(ctx: _Ctx, value: Any, *at: Any, integer: bool = False, lo: float | None = None,
+            hi: float | None = None) -> float:
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
+        kind = "an integer" if integer else "a number"
+        rng = f" between {lo} and {hi}" if lo is not None and hi is not None else (f" >= {lo}" if lo is not None else "")
+        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be {kind}{rng}, not {value!r}", *at)
+    return value
+
+
+def _build(path: str, sha: str, doc: Located) -> Policy:
+    ctx = _Ctx(path, doc)
+    top = doc.value
+    if top is None:
+        top = {}
+    if not isinstance(top, dict):
+        raise ctx.fail("the policy must be a YAML mapping")
+    _mapping(ctx, top, TOP_KEYS)
+    version = top.get("version", 1)
+    if version != 1:
+        raise ctx.fail(f"unsupported policy version {version!r} (this collapse-audit reads version 1)", "version")
+
+    f = _mapping(ctx, top.get("fields"), FIELD_KEYS, "fields")
+    defaults = FieldMap()
+    allow = f.get("license_allowlist")
+    fields = FieldMap(
+        text=_field_name(ctx, f.get("text", defaults.text), "fields", "text") or defaults.text,
+        id=_field_name(ctx, f.get("id", defaults.id), "fields", "id"),
+        provenance=_field_name(ctx, f.get("provenance", defaults.provenance), "fields", "provenance"),
+        source=_field_name(ctx, f.get("source", defaults.source), "fields", "source"),
+        license=_field_name(ctx, f.get("license", defaults.license), "fields", "license"),
+        synthetic_values=_str_list(ctx, f.get("synthetic_values", list(defaults.synthetic_values)),
+                                   "fields", "synthetic_values"),
+        human_values=_str_list(ctx, f.get("human_values", list(defaults.human_values)), "fields", "human_values"),
+        required=_str_list(ctx, f.get("required"), "fields", "required"),
+        license_allowlist=None if allow is None else _str_list(ctx, allow, "fields", "license_allowlist"),
+    )
+
+    nd = _mapping(ctx, top.get("near_duplicates"), NEAR_KEYS, "near_duplicates")
+    near = NearDupConfig(
+        threshold=float(_number(ctx, nd.get("threshold", 0.8), "near_duplicates", "threshold", lo=0.05, hi=1.0)),
+        ngram=int(_number(ctx, nd.get("ngram", 5), "near_duplicates", "ngram", integer=True, lo=1, hi=64)),
+        num_perm=int(_number(ctx, nd.get("num_perm", 128), "near_duplicates", "num_perm", integer=True, lo=16, hi=1024)),
+    )
+
+    det = top.get("detector") or {}
+    if not isinstance(det, dict):
+        raise ctx.fail("'detector' must be a mapping", "detector")
+    name = det.get("name", "default")
+    if not isinstance(name, str) or not name:
+        raise ctx.fail("'detector.name' must be a detector name such as default, neural, hf:PATH or lm:PATH",
+                       "detector", "name")
+    sample = int(_number(ctx, det.get("sample", 20000), "detector", "sample", integer=True, lo=0))
+    options = {k: v for k, v in det.items() if k not in ("name", "sample")}
+    detector = DetectorConfig(name=name, sample=sample, options=options)
+
+    for section in ("diversity", "contamination"):
+        if top.get(section) is not None and not isinstance(top[section], dict):
+            raise ctx.fail(f"'{section}' must be a mapping", section)
+
+    rules = _rules(ctx, top.get("rules"))
+    return Policy(path, sha, fields, near, detector, rules,
+                  diversity=dict(top.get("diversity") or {}), contamination=dict(top.get("contamination") or {}))
+
+
+def _rules(ctx: _Ctx, value: Any) -> list[RuleSpec]:
+    from ..checks import is_known_metric
+
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ctx.fail("'rules' must be a list", "rules")
+    docs = catalogue()
+    out: list[RuleSpec] = []
+    seen: set[tuple] = set()
+    for i, r in enumerate(value):
+        at = ("rules", i)
+        r = _mapping(ctx, r, RULE_KEYS, *at)
+        rid = r.get("id")
+        if not isinstance(rid, str) or not rid:
+            raise ctx.fail("every rule needs an 'id' (e.g. CA101)", *at)
+        doc = docs.get(rid)
+        metric = r.get("metric", doc.metric if doc else None)
+        if not isinstance(metric, str):
+            raise ctx.fail(f"rule {rid} needs a 'metric' (it is not a catalogued rule id)", *at)
+        if not is_known_metric(metric):
+            raise ctx.fail(f"rule {rid} names unknown metric '{metric}' (see `collapse-audit rules list`)",
+                           *at, "metric")
+        if r.get("enabled", True) is False:
+            continue
+        has_max, has_min = "max" in r, "min" in r
+        if has_max == has_min:
+            raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'", *at)
+        op = "max" if has_max else "min"
+        threshold = float(_number(ctx, r[op], *at, op))
+        severity = r.get("severity", doc.severity if doc else "error")
+        if severity not in ("error", "warning"):
+            raise ctx.fail(f"rule {rid} severity must be 'error' or 'warning', not {severity!r}", *at, "severity")
+        where = r.get("where")
+        if where is not None:
+            if not isinstance(where, dict) or list(where) != ["source"] or not isinstance(where["source"], (str, int)):
+                raise ctx.fail(f"rule {rid} 'where' must be {{source: VALUE}}", *at, "where")
+            if ctx_fields_source_missing(ctx):
+                raise ctx.fail(f"rule {rid} uses 'where: {{source: ...}}' but fields.source is not set", *at, "where")
+            where = {"source": str(where["source"])}
+        key = (rid, json_key(where))
+        if key in seen:
+            raise ctx.fail(f"rule {rid} appears twice", *at)
+        seen.add(key)
+        name = r.get("name", doc.name if doc else rid)
+        out.append(RuleSpec(rid, str(name), metric, op, threshold, severity, where, ctx.doc.line(*at)))
+    return out
+
+
+def ctx_fields_source_missing(ctx: _Ctx) -> bool:
+    f = (ctx.doc.value or {}).get("fields") or {}
+    return "source" in f and f["source"] is None
+
+
+def json_key(where: dict | None) -> str:
+    return "" if not where else f"{where['source']}"
