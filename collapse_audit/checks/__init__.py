@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from .base import Check, CheckResult
+from .contamination import Contamination
+from .diversity import Diversity
+from .drift import Drift
 from .exact_duplicates import ExactDuplicates
 from .near_duplicates import NearDuplicates
 from .provenance import Provenance
@@ -13,6 +16,9 @@ CHECKS: list[type[Check]] = [
     NearDuplicates,
     Synthetic,
     Provenance,
+    Diversity,       # Diversity, Drift and Contamination share one tokenisation per batch, in this order
+    Drift,
+    Contamination,
 ]
 
 ALWAYS_METRICS = ("records.total", "records.skipped")

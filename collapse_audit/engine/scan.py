@@ -62,8 +62,13 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
                       contamination=policy.contamination)
 
 
-def read_batches(files: list[InputFile], config: ScanConfig, sink: BadRecordSink) -> Iterator[RecordBatch]:
-    """The records of ``files`` as batches carrying the policy's fields (used by scan and profile)."""
+def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
+                 sink: BadRecordSink) -> Iterator[RecordBatch]:
+    """The records of ``inputs`` (discovered files, or PATH arguments) as batches carrying the
+    policy's fields; shared by scan, profile and eval-set loading."""
+    files = [f if isinstance(f, InputFile) else None for f in inputs]
+    if any(f is None for f in files):
+        files = discover([str(p) for p in inputs])
     return iter_batches(files, config.fields.text, config.fields.metadata_fields(), config.batch_size, sink)
 
 
@@ -78,7 +83,7 @@ def _load_resources(config: ScanConfig, files: list[InputFile], sink: BadRecordS
         from ..signals.resources import load_resources
 
         def read(paths: list[str]) -> Iterator[RecordBatch]:
-            return read_batches(discover(list(paths)), config, BadRecordSink(max_bad=0))
+            return read_batches(list(paths), config, BadRecordSink(max_bad=0))
 
         resources.update(load_resources(config, read))
     return resources
@@ -123,6 +128,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     for res in results.values():
         metrics.update(res.metrics)
         flags.update(res.flags)
+    metrics.update(_cross_check_metrics(results, resources))
     groups = sources.per_source_metrics(checks, results)
     rules, verdict, issues = evaluate_rules(policy.rules, metrics, groups, flags, sources, total)
 
@@ -157,6 +163,18 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     if collector is not None:
         collector.write(opts.annotations, results, issues)
     return result
+
+
+def _cross_check_metrics(results: dict[str, CheckResult], resources: dict[str, Any]) -> dict[str, float]:
+    """Metrics that combine two checks' outputs; checks stay independent, the engine joins them."""
+    out: dict[str, float] = {}
+    baseline = resources.get("baseline")
+    if baseline is not None and "synthetic" in results:
+        from ..signals.drift import score_psi
+
+        scores = np.array(results["synthetic"].columns["synthetic_score"], dtype=np.float64)
+        out["drift.score_psi"] = score_psi(baseline.scores, scores=scores)
+    return out
 
 
 def _packaged() -> str:

@@ -178,9 +178,10 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
     options = {k: v for k, v in det.items() if k not in ("name", "sample")}
     detector = DetectorConfig(name=name, sample=sample, options=options)
 
+    from ..signals.resources import KNOWN_OPTIONS
+
     for section in ("diversity", "contamination"):
-        if top.get(section) is not None and not isinstance(top[section], dict):
-            raise ctx.fail(f"'{section}' must be a mapping", section)
+        _mapping(ctx, top.get(section), set(KNOWN_OPTIONS[section]), section)
 
     rules = _rules(ctx, top.get("rules"))
     return Policy(path, sha, fields, near, detector, rules,

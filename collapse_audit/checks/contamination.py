@@ -1,0 +1,160 @@
+"""Contamination: eval-set records whose word n-grams turn up in the training corpus (``--eval-set``).
+
+An eval record is contaminated when at least ``threshold`` (default 0.5) of its distinct n-grams
+(n = 13 by default) occur somewhere in the training corpus. The eval index (built by
+``signals.resources.load_resources``) is in memory; the training corpus is streamed past it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import AuditError
+from ..signals.tokens import batch_tokens, ngrams
+from .base import Check, CheckResult
+
+NO_MATCH = np.iinfo(np.int64).max
+
+
+class Contamination(Check):
+    name = "contamination"
+    produces = ("contamination.*",)
+
+    def __init__(self, config, resources=None):
+        super().__init__(config, resources)
+        index = self.resources.get("eval_index")
+        if index is None:
+            raise RuntimeError("the contamination check needs resources['eval_index'] "
+                               "(signals.resources.load_resources)")
+        opts = dict(config.contamination or {})
+        self.index = index
+        self.threshold = float(opts.get("threshold", 0.5))
+        if not 0.0 < self.threshold <= 1.0:
+            raise AuditError(f"contamination.threshold must be in (0, 1] (got {self.threshold}).")
+        self.max_listed = int(opts.get("max_listed", 200))
+        self.max_pairs = int(opts.get("max_pairs", 2_000_000))
+        g = len(index.grams)
+        self.first = np.full(g, NO_MATCH, dtype=np.int64)   # first training record (global index) with gram
+        self.locations: dict[int, tuple] = {}
+        self.pairs: list[np.ndarray] = []                   # (training record, gram) for flags
+        self.n_pairs = 0
+        self.pairs_truncated = False
+        self.records = 0
+
+    @classmethod
+    def enabled(cls, config) -> bool:
+        return bool(config.eval_sets)
+
+    def prepare(self, batch):
+        tok = batch_tokens(batch)
+        h, r = ngrams(tok, self.index.ngram, whole_short=True)
+        hit, gid = self.index.lookup(h)
+        if not len(gid):
+            return None
+        r = r[hit]
+        pair = np.unique(gid * max(len(batch), 1) + r)          # one hit per (gram, record)
+        return pair // max(len(batch), 1), pair % max(len(batch), 1)
+
+    def observe(self, batch, prepared) -> None:
+        self.records = max(self.records, batch.start + len(batch))
+        if prepared is None:
+            return
+        gid, local = prepared
+        glob = local + batch.start
+        np.minimum.at(self.first, gid, glob)
+        new_first = np.unique(local[self.first[gid] == glob])
+        for i in new_first.tolist():
+            self.locations[batch.start + i] = (batch.file, batch.rows[i], batch.lines[i] if batch.lines else None)
+        if self.n_pairs + len(gid) <= self.max_pairs:
+            self.pairs.append(np.stack([glob, gid]))
+            self.n_pairs += len(gid)
+        else:
+            self.pairs_truncated = True
+
+    def _evaluate(self, matched_gram: np.ndarray):
+        """Per eval record: matched n-grams, overlap, contaminated?; given which grams were seen."""
+        idx = self.index
+        pair_gram = idx.pair_grams()
+        pm = matched_gram[pair_gram]
+        matched = np.bincount(idx.recs[pm], minlength=idx.records)
+        overlap = np.where(idx.record_grams > 0, matched / np.maximum(idx.record_grams, 1), 0.0)
+        contaminated = (idx.record_grams > 0) & (overlap >= self.threshold) & (matched > 0)
+        gram_bad = np.zeros(len(idx.grams), bool)
+        gram_bad[pair_gram[contaminated[idx.recs]]] = True
+        return matched, overlap, contaminated, gram_bad, pair_gram, pm
+
+    def _flags(self, gram_bad: np.ndarray) -> np.ndarray:
+        """Training records sharing an n-gram with a contaminated eval record."""
+        flags = np.zeros(self.records, bool)
+        if self.pairs:
+            p = np.concatenate(self.pairs, axis=1)
+            flags[p[0][gram_bad[p[1]]]] = True
+        if self.pairs_truncated or not self.pairs:
+            firsts = self.first[gram_bad & (self.first != NO_MATCH)]
+            flags[firsts[firsts < self.records]] = True
+        return flags
+
+    def finish(self) -> CheckResult:
+        idx = self.index
+        n_eval = idx.records
+        matched, overlap, contaminated, gram_bad, pair_gram, pm = self._evaluate(self.first != NO_MATCH)
+        first_train = np.full(n_eval, NO_MATCH, dtype=np.int64)
+        np.minimum.at(first_train, idx.recs[pm], self.first[pair_gram[pm]])
+        flags = self._flags(gram_bad)
+
+        count = int(contaminated.sum())
+        metrics = {
+            "contamination.eval_records": float(n_eval),
+            "contamination.eval_count": float(count),
+            "contamination.eval_fraction": count / n_eval if n_eval else 0.0,
+            "contamination.max_overlap": float(overlap.max()) if n_eval else 0.0,
+            "contamination.train_count": float(flags.sum()),
+            "contamination.train_fraction": float(flags.sum() / self.records) if self.records else 0.0,
+        }
+        listed = []
+        for rec in np.nonzero(contaminated)[0][: self.max_listed].tolist():
+            entry = idx.where(rec)
+            entry.update({"overlap": round(float(overlap[rec]), 4), "matched_ngrams": int(matched[rec]),
+                          "ngrams": int(idx.record_grams[rec]), "excerpt": idx.record_excerpt[rec]})
+            t = int(first_train[rec])
+            if t in self.locations:
+                f, row, line = self.locations[t]
+                entry.update({"train_index": t, "train_file": f, "train_row": int(row)})
+                if line is not None:
+                    entry["train_line"] = int(line)
+            listed.append(entry)
+        per_set = []
+        for si, path in enumerate(idx.sets):
+            m = idx.record_set == si
+            k = int(m.sum())
+            per_set.append({"path": path, "records": k, "contaminated": int(contaminated[m].sum()),
+                            "fraction": float(contaminated[m].sum() / k) if k else 0.0})
+        details = {"ngram": idx.ngram, "threshold": self.threshold, "eval_sets": per_set,
+                   "contaminated": listed, "listed": len(listed), "total_contaminated": count}
+        if count > len(listed):
+            details["note"] = f"{count - len(listed)} more contaminated eval records not listed (max_listed)"
+        if self.pairs_truncated:
+            details["flags_note"] = ("more than max_pairs n-gram hits; training-record flags cover the "
+                                     "first ones and the first occurrence of every n-gram")
+        return CheckResult(metrics=metrics, details=details,
+                           flags={m: flags for m in ("contamination.eval_fraction", "contamination.eval_count",
+                                                     "contamination.train_fraction", "contamination.train_count")})
+
+    def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        """Contamination caused by the training records in ``mask`` alone (e.g. one source)."""
+        mask = np.asarray(mask, dtype=bool)
+        if self.pairs_truncated or len(mask) != self.records:
+            return {}
+        seen = np.zeros(len(self.index.grams), bool)
+        if self.pairs:
+            p = np.concatenate(self.pairs, axis=1)
+            seen[p[1][mask[p[0]]]] = True
+        _, overlap, contaminated, gram_bad, _, _ = self._evaluate(seen)
+        flags = self._flags(gram_bad) & mask
+        n_eval, k = self.index.records, int(mask.sum())
+        return {"contamination.eval_records": float(n_eval),
+                "contamination.eval_count": float(contaminated.sum()),
+                "contamination.eval_fraction": float(contaminated.sum() / n_eval) if n_eval else 0.0,
+                "contamination.max_overlap": float(overlap.max()) if n_eval else 0.0,
+                "contamination.train_count": float(flags.sum()),
+                "contamination.train_fraction": float(flags.sum() / k) if k else 0.0}

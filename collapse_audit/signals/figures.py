@@ -1,0 +1,341 @@
+"""Diversity state of a corpus (or one source of it), built a batch at a time in bounded memory.
+
+``prepare_part`` is the pure per-batch work (tokens, n-gram hashes, HyperLogLog registers, the
+batch's token counts, MinHash signatures of the records entering the self-similarity sample);
+``DiversityState.update`` folds one part in. ``DiversityState.figures`` gives the numbers.
+
+Memory: one ``FrequentItems`` table (≤ capacity × 24 bytes, 24 MiB at the default 2**20), four
+HyperLogLogs (16 KiB each), a 2**16-bucket token histogram (512 KiB), a length histogram and the
+sample's signatures (sample × num_perm × 8 bytes, 512 KiB by default).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from ..errors import AuditError
+from ..sketches.frequent import FrequentItems
+from ..sketches.hashing import mix64, seeded_uniform
+from ..sketches.hll import HyperLogLog, index_rank
+from .tokens import Tokens, batch_tokens, iter_ngrams, record_index
+
+N_MAX = 4
+
+# Token-length histogram: exact bins 0..63, then 16 bins per doubling (≈ 4.4 % wide) up to 2**26.
+LENGTH_EDGES = np.unique(np.concatenate([
+    np.arange(64), np.round(64 * 2.0 ** (np.arange(0, 20 * 16 + 1) / 16.0))
+])).astype(np.int64)
+
+
+def length_bins(lengths: np.ndarray) -> np.ndarray:
+    return np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
+
+
+@dataclass(frozen=True)
+class DiversityParams:
+    hll_p: int = 14                  # distinct counts: relative std error 1.04 / sqrt(2**p)
+    capacity: int = 1 << 20          # Misra–Gries table size (token counts)
+    tail_cut: float = 1e-5           # tail = token types with frequency below this share of all tokens
+    sample: int = 1000               # self-similarity sample size (records)
+    sim_ngram: int = 1               # self-similarity shingles: word n-grams (1 = token sets)
+    num_perm: int = 64               # MinHash permutations per sampled record
+    residual_bits: int = 16          # hashed token histogram kept for baseline profiles (2**bits buckets)
+
+    @classmethod
+    def from_options(cls, options: dict | None) -> "DiversityParams":
+        """Parameters from the policy's ``diversity:`` mapping (other keys there are ignored here)."""
+        options = dict(options or {})
+        kwargs = {}
+        for f in fields(cls):
+            if f.name not in options:
+                continue
+            kind = type(getattr(cls, f.name))
+            try:
+                value = kind(options[f.name])
+            except (TypeError, ValueError):
+                raise AuditError(f"diversity.{f.name} must be a number (got {options[f.name]!r}).") from None
+            lo, hi = _RANGES[f.name]
+            if not lo <= value <= hi:
+                raise AuditError(f"diversity.{f.name} must be between {lo} and {hi} (got {value}).")
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+    def small(self) -> "DiversityParams":
+        """Parameters for per-source states: smaller sketches, no sample."""
+        return DiversityParams(hll_p=self.hll_p, capacity=min(self.capacity, 1 << 14),
+                               tail_cut=self.tail_cut, sample=0, sim_ngram=self.sim_ngram,
+                               num_perm=self.num_perm, residual_bits=8)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+_RANGES = {"hll_p": (4, 18), "capacity": (1024, 1 << 26), "tail_cut": (1e-12, 0.5), "sample": (0, 20000),
+           "sim_ngram": (1, 16), "num_perm": (8, 1024), "residual_bits": (8, 20)}
+
+#: every key the policy's ``diversity:`` section may hold (for the policy loader's validation)
+DIVERSITY_OPTIONS = ("enabled", "max_sources", "drift_min_count", "drift_pool_bits", *_RANGES)
+
+MAX_SOURCES_PER_BATCH = 64
+OTHER = "(other)"
+NONE = "(missing)"
+
+
+def _minhash(shingles: np.ndarray, records: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of the shingle sets grouped by ``records`` (sorted): (unique records, sigs)."""
+    if len(shingles) == 0:
+        return np.zeros(0, np.int64), np.zeros((0, len(seeds)), np.uint64)
+    uniq, starts = np.unique(records, return_index=True)
+    sig = np.empty((len(uniq), len(seeds)), dtype=np.uint64)
+    for j, s in enumerate(seeds):
+        sig[:, j] = np.minimum.reduceat(mix64(shingles ^ s), starts)
+    return uniq, sig
+
+
+def _hll_groups(idx: np.ndarray, rank: np.ndarray, groups: np.ndarray | None, ngroups: int, p: int) -> np.ndarray:
+    """HLL registers per group: shape (ngroups, 2**p)."""
+    m = 1 << p
+    reg = np.zeros(ngroups * m, dtype=np.uint8)
+    if len(idx):
+        np.maximum.at(reg, idx if groups is None else idx + groups * m, rank)
+    return reg.reshape(ngroups, m)
+
+
+def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | None = None) -> dict:
+    """Pure per-batch work for ``DiversityState.update`` (cached per batch object and settings)."""
+    global _part_cache
+    key = (params, seed, source_field)
+    if _part_cache is not None and _part_cache[0]() is batch and _part_cache[1] == key:
+        return _part_cache[2]
+    part = _prepare_part(batch, params, seed, source_field)
+    try:
+        _part_cache = (weakref.ref(batch), key, part)
+    except TypeError:
+        _part_cache = None
+    return part
+
+
+_part_cache: tuple | None = None
+
+
+def _prepare_part(batch, params: DiversityParams, seed: int, source_field: str | None) -> dict:
+    tok: Tokens = batch_tokens(batch)
+    n = len(tok)
+    lengths = tok.lengths
+    keys, counts = tok.counts()
+
+    # sources of this batch (codes into ``names``)
+    codes = names = None
+    if source_field and source_field in batch.fields:
+        # same grouping as the engine's per-source index: blank -> "(missing)", first-seen order
+        values = [NONE if v is None or (isinstance(v, str) and not v.strip()) else str(v)
+                  for v in batch.fields[source_field]]
+        first: dict[str, int] = {}
+        codes = np.fromiter((first.setdefault(v, len(first)) for v in values), dtype=np.int64, count=n)
+        names = list(first)
+        if len(names) > MAX_SOURCES_PER_BATCH:
+            codes = np.minimum(codes, MAX_SOURCES_PER_BATCH)
+            names = names[:MAX_SOURCES_PER_BATCH] + [OTHER]
+
+    # self-similarity sample: Algorithm R with seeded, index-driven draws (independent of batching)
+    S = params.sample
+    gidx = batch.start + np.arange(n, dtype=np.int64)
+    if S > 0:
+        j = np.floor(seeded_uniform(seed, gidx) * (gidx + 1)).astype(np.int64)
+        slot = np.where(gidx < S, gidx, j)
+        enter = slot < S
+    else:
+        slot = np.zeros(n, np.int64)
+        enter = np.zeros(n, bool)
+    enter_rec = np.nonzero(enter)[0]
+    if len(enter_rec) > 1:
+        # records of one batch replacing the same slot: only the last one survives
+        _, last = np.unique(slot[enter_rec][::-1], return_index=True)
+        enter_rec = np.sort(enter_rec[::-1][last])
+
+    hll = np.zeros((N_MAX, 1 << params.hll_p), dtype=np.uint8)
+    totals = np.zeros(N_MAX, dtype=np.int64)
+    src_hll = None if codes is None else np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
+    src_totals = None if codes is None else np.zeros((len(names), N_MAX), dtype=np.int64)
+    sig_recs, sigs = np.zeros(0, np.int64), np.zeros((0, params.num_perm), np.uint64)
+    for k, h, r in iter_ngrams(tok, max(N_MAX, params.sim_ngram)):
+        if k <= N_MAX:
+            totals[k - 1] = len(h)
+            idx, rank = index_rank(h, params.hll_p)
+            hll[k - 1] = _hll_groups(idx, rank, None, 1, params.hll_p)[0]
+            if codes is not None:
+                c = codes[r]
+                src_hll[:, k - 1] = _hll_groups(idx, rank, c, len(names), params.hll_p)
+                src_totals[:, k - 1] = np.bincount(c, minlength=len(names))
+        if k == params.sim_ngram and len(enter_rec):
+            sel = np.isin(r, enter_rec)
+            seeds = mix64(np.arange(params.num_perm, dtype=np.uint64), salt=seed + 12345)
+            sig_recs, sigs = _minhash(h[sel], r[sel], seeds)
+
+    sample = None
+    if len(enter_rec):
+        # records without a shingle (empty, or shorter than sim_ngram) stay in the sample as invalid
+        valid = np.isin(enter_rec, sig_recs)
+        sig = np.zeros((len(enter_rec), params.num_perm), np.uint64)
+        sig[valid] = sigs                        # sig_recs is sorted and a subset of enter_rec
+        sample = {"index": gidx[enter_rec], "slot": slot[enter_rec], "valid": valid, "sig": sig}
+
+    part = {"records": n, "lengths": lengths.astype(np.int64), "keys": keys, "counts": counts,
+            "hll": hll, "ngrams": totals, "sample": sample, "sources": None}
+    if codes is not None:
+        sources = {}
+        nv = len(tok.vocab) if tok.vocab is not None else 0
+        if nv:
+            # token counts per (source, distinct token) in one bincount
+            tok_code = codes[record_index(tok)]
+            grid = np.bincount(tok_code * nv + tok.ids, minlength=len(names) * nv).reshape(len(names), nv)
+            order = np.argsort(tok.vocab)
+            vocab_sorted = tok.vocab[order]
+            grid = grid[:, order]
+        for ci, name in enumerate(names):
+            if nv:
+                keep = grid[ci] > 0
+                k_, c_ = vocab_sorted[keep], grid[ci][keep].astype(np.int64)
+            else:
+                k_, c_ = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+            sel = codes == ci
+            sources[name] = {"records": int(sel.sum()), "lengths": lengths[sel].astype(np.int64),
+                             "keys": k_, "counts": c_, "hll": src_hll[ci], "ngrams": src_totals[ci], "sample": None}
+        part["sources"] = sources
+        part["codes"] = codes
+        part["names"] = names
+    return part
+
+
+class DiversityState:
+    """Diversity sketches of one corpus (or one source)."""
+
+    def __init__(self, params: DiversityParams):
+        self.params = params
+        self.records = 0
+        self.freq = FrequentItems(params.capacity)
+        self.hll = [HyperLogLog(params.hll_p) for _ in range(N_MAX)]
+        self.ngrams = np.zeros(N_MAX, dtype=np.int64)
+        self.buckets = np.zeros(1 << params.residual_bits, dtype=np.int64)
+        self.length_hist = np.zeros(len(LENGTH_EDGES), dtype=np.int64)
+        self.length_sum = 0
+        self.length_sq = 0
+        self.empty = 0
+        S = params.sample
+        self.sample_sig = np.zeros((S, params.num_perm), np.uint64)
+        self.sample_valid = np.zeros(S, bool)
+        self.sample_index = np.full(S, -1, np.int64)
+
+    def update(self, part: dict) -> None:
+        self.records += part["records"]
+        keys, counts = part["keys"], part["counts"]
+        self.freq.update(keys, counts)
+        if len(keys):
+            mask = np.uint64((1 << self.params.residual_bits) - 1)
+            self.buckets += np.bincount((keys & mask).astype(np.intp), weights=counts,
+                                        minlength=len(self.buckets)).astype(np.int64)
+        for k in range(N_MAX):
+            self.hll[k].merge(part["hll"][k])
+        self.ngrams += part["ngrams"]
+        lengths = part["lengths"]
+        self.length_hist += np.bincount(length_bins(lengths), minlength=len(LENGTH_EDGES))
+        self.length_sum += int(lengths.sum())
+        self.length_sq += int((lengths.astype(np.float64) ** 2).sum())
+        self.empty += int((lengths == 0).sum())
+        s = part.get("sample")
+        if s is not None and len(self.sample_index):
+            # in input order, later entries overwrite earlier ones in the same slot (Algorithm R)
+            self.sample_sig[s["slot"]] = s["sig"]
+            self.sample_valid[s["slot"]] = s["valid"]
+            self.sample_index[s["slot"]] = s["index"]
+
+    # ----------------------------------------------------------------- figures
+    def token_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.freq.keys, self.freq.counts
+
+    def entropy_bits(self) -> float:
+        N = self.freq.total
+        if N == 0:
+            return 0.0
+        c = self.freq.corrected()
+        c = c[c > 0].astype(np.float64)
+        p = c / N
+        h = float(-(p * np.log2(p)).sum())
+        rest = N - c.sum()
+        if rest > 0:      # dropped rare types: assume their mass is spread evenly over the types left
+            n_rest = max(self.hll[0].count() - len(c), 1.0)
+            q = rest / N
+            h += q * math.log2(n_rest / q)
+        return h
+
+    def tail_mass(self) -> float:
+        N = self.freq.total
+        if N == 0:
+            return 0.0
+        c = self.freq.corrected()
+        head = c[c >= self.params.tail_cut * N].sum()
+        return float(1.0 - head / N)
+
+    def self_similarity(self) -> tuple[float, int]:
+        sig = self.sample_sig[self.sample_valid]
+        k = len(sig)
+        if k < 2:
+            return float("nan"), k
+        eq = np.zeros((k, k), dtype=np.int32)
+        for j in range(sig.shape[1]):
+            col = sig[:, j]
+            eq += col[:, None] == col[None, :]
+        total = (eq.sum() - np.trace(eq)) / 2.0
+        return float(total / (sig.shape[1] * k * (k - 1) / 2.0)), k
+
+    def length_quantile(self, q: float) -> float:
+        n = self.length_hist.sum()
+        if n == 0:
+            return 0.0
+        cum = np.cumsum(self.length_hist)
+        b = int(np.searchsorted(cum, q * n))
+        return float(LENGTH_EDGES[min(b, len(LENGTH_EDGES) - 1)])
+
+    def figures(self) -> dict[str, float]:
+        n = self.records
+        N = self.freq.total
+        out: dict[str, float] = {"records": float(n), "tokens": float(N)}
+        out["token_entropy"] = self.entropy_bits()
+        types = self.hll[0].count() if N else 0.0
+        if len(self.freq) and self.freq.error == 0:
+            types = float(len(self.freq))         # table never overflowed: exact
+        out["types"] = types
+        for k in range(N_MAX):
+            total = int(self.ngrams[k])
+            distinct = self.hll[k].count() if total else 0.0
+            if k == 0:
+                distinct = types
+            out[f"distinct_{k + 1}"] = float(min(distinct / total, 1.0)) if total else 0.0
+        out["tail_mass"] = self.tail_mass()
+        mean = self.length_sum / n if n else 0.0
+        var = max(self.length_sq / n - mean * mean, 0.0) if n else 0.0
+        out["length_mean"] = mean
+        out["length_std"] = math.sqrt(var)
+        out["length_p10"] = self.length_quantile(0.10)
+        out["length_p50"] = self.length_quantile(0.50)
+        out["length_p90"] = self.length_quantile(0.90)
+        out["empty_fraction"] = self.empty / n if n else 0.0
+        if self.params.sample:
+            sim, k = self.self_similarity()
+            out["self_similarity"] = 0.0 if math.isnan(sim) else sim     # < 2 sampled records: no pairs
+        return out
+
+    def errors(self) -> dict[str, float]:
+        """Stated error of the sketched figures (for reports and docs)."""
+        N = self.freq.total
+        return {
+            "distinct_rel_std_error": self.hll[0].std_error,
+            "types_exact": bool(self.freq.error == 0),
+            "token_count_max_error": int(self.freq.error),
+            "token_count_max_error_share": (self.freq.error / N) if N else 0.0,
+            "self_similarity_sample": int(self.sample_valid.sum()),
+        }

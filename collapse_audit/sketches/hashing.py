@@ -1,0 +1,29 @@
+"""64-bit hash mixing on numpy arrays (wrap-around uint64 arithmetic, no Python loops)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+
+
+def mix64(x: np.ndarray, salt: int = 0) -> np.ndarray:
+    """splitmix64 finaliser of ``x + salt * golden``: a bijective, well-mixed 64-bit hash."""
+    with np.errstate(over="ignore"):
+        z = np.asarray(x, dtype=np.uint64)
+        z = z + np.uint64(salt & 0xFFFFFFFFFFFFFFFF) * GOLDEN if salt else z.copy()
+        z ^= z >> _S30
+        z *= _M1
+        z ^= z >> _S27
+        z *= _M2
+        z ^= z >> _S31
+    return z
+
+
+def seeded_uniform(seed: int, index: np.ndarray) -> np.ndarray:
+    """A uniform draw in [0, 1) per integer index, fixed by ``seed`` (independent of batching)."""
+    h = mix64(mix64(np.asarray(index, dtype=np.uint64), salt=(seed * 2 + 1)), salt=7)
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))

@@ -1,0 +1,105 @@
+"""Policy loading: defaults, validation with line numbers, the catalogue and rule evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from collapse_audit.errors import PolicyError
+from collapse_audit.policy import default_policy_path, load_policy
+from collapse_audit.policy.catalogue import catalogue
+from collapse_audit.policy.evaluate import evaluate_rules
+from collapse_audit.policy.load import RuleSpec
+
+
+def write(tmp_path, text: str):
+    p = tmp_path / "policy.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+def test_packaged_default_policy_has_the_three_required_rules():
+    policy = load_policy(default_policy_path())
+    by_id = {r.id: r for r in policy.rules}
+    assert by_id["CA101"].metric == "synthetic.estimated_fraction" and by_id["CA101"].threshold == 0.30
+    assert by_id["CA201"].metric == "duplicates.near_fraction" and by_id["CA201"].threshold == 0.05
+    assert by_id["CA301"].metric == "provenance.missing_fraction" and by_id["CA301"].threshold == 0.0
+    assert all(r.severity == "error" for r in (by_id["CA101"], by_id["CA201"], by_id["CA301"]))
+    assert policy.near_duplicates.threshold == 0.8 and policy.near_duplicates.ngram == 5
+
+
+def test_catalogued_rule_inherits_metric_and_name(tmp_path):
+    policy = load_policy(write(tmp_path, "version: 1\nrules:\n  - {id: CA201, max: 0.1}\n"))
+    assert policy.rules[0].metric == "duplicates.near_fraction"
+    assert policy.rules[0].name == "near-duplicate-share"
+
+
+def test_disabled_rule_is_dropped(tmp_path):
+    policy = load_policy(write(tmp_path, "rules:\n  - {id: CA201, max: 0.1, enabled: false}\n"))
+    assert policy.rules == []
+
+
+@pytest.mark.parametrize("text, line, fragment", [
+    ("rules:\n  - {id: CA201}\n", 2, "exactly one of 'max' or 'min'"),
+    ("rules:\n  - {id: CA201, max: 0.1, min: 0.0}\n", 2, "exactly one of"),
+    ("rules:\n  - {id: CA201, max: lots}\n", 2, "must be a number"),
+    ("rules:\n  - {id: CA201, max: 0.1, severity: fatal}\n", 2, "severity"),
+    ("near_duplicates:\n  threshold: 2\n", 2, "between"),
+    ("detector:\n  sample: -1\n", 2, "sample"),
+    ("colour: red\n", 1, "unknown key 'colour'"),
+    ("version: 3\n", 1, "unsupported policy version"),
+    ("rules:\n  - {id: NEW1, max: 1}\n", 2, "needs a 'metric'"),
+    ("rules:\n  - {id: CA201, max: 0.1, where: {vendor: x}}\n", 2, "where"),
+])
+def test_invalid_policies_name_the_line(tmp_path, text, line, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError) as err:
+        load_policy(path)
+    assert f"{path}:{line}" in str(err.value)
+    assert fragment in str(err.value)
+
+
+def test_catalogue_codes_are_unique_and_documented():
+    docs = catalogue()
+    assert {"CA101", "CA201", "CA301"} <= set(docs)
+    for d in docs.values():
+        assert d.id[:2] == "CA" and len(d.rationale) > 40 and d.example.startswith("{id:")
+
+
+class FakeSources:
+    def __init__(self, codes):
+        self.codes = np.asarray(codes)
+
+    def mask(self, name):
+        return self.codes == name if name in set(self.codes.tolist()) else None
+
+
+def rule(rid, metric, op, thr, severity="error", where=None):
+    return RuleSpec(rid, rid.lower(), metric, op, thr, severity, where)
+
+
+def test_rule_statuses_verdict_and_per_record_issues():
+    metrics = {"duplicates.near_fraction": 0.2, "provenance.missing_fraction": 0.0,
+               "synthetic.estimated_fraction": 0.31, "synthetic.estimated_fraction_ci_low": 0.25,
+               "synthetic.estimated_fraction_ci_high": 0.37}
+    flags = {"duplicates.near_fraction": np.array([True, False, False, True, False]),
+             "provenance.missing_fraction": np.zeros(5, bool),
+             "synthetic.estimated_fraction": np.array([False, True, False, True, False])}
+    groups = {"a": {"duplicates.near_fraction": 0.5}, "b": {"duplicates.near_fraction": 0.0}}
+    sources = FakeSources(["a", "b", "b", "a", "b"])
+    rules = [rule("CA201", "duplicates.near_fraction", "max", 0.05),
+             rule("CA301", "provenance.missing_fraction", "max", 0.0),
+             rule("CA101", "synthetic.estimated_fraction", "max", 0.30, severity="warning"),
+             rule("CA201", "duplicates.near_fraction", "max", 0.1, where={"source": "b"})]
+    out, verdict, issues = evaluate_rules(rules, metrics, groups, flags, sources, 5)
+    assert [r["status"] for r in out] == ["fail", "pass", "warn", "pass"]
+    assert verdict == "fail"
+    assert "straddles the threshold" in out[2]["message"]
+    assert out[0]["records_flagged"] == 2 and out[3]["records_flagged"] == 0
+    assert issues.to_pylist() == [["CA201"], ["CA101"], [], ["CA201", "CA101"], []]
+
+
+def test_rule_on_unknown_source_warns_instead_of_passing_silently():
+    rules = [rule("CA201", "duplicates.near_fraction", "max", 0.1, where={"source": "typo"})]
+    out, verdict, _ = evaluate_rules(rules, {"duplicates.near_fraction": 0.0}, {}, {}, FakeSources(["a"]), 1)
+    assert out[0]["status"] == "warn" and "typo" in out[0]["message"] and verdict == "pass"
