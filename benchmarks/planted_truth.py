@@ -96,7 +96,7 @@ def normalise(text: str) -> str:
 def shingles(text: str, n: int = 5) -> np.ndarray:
     toks = TOKEN.findall(unicodedata.normalize("NFC", text).lower())
     grams = [" ".join(toks[i:i + n]) for i in range(max(1, len(toks) - n + 1))]
-    return np.unique(np.fromiter((xxhash.xxh3_64_intdigest(g) for g in grams), dtype=np.uint64, count=len(grams)))
+    return np.unique(np.fromiter((xxhash.xxh3_64_intdigest(g.encode()) for g in grams), dtype=np.uint64, count=len(grams)))
 
 
 def exact_pairs(sets: list[np.ndarray], t: float) -> dict[tuple[int, int], float]:

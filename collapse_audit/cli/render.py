@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import AuditError
 from ..reports.result import to_json
 
-FORMATS = ("table", "json", "markdown", "html", "junit", "summary")
+FORMATS = ("table", "json", "markdown", "html", "junit", "summary", "summary-json")
 
 
 def render_result(result: dict[str, Any], fmt: str) -> str:

@@ -49,12 +49,9 @@ def scan(
 ) -> None:
     """Audit PATHS against the policy and print or export the report.
 
-    Reads every record once, streaming, through exact and near-duplicate detection, the
-    synthetic-text detector (on a seeded sample), provenance checks and collapse signals, then
-    applies the policy's rules.
+    Reads every record once, streaming, through exact and near-duplicate detection, the synthetic-text detector (on a seeded sample), provenance checks and collapse signals, then applies the policy's rules.
 
-    Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error,
-    unreadable input, bad policy).
+    Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
     """
     fmt = fmt or "table"
     if fmt not in FORMATS:

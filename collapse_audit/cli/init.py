@@ -1,0 +1,97 @@
+"""``collapse-audit init``: a commented starter policy, a GitHub Actions workflow and a pre-commit hook.
+
+It never overwrites: if any target exists it writes nothing and says which (``--skip-existing``
+writes only the missing ones).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from importlib import resources
+
+import typer
+
+from ..errors import AuditError
+from .common import user_errors
+
+#: (template in collapse_audit/templates, path written, what it is)
+FILES = (
+    ("collapse-audit.yaml", "collapse-audit.yaml", "starter policy"),
+    ("github-workflow.yaml", os.path.join(".github", "workflows", "collapse-audit.yml"), "GitHub Actions workflow"),
+    ("pre-commit-config.yaml", ".pre-commit-config.yaml", "pre-commit hook"),
+)
+
+
+def _template(name: str) -> str:
+    return resources.files("collapse_audit.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def render_files(data: str) -> dict[str, str]:
+    """Relative path -> file text, with DATA (the path the workflow and hook scan) filled in."""
+    if not data or any(ch in data for ch in "\r\n\0"):
+        raise AuditError("--data must be a single-line path, directory or glob.")
+    out = {}
+    for template, target, _ in FILES:
+        text = _template(template)
+        text = text.replace("__DATA_ARGS__", json.dumps(data)).replace("__DATA__", shlex.quote(data))
+        out[target] = text
+    return out
+
+
+@user_errors
+def init(
+    directory: str = typer.Argument(".", help="Repository root to write into.", show_default=True),
+    data: str = typer.Option(
+        "data",
+        "--data",
+        help="What the workflow and the hook scan: a file, directory or glob, relative to the repository root.",
+    ),
+    skip_existing: bool = typer.Option(
+        False, "--skip-existing", help="Write only the files that do not exist yet instead of refusing."
+    ),
+) -> None:
+    """Start auditing a repository: write collapse-audit.yaml, a CI workflow and a pre-commit hook.
+
+    Writes, relative to DIRECTORY:
+
+      collapse-audit.yaml                    commented starter policy (the rules and their limits)
+
+      .github/workflows/collapse-audit.yml   scans --data on every pull request, uploads the HTML report
+
+      .pre-commit-config.yaml                runs the scan before commits that touch data or the policy
+
+    Existing files are never overwritten: init refuses and names them (or, with --skip-existing,
+    leaves them alone and writes the others).
+    """
+    if not os.path.isdir(directory):
+        raise AuditError(f"{directory} is not a directory.")
+    files = render_files(data)
+    existing = [p for p in files if os.path.lexists(os.path.join(directory, p))]
+    if existing and not skip_existing:
+        raise AuditError(
+            f"Refusing to overwrite {', '.join(existing)} in {directory}; move {'it' if len(existing) == 1 else 'them'} "
+            "away or pass --skip-existing to write only the missing files."
+        )
+    wrote = []
+    for rel, text in files.items():
+        if rel in existing:
+            continue
+        path = os.path.join(directory, rel)
+        try:
+            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            with open(path, "x", encoding="utf-8", newline="\n") as fh:  # "x": never clobber, even in a race
+                fh.write(text)
+        except FileExistsError:
+            raise AuditError(f"Refusing to overwrite {path} (it appeared while init was running).") from None
+        except OSError as exc:
+            raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        wrote.append(rel)
+    what = {target: desc for _, target, desc in FILES}
+    for rel in wrote:
+        typer.echo(f"wrote {rel}  ({what[rel]})")
+    for rel in existing:
+        typer.echo(f"kept  {rel}  (already exists)")
+    if wrote:
+        typer.echo(f"Next: edit the rules in collapse-audit.yaml, then run `collapse-audit scan {shlex.quote(data)}`.")

@@ -1,0 +1,76 @@
+"""``collapse-audit report RESULT.json``: re-render a saved scan result in another format, without rescanning.
+
+It goes through the very renderers ``scan`` uses, on the very dict ``scan --format json`` wrote,
+so ``report`` reproduces byte for byte what ``scan`` would have written in that format.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import typer
+
+from ..errors import AuditError
+from ..reports.formats import FILE_RENDERERS, SUFFIX_FORMATS
+from ..reports.result import load_result
+from .common import user_errors, write_output
+from .render import FORMATS, render_result
+
+REPORT_FORMATS = tuple(dict.fromkeys([*FORMATS, *FILE_RENDERERS]))
+
+
+def _pick_format(fmt: Optional[str], output: Optional[str]) -> str:
+    if fmt:
+        fmt = fmt.strip().lower()
+        if fmt not in REPORT_FORMATS:
+            raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(REPORT_FORMATS)}).")
+        return fmt
+    if output and output != "-":
+        suffix = os.path.splitext(output)[1].lower()
+        if suffix in SUFFIX_FORMATS:
+            return SUFFIX_FORMATS[suffix]
+        raise AuditError(f"Cannot tell the format from '{output}'; pass --format ({', '.join(REPORT_FORMATS)}).")
+    return "table"
+
+
+@user_errors
+def report(
+    result_file: str = typer.Argument(
+        ..., metavar="RESULT.json", help="A result written by `collapse-audit scan --format json`.", show_default=False
+    ),
+    fmt: Optional[str] = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help=f"Output format: {' | '.join(REPORT_FORMATS)}. "
+        "Default: from the suffix of --output (.html, .md, .xml, .json), else table.",
+    ),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+) -> None:
+    """Re-render a saved scan result (the JSON report) as HTML, Markdown, JUnit XML or a compliance summary.
+
+    Nothing is rescanned: the output is exactly what `scan --format FMT` wrote for that scan.
+    `summary` is the training-content summary a model provider files (EU AI Act template
+    structure) in Markdown; `summary-json` is the same as JSON.
+
+    Examples:
+
+      collapse-audit report result.json -f html -o report.html
+
+      collapse-audit report result.json -f junit -o rules.xml
+
+    Exit codes: 0 the report was written (whatever the verdict), 2 the result could not be read
+    (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
+    """
+    fmt_name = _pick_format(fmt, output)
+    result = load_result(result_file)
+    if fmt_name == "table" and output in (None, "-"):
+        from rich.console import Console
+
+        from ..reports.console import render
+
+        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        return
+    write_output(render_result(result, fmt_name), output)

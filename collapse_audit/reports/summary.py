@@ -1,0 +1,396 @@
+"""Compliance summary: the training-content summary a model provider files, from one scan.
+
+Structured after the sections of the EU AI Act's public summary template for the training content
+of general-purpose AI models (Art. 53(1)(d); AI Office template, 2025):
+
+1. General information -- provider and model (left for the provider), modalities, training data
+   size (records, tokens and the template's size band), other characteristics.
+2. List of data sources -- every source the scan saw with its share of the corpus, and the
+   synthetic-data section: declared, detected and estimated synthetic share with its 95% interval.
+3. Data processing aspects -- licences found and those outside the allowlist, provenance
+   coverage, deduplication (the duplication that remains, measured), and the audit's verdict.
+
+What a scan cannot know (who the provider is, which model, whether opt-outs were honoured, how
+illegal content was removed, each source's category) is left as an explicit ``null`` in JSON and
+"*To be completed by the provider*" in Markdown, and listed under ``to_complete``. Both renderers
+are pure functions of the result; ``render_json`` is canonical JSON (stable key order).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import _common as c
+from .markdown import code, md
+
+TEMPLATE = "EU AI Act - public summary of training content for general-purpose AI models (AI Office template, 2025)"
+TODO = "*To be completed by the provider.*"
+TOKEN_METRICS = ("tokens.total", "records.tokens", "text.tokens", "size.tokens", "diversity.tokens")
+CHAR_METRICS = ("characters.total", "text.characters", "size.characters")
+
+
+def _size_band(tokens: float | None) -> str | None:
+    """The template's size bands for text."""
+    if tokens is None:
+        return None
+    if tokens < 1e9:
+        return "Less than 1 billion tokens"
+    if tokens <= 1e13:
+        return "1 billion to 10 trillion tokens"
+    return "More than 10 trillion tokens"
+
+
+def _first_metric(result: dict, names: tuple[str, ...]) -> float | None:
+    for n in names:
+        v = c.metric(result, n)
+        if v is not None:
+            return v
+    return None
+
+
+def _round(v: Any, digits: int = 4) -> Any:
+    return round(v, digits) if isinstance(v, float) else v
+
+
+def build(result: dict) -> dict[str, Any]:
+    """The summary as a JSON-able dict (what ``render_json`` writes)."""
+    total = c.metric(result, "records.total")
+    if total is None:
+        total = c.get(result, "records", "total")
+    tokens = _first_metric(result, TOKEN_METRICS)
+    det = c.get(result, "detector", default={})
+    det = det if isinstance(det, dict) else {}
+    est = c.get(result, "details", "synthetic", "estimate", default={})
+    est = est if isinstance(est, dict) else {}
+    prov = c.get(result, "details", "provenance", default={})
+    prov = prov if isinstance(prov, dict) else {}
+    missing_frac = c.metric(result, "provenance.missing_fraction")
+    tool = c.get(result, "tool", default={})
+
+    sources = []
+    for name, g in c.source_groups(result):
+        n = c.source_records(result, g)
+        sources.append(
+            {
+                "name": name,
+                "records": n,
+                "share": _round(n / total) if (n is not None and total) else None,
+                "synthetic_share_estimated": _round(g.get("synthetic.estimated_fraction")),
+                "synthetic_share_declared": _round(g.get("synthetic.declared_fraction")),
+                "near_duplicate_share": _round(g.get("duplicates.near_fraction")),
+                "provenance_missing_share": _round(g.get("provenance.missing_fraction")),
+                "category": None,  # 2.1 public dataset / 2.2 licensed / 2.3 crawled / 2.4 user / 2.5 synthetic / 2.6 other
+            }
+        )
+
+    allowlist = c.get(result, "policy", "fields", "license_allowlist")
+    summary: dict[str, Any] = {
+        "template": TEMPLATE,
+        "generated_by": {
+            "tool": f"{tool.get('name', 'collapse-audit')} {tool.get('version', '')}".strip()
+            if isinstance(tool, dict)
+            else None,
+            "scan_started": c.get(result, "run", "started"),
+            "policy": c.get(result, "policy", "path"),
+            "policy_sha256": c.get(result, "policy", "sha256"),
+            "inputs": [
+                {"path": i.get("path"), "format": i.get("format"), "records": i.get("records")}
+                for i in c.inputs(result)
+            ],
+        },
+        "general_information": {
+            "provider": None,
+            "model": None,
+            "modalities": ["text"],
+            "training_data_size": {
+                "records": total,
+                "records_unreadable_skipped": c.get(result, "records", "skipped", default=0),
+                "tokens": tokens,
+                "size_band": _size_band(tokens),
+            },
+            "languages": None,
+            "latest_acquisition_date": None,
+        },
+        "data_sources": {
+            "source_field": c.source_field(result),
+            "sources": sources,
+            "synthetic_data": {
+                "declared_share": _round(c.metric(result, "synthetic.declared_fraction")),
+                "detected_share": _round(c.metric(result, "synthetic.detected_fraction")),
+                "estimated_share": _round(
+                    c.metric(result, "synthetic.estimated_fraction")
+                    if c.metric(result, "synthetic.estimated_fraction") is not None
+                    else est.get("estimate")
+                ),
+                "estimated_share_ci95": [
+                    _round(
+                        c.metric(result, "synthetic.estimated_fraction_ci_low")
+                        if c.metric(result, "synthetic.estimated_fraction_ci_low") is not None
+                        else est.get("ci_low")
+                    ),
+                    _round(
+                        c.metric(result, "synthetic.estimated_fraction_ci_high")
+                        if c.metric(result, "synthetic.estimated_fraction_ci_high") is not None
+                        else est.get("ci_high")
+                    ),
+                ],
+                "estimation_method": est.get("method"),
+                "detector": {
+                    "name": det.get("name"),
+                    "version": det.get("version"),
+                    "threshold": det.get("threshold"),
+                    "records_scored": det.get("scored"),
+                    "validation": det.get("validation"),
+                }
+                if det
+                else None,
+                "generating_models": None,
+            },
+        },
+        "data_processing": {
+            "licences": {
+                "found": prov.get("licenses") if isinstance(prov.get("licenses"), dict) else None,
+                "allowlist": allowlist,
+                "outside_allowlist_share": _round(c.metric(result, "provenance.disallowed_license_fraction")),
+            },
+            "provenance": {
+                "coverage": _round(1 - missing_frac) if missing_frac is not None else None,
+                "records_without_provenance": c.metric(result, "provenance.missing_count"),
+                "values": prov.get("values") if isinstance(prov.get("values"), dict) else None,
+                "undeclared_synthetic_records": c.metric(result, "provenance.undeclared_synthetic_count"),
+            },
+            "deduplication": {
+                "exact_duplicate_share_remaining": _round(c.metric(result, "duplicates.exact_fraction")),
+                "near_duplicate_share_remaining": _round(c.metric(result, "duplicates.near_fraction")),
+                "near_duplicate_clusters": c.metric(result, "duplicates.near_clusters"),
+                "method": "exact: NFC + whitespace-collapsed hashes; near: MinHash Jaccard over word shingles",
+                "applied_before_training": None,
+            },
+            "opt_outs_respected": None,
+            "illegal_content_removal": None,
+            "audit": {
+                "verdict": c.verdict(result),
+                "rules": [
+                    {
+                        "id": r.get("id"),
+                        "name": r.get("name"),
+                        "status": r.get("status"),
+                        "value": r.get("value"),
+                        "threshold": r.get("threshold"),
+                        "op": r.get("op"),
+                    }
+                    for r in c.rules(result)
+                ],
+            },
+        },
+    }
+    summary["to_complete"] = _todo_paths(summary)
+    return summary
+
+
+def _todo_paths(d: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of provider-supplied fields (the ``None`` leaves the scan cannot fill)."""
+    provider_fields = {
+        "provider",
+        "model",
+        "languages",
+        "latest_acquisition_date",
+        "generating_models",
+        "applied_before_training",
+        "opt_outs_respected",
+        "illegal_content_removal",
+        "category",
+    }
+    out = []
+    if isinstance(d, dict):
+        for k, v in d.items():
+            p = f"{prefix}.{k}" if prefix else k
+            if v is None and k in provider_fields:
+                out.append(p)
+            elif isinstance(v, (dict, list)):
+                out += _todo_paths(v, p)
+    elif isinstance(d, list):
+        for i, v in enumerate(d):
+            out += _todo_paths(v, f"{prefix}[{i}]")
+    return out
+
+
+def render_json(result: dict) -> str:
+    return json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _pct(v: Any) -> str:
+    return c.fmt_pct(v) if v is not None else "not measured"
+
+
+def render_markdown(result: dict) -> str:
+    s = build(result)
+    gi, ds, dp = s["general_information"], s["data_sources"], s["data_processing"]
+    size = gi["training_data_size"]
+    syn = ds["synthetic_data"]
+    gen = s["generated_by"]
+    out = [
+        "# Public summary of training content",
+        "",
+        f"Structured after the {md(TEMPLATE)}. Figures were measured by {md(gen['tool'] or 'collapse-audit')}"
+        + (f" on a scan started {md(gen['scan_started'])}" if gen.get("scan_started") else "")
+        + (
+            f" under policy {code(gen['policy'])}"
+            + (f" (sha256 {code(str(gen['policy_sha256'])[:12])})" if gen.get("policy_sha256") else "")
+            if gen.get("policy")
+            else ""
+        )
+        + ". Fields the scan cannot know are marked for the provider to complete.",
+        "",
+    ]
+
+    out += [
+        "## 1. General information",
+        "",
+        "### 1.1 Provider identification",
+        "",
+        TODO,
+        "",
+        "### 1.2 Model identification",
+        "",
+        TODO,
+        "",
+        "### 1.3 Modalities, overall training data size and other characteristics",
+        "",
+    ]
+    out += [
+        "| Item | Value |",
+        "| --- | --- |",
+        "| Modalities | Text |",
+        f"| Size in records | {c.fmt_number(size['records'])}"
+        + (
+            f" ({c.fmt_number(size['records_unreadable_skipped'])} unreadable records skipped)"
+            if size["records_unreadable_skipped"]
+            else ""
+        )
+        + " |",
+        f"| Size in tokens | {c.fmt_number(size['tokens']) if size['tokens'] is not None else 'not measured by this scan'} |",
+        f"| Size band (text) | {size['size_band'] or TODO} |",
+        f"| Languages | {TODO} |",
+        f"| Latest date of data acquisition | {TODO} |",
+        "",
+    ]
+
+    out += ["## 2. List of data sources", ""]
+    if ds["sources"]:
+        if ds["source_field"]:
+            out += [
+                f"Sources as recorded in the {code(ds['source_field'])} field of each record. Assign each to the "
+                "template's categories (2.1 public datasets, 2.2 licensed or other private third-party data, "
+                "2.3 crawled and scraped data, 2.4 user data, 2.5 synthetic data, 2.6 other).",
+                "",
+            ]
+        out += [
+            "| Source | Records | Share of corpus | Synthetic (estimated) | Near-duplicate | Without provenance | Category |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for src in ds["sources"]:
+            out.append(
+                f"| {md(src['name'])} | {c.fmt_number(src['records'])} | {c.fmt_pct(src['share'])} | "
+                f"{c.fmt_pct(src['synthetic_share_estimated'])} | {c.fmt_pct(src['near_duplicate_share'])} | "
+                f"{c.fmt_pct(src['provenance_missing_share'])} | {TODO} |"
+            )
+        out.append("")
+    else:
+        out += [
+            "The scan recorded no per-source breakdown (the policy names no `source` field, or no record has one). "
+            + TODO,
+            "",
+        ]
+    if gen["inputs"]:
+        out += [
+            "Files audited: "
+            + ", ".join(f"{code(i['path'])} ({c.fmt_number(i['records'])} records)" for i in gen["inputs"])
+            + ".",
+            "",
+        ]
+
+    out += ["### 2.5 Synthetic data", ""]
+    ci = syn["estimated_share_ci95"]
+    out += [
+        "| Measure | Share |",
+        "| --- | ---: |",
+        f"| Declared synthetic (provenance tags) | {_pct(syn['declared_share'])} |",
+        f"| Flagged by the detector | {_pct(syn['detected_share'])} |",
+        f"| **Estimated synthetic share** | **{_pct(syn['estimated_share'])}**"
+        + (f" (95% interval {c.fmt_pct(ci[0])}–{c.fmt_pct(ci[1])})" if ci[0] is not None and ci[1] is not None else "")
+        + " |",
+        "",
+    ]
+    det = syn["detector"]
+    if det and det.get("name"):
+        val = det.get("validation") if isinstance(det.get("validation"), dict) else {}
+        vbits = ", ".join(f"{md(k)} {md(c.fmt_number(v))}" for k, v in val.items() if not isinstance(v, (dict, list)))
+        out += [
+            f"Detector {md(det['name'])}"
+            + (f" {md(det['version'])}" if det.get("version") else "")
+            + (
+                f", {c.fmt_number(det['records_scored'])} records scored"
+                if det.get("records_scored") is not None
+                else ""
+            )
+            + (f"; validation {vbits}" if vbits else "")
+            + (f". Estimate: {md(syn['estimation_method'])}" if syn.get("estimation_method") else "")
+            + ".",
+            "",
+        ]
+    out += [f"Models used to generate synthetic data: {TODO}", ""]
+
+    out += [
+        "## 3. Data processing aspects",
+        "",
+        "### 3.1 Respect of reservation of rights (text and data mining opt-outs)",
+        "",
+        TODO,
+        "",
+    ]
+    lic = dp["licences"]
+    out += ["#### Licences found", ""]
+    if lic["found"]:
+        tot = sum(v for v in lic["found"].values() if c._is_number(v)) or None
+        allow = {str(a).lower() for a in lic["allowlist"]} if isinstance(lic["allowlist"], list) else None
+        out += ["| Licence | Records | Share | On the allowlist |", "| --- | ---: | ---: | --- |"]
+        for name, n in lic["found"].items():
+            on = "—" if allow is None else ("yes" if str(name).lower() in allow else "**no**")
+            out.append(
+                f"| {md(name)} | {c.fmt_number(n)} | {c.fmt_pct(n / tot) if tot and c._is_number(n) else '—'} | {on} |"
+            )
+        out.append("")
+    else:
+        out += ["No licence field was recorded by the scan.", ""]
+    if lic["outside_allowlist_share"] is not None:
+        out += [
+            f"Share of records with a licence outside the allowlist: {c.fmt_pct(lic['outside_allowlist_share'])}.",
+            "",
+        ]
+
+    out += ["### 3.2 Removal of illegal content", "", TODO, ""]
+    pv, dd = dp["provenance"], dp["deduplication"]
+    out += [
+        "### 3.3 Other information",
+        "",
+        "| Item | Value |",
+        "| --- | --- |",
+        f"| Provenance coverage (records with a provenance tag) | {_pct(pv['coverage'])} |",
+        f"| Records without provenance | {c.fmt_number(pv['records_without_provenance'])} |",
+        f"| Records tagged human that the detector flags as synthetic | {c.fmt_number(pv['undeclared_synthetic_records'])} |",
+        f"| Exact duplicates remaining | {_pct(dd['exact_duplicate_share_remaining'])} |",
+        f"| Near-duplicates remaining | {_pct(dd['near_duplicate_share_remaining'])}"
+        + (
+            f" in {c.fmt_number(dd['near_duplicate_clusters'])} clusters"
+            if dd["near_duplicate_clusters"] is not None
+            else ""
+        )
+        + " |",
+        f"| Deduplication method measured | {md(dd['method'])} |",
+        f"| Deduplication applied before training | {TODO} |",
+        f"| Audit verdict | {md(dp['audit']['verdict']).upper()}: {md(c.verdict_sentence(result))} |",
+        "",
+    ]
+    return "\n".join(out).rstrip("\n") + "\n"
