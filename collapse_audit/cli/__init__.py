@@ -11,7 +11,11 @@ import sys
 import typer
 
 from ..errors import AuditError
+from . import detector as detector_cli
 from . import rules as rules_cli
+from .init import init
+from .profile import profile
+from .report import report
 from .scan import scan
 
 app = typer.Typer(
@@ -24,7 +28,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(no_args_is_help=True)(scan)
+app.command(no_args_is_help=True)(report)
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(detector_cli.app, name="detector")
+app.command(no_args_is_help=True)(profile)
+app.command()(init)
 
 
 def main() -> None:

@@ -1,0 +1,136 @@
+"""Exact duplicates: records identical to an earlier record after NFC + whitespace collapsing.
+
+``prepare`` computes each record's 128-bit key (xxh3-128 of the canonical text, vectorised in
+``text/normalize.py``). ``observe`` looks the keys up in a compact sorted-run index (16 bytes of
+key + 8 of value per *distinct* text, ``text/index.py``) and records, per record, the index of the
+first record with the same key. Nothing else per record is kept but that index, the file and the
+row (~44 bytes per record in all).
+
+Per-record outputs:
+
+* ``exact_group`` — ``pyarrow.Array`` of int64: a dense group id (0, 1, … in order of each
+  group's first record) for every member of a group of size >= 2, null for unique records.
+* flags ``duplicates.exact_count`` / ``duplicates.exact_fraction`` — true for every record that
+  repeats an earlier one (all members of a group but its first).
+
+``metrics_for(mask)`` gives the same metrics as if the masked records were the whole corpus
+(a record counts when an earlier record *of the subset* has the same text).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..text.batch import nfc_batch
+from ..text.index import SortedRuns
+from ..text.normalize import exact_keys
+from .base import Check, CheckResult, excerpt
+
+LARGEST = 10
+MAX_EXCERPTS = 10000
+PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
+
+
+class ExactDuplicates(Check):
+    name = "exact_duplicates"
+    produces = ("duplicates.exact_count", "duplicates.exact_fraction")
+
+    def __init__(self, config, resources=None):
+        super().__init__(config, resources)
+        # distinct keys seen: high 64 bits -> (low 64 bits, index of the first record)
+        self.index = SortedRuns(np.uint64, np.int64)
+        self.first: list[np.ndarray] = []               # per record: internal index of its first copy
+        self.file_idx: list[np.ndarray] = []
+        self.rows: list[np.ndarray] = []
+        self.files: dict[int, str] = {}
+        self.excerpts: dict[int, str] = {}              # first index -> excerpt (bounded)
+        self.n = 0
+        self._first_all: np.ndarray | None = None
+
+    def prepare(self, batch):
+        nfc = nfc_batch(batch)
+        parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
+        return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+
+    def observe(self, batch, prepared) -> None:
+        keys = prepared if prepared is not None else exact_keys(batch.texts)
+        n = len(keys)
+        base = self.n
+        self.files[batch.file_index] = batch.file
+        self.file_idx.append(np.full(n, batch.file_index, dtype=np.int32))
+        self.rows.append(np.asarray(batch.rows, dtype=np.int64))
+        if n == 0:
+            self.first.append(np.zeros(0, np.int64))
+            return
+        hi = np.ascontiguousarray(keys[:, 0])
+        lo = np.ascontiguousarray(keys[:, 1])
+        first = np.full(n, -1, dtype=np.int64)
+        # 1. earlier batches
+        qi, (e_lo, e_first) = self.index.find_all(hi)
+        if len(qi):
+            ok = e_lo == lo[qi]
+            first[qi[ok]] = e_first[ok]
+        # 2. within this batch (first occurrence of each distinct key among the unmatched)
+        new = np.flatnonzero(first < 0)
+        if len(new):
+            k = keys[new]
+            _, idx, inv = np.unique(k.view(np.dtype((np.void, 16))).ravel(), return_index=True,
+                                    return_inverse=True)
+            inv = inv.ravel()
+            first_pos = new[idx]                      # np.unique sorts; idx is the first occurrence
+            first[new] = base + first_pos[inv]
+            self.index.add(hi[first_pos], lo[first_pos], base + first_pos)
+        dup = np.flatnonzero(first != base + np.arange(n))
+        for i in dup:
+            f = int(first[i])
+            if f not in self.excerpts and len(self.excerpts) < MAX_EXCERPTS:
+                self.excerpts[f] = excerpt(batch.texts[i])
+        self.first.append(first)
+        self.n += n
+
+    # ---- results -------------------------------------------------------------------------------
+
+    def _first_array(self) -> np.ndarray:
+        if self._first_all is None:
+            self._first_all = np.concatenate(self.first) if self.first else np.zeros(0, np.int64)
+        return self._first_all
+
+    def finish(self) -> CheckResult:
+        first = self._first_array()
+        total = len(first)
+        is_dup = first != np.arange(total)
+        count = int(is_dup.sum())
+        firsts, sizes = np.unique(first, return_counts=True)
+        grouped = sizes >= 2
+        group_first = firsts[grouped]
+        gid = np.full(total, -1, dtype=np.int64)
+        if len(group_first):
+            dense = np.full(total, -1, dtype=np.int64)
+            dense[group_first] = np.arange(len(group_first))
+            gid = dense[first]
+        exact_group = pa.array(gid, type=pa.int64(), mask=gid < 0)
+
+        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        order = np.lexsort((group_first, -sizes[grouped]))[:LARGEST]
+        largest = []
+        for j in order:
+            f = int(group_first[j])
+            largest.append({"size": int(sizes[grouped][j]), "file": self.files[int(file_idx[f])],
+                            "row": int(rows[f]), "excerpt": self.excerpts.get(f)})
+        flags = {"duplicates.exact_count": is_dup, "duplicates.exact_fraction": is_dup}
+        metrics = {"duplicates.exact_count": count,
+                   "duplicates.exact_fraction": float(count / total) if total else 0.0}
+        details = {"groups": int(grouped.sum()), "largest": largest}
+        return CheckResult(metrics=metrics, details=details, columns={"exact_group": exact_group},
+                           flags=flags)
+
+    def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        first = self._first_array()
+        mask = np.asarray(mask, dtype=bool)
+        m = int(mask.sum())
+        if m == 0:
+            return {"duplicates.exact_count": 0, "duplicates.exact_fraction": 0.0}
+        count = m - len(np.unique(first[mask]))
+        return {"duplicates.exact_count": count, "duplicates.exact_fraction": count / m}

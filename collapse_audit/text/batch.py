@@ -1,0 +1,113 @@
+"""The NFC text of a batch as one Arrow array, computed once per batch for both duplicate checks.
+
+Both duplicate checks start from the NFC form of the texts. ``nfc_batch`` builds it (records that
+are pure ASCII are already NFC and skip the call) and keeps it for the batch being prepared, so
+when the checks' ``prepare`` run one after the other on the same batch — in the main process or in
+one worker — the work is done once.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass
+class NfcBatch:
+    array: pa.LargeStringArray     # NFC texts
+    ascii: np.ndarray              # bool per record: pure ASCII
+    _lead: np.ndarray | None = None  # positions of UTF-8 lead bytes of non-ASCII characters
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def _abs_offsets(self) -> np.ndarray:
+        a = self.array
+        return np.frombuffer(a.buffers()[1], dtype=np.int64, count=a.offset + len(a) + 1)[a.offset:]
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Byte offsets of the records in ``data()`` (starting at 0)."""
+        off = self._abs_offsets()
+        return off - off[0]
+
+    def data(self) -> np.ndarray:
+        """The UTF-8 bytes of these records, back to back (a view, no copy)."""
+        off = self._abs_offsets()
+        if len(self.array) == 0 or off[-1] == off[0]:
+            return np.zeros(0, dtype=np.uint8)
+        return np.frombuffer(self.array.buffers()[2], dtype=np.uint8, count=int(off[-1]))[off[0]:]
+
+    def slice(self, start: int, stop: int) -> "NfcBatch":
+        return NfcBatch(self.array.slice(start, stop - start), self.ascii[start:stop])
+
+    def chunks(self, max_bytes: int):
+        """(start, stop, NfcBatch) pieces of at most ``max_bytes`` of text (one record at least):
+        per-batch temporaries scale with the text, so this bounds a worker's memory."""
+        off = self.offsets
+        start, n = 0, len(self)
+        while start < n:
+            stop = int(np.searchsorted(off, off[start] + max_bytes, side="right")) - 1
+            stop = min(max(stop, start + 1), n)
+            yield start, stop, self.slice(start, stop)
+            start = stop
+
+    def records_containing(self, chars) -> np.ndarray:
+        """Sorted indices of the records holding any of ``chars`` (non-ASCII characters), found
+        with numpy over the UTF-8 bytes: candidates are the positions of matching lead bytes."""
+        raw = self.data()
+        if self._lead is None:
+            self._lead = np.flatnonzero(raw >= 0xC2)
+        lead = self._lead
+        found = []
+        for ch in chars:
+            seq = ch.encode("utf-8")
+            cand = lead[raw[lead] == seq[0]]
+            for j in range(1, len(seq)):
+                cand = cand[cand + j < len(raw)]
+                cand = cand[raw[cand + j] == seq[j]]
+            found.append(cand)
+        pos = np.concatenate(found) if len(found) > 1 else found[0]
+        if len(found) > 1:
+            pos.sort()
+        return sorted_unique(np.searchsorted(self.offsets, pos, side="right") - 1)
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an already sorted array, without sorting it again."""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
+def nfc_texts(texts: list[str]) -> NfcBatch:
+    ascii_ = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
+    if ascii_.all():
+        nfc = texts
+    else:
+        norm = unicodedata.normalize
+        nfc = [t if a else norm("NFC", t) for t, a in zip(texts, ascii_.tolist())]
+    return NfcBatch(pa.array(nfc, type=pa.large_string()), ascii_)
+
+
+_last: tuple[weakref.ref, NfcBatch] | None = None
+
+
+def nfc_batch(batch) -> NfcBatch:
+    """``nfc_texts(batch.texts)``, shared by the checks preparing the same batch object."""
+    global _last
+    if _last is not None and _last[0]() is batch:
+        return _last[1]
+    result = nfc_texts(batch.texts)
+    try:
+        _last = (weakref.ref(batch), result)
+    except TypeError:
+        _last = None
+    return result

@@ -1,0 +1,182 @@
+"""Compact streaming lookup structures in numpy (no Python object per record).
+
+``SortedRuns`` is a small log-structured index of ``uint64`` keys with one value per entry: each
+batch adds a sorted run, and runs of similar size are merged, so inserting N keys costs
+O(N log N) overall and a lookup is one ``searchsorted`` per run (O(log N) runs). Memory is
+8 bytes per key plus the value. It replaces Python dicts/sets of bytes keys, which cost hundreds
+of bytes per entry (see ``near_duplicates.py`` for why datasketch's in-memory LSH storage is not
+used at corpus scale).
+
+``UnionFind`` keeps one int64 parent per record; the root of a set is always its smallest index.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class SortedRuns:
+    """Sorted runs of ``uint64`` keys, each entry carrying one value in each of ``value_dtypes``."""
+
+    def __init__(self, *value_dtypes):
+        self.dtypes = [np.dtype(d) for d in (value_dtypes or (np.int64,))]
+        self.keys: list[np.ndarray] = []
+        self.vals: list[list[np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return sum(len(k) for k in self.keys)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes + sum(v.nbytes for v in vs) for k, vs in zip(self.keys, self.vals))
+
+    def add(self, keys: np.ndarray, *vals: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        order = np.argsort(keys, kind="stable")
+        self.keys.append(np.ascontiguousarray(keys[order], dtype=np.uint64))
+        self.vals.append([np.ascontiguousarray(v[order], dtype=d) for v, d in zip(vals, self.dtypes)])
+        while len(self.keys) >= 2 and len(self.keys[-2]) <= 2 * len(self.keys[-1]):
+            k2, v2 = self.keys.pop(), self.vals.pop()
+            k1, v1 = self.keys.pop(), self.vals.pop()
+            # merge two sorted runs without a full sort: where each newer key lands
+            # (after the equal older ones, so older entries stay first among equals)
+            pos2 = np.searchsorted(k1, k2, side="right") + np.arange(len(k2))
+            from2 = np.zeros(len(k1) + len(k2), dtype=bool)
+            from2[pos2] = True
+            k = np.empty(len(from2), dtype=np.uint64)
+            k[pos2] = k2
+            k[~from2] = k1
+            merged = []
+            for a1, a2 in zip(v1, v2):
+                v = np.empty(len(from2), dtype=a1.dtype)
+                v[pos2] = a2
+                v[~from2] = a1
+                merged.append(v)
+            del k1, k2, v1, v2, pos2, from2
+            self.keys.append(k)
+            self.vals.append(merged)
+
+    def find_all(self, q: np.ndarray, limit: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Every (query position, values) whose key equals ``q[pos]``, over all runs (at most
+        ``limit`` per query and run, oldest first, when given)."""
+        qis: list[np.ndarray] = []
+        vs: list[list[np.ndarray]] = [[] for _ in self.dtypes]
+        for keys, vals in zip(self.keys, self.vals):
+            lo = np.searchsorted(keys, q, side="left")
+            hi = np.searchsorted(keys, q, side="right")
+            cnt = hi - lo
+            hit = np.flatnonzero(cnt)
+            if len(hit) == 0:
+                continue
+            c = cnt[hit] if limit is None else np.minimum(cnt[hit], limit)
+            qi = np.repeat(hit, c)
+            first = np.repeat(lo[hit], c)
+            within = np.arange(len(qi)) - np.repeat(np.cumsum(c) - c, c)
+            qis.append(qi)
+            for out, v in zip(vs, vals):
+                out.append(v[first + within])
+        if not qis:
+            return np.zeros(0, np.int64), [np.zeros(0, d) for d in self.dtypes]
+        return np.concatenate(qis), [np.concatenate(v) for v in vs]
+
+
+class RowStore:
+    """Append-only rows (a 1-D or 2-D numpy array) in fixed-size chunks: no re-allocation of what
+    is stored, constant-time gather by row number."""
+
+    def __init__(self, width: int | None, dtype, chunk: int = 65536):
+        self.width, self.dtype, self.chunk = width, np.dtype(dtype), chunk
+        self.chunks: list[np.ndarray] = []
+        self.n = 0
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.chunks)
+
+    def append(self, rows: np.ndarray) -> np.ndarray:
+        """Store ``rows``; returns their row numbers."""
+        ids = self.n + np.arange(len(rows))
+        pos = 0
+        while pos < len(rows):
+            k, off = divmod(self.n, self.chunk)
+            if k == len(self.chunks):
+                shape = (self.chunk,) if self.width is None else (self.chunk, self.width)
+                self.chunks.append(np.empty(shape, dtype=self.dtype))
+            take = min(self.chunk - off, len(rows) - pos)
+            self.chunks[k][off:off + take] = rows[pos:pos + take]
+            self.n += take
+            pos += take
+        return ids
+
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        ids = np.asarray(ids, dtype=np.int64)
+        shape = (len(ids),) if self.width is None else (len(ids), self.width)
+        out = np.empty(shape, dtype=self.dtype)
+        c = ids // self.chunk
+        for k in np.unique(c).tolist():
+            sel = c == k
+            out[sel] = self.chunks[k][ids[sel] - k * self.chunk]
+        return out
+
+
+def pairs_within(keys: np.ndarray, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All (later, earlier) position pairs with equal keys inside one array (each later position
+    paired with at most the first ``limit`` of its group, when given)."""
+    if len(keys) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    new_group = np.empty(len(sk), dtype=bool)
+    new_group[0] = True
+    new_group[1:] = sk[1:] != sk[:-1]
+    gstart = np.maximum.accumulate(np.where(new_group, np.arange(len(sk)), 0))
+    rank = np.arange(len(sk)) - gstart                 # earlier members in the same group
+    if limit is not None:
+        rank = np.minimum(rank, limit)
+    if not rank.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    later = np.repeat(np.arange(len(sk)), rank)
+    within = np.arange(len(later)) - np.repeat(np.cumsum(rank) - rank, rank)
+    earlier = np.repeat(gstart, rank) + within
+    return order[later], order[earlier]
+
+
+class UnionFind:
+    def __init__(self):
+        self.parent = np.zeros(1024, dtype=np.int64)
+        self.n = 0
+
+    def extend(self, n: int) -> None:
+        need = self.n + n
+        if need > len(self.parent):
+            grown = np.zeros(max(need, 2 * len(self.parent)), dtype=np.int64)
+            grown[: self.n] = self.parent[: self.n]
+            self.parent = grown
+        self.parent[self.n:need] = np.arange(self.n, need)
+        self.n = need
+
+    def find(self, x: int) -> int:
+        p = self.parent
+        while p[x] != x:
+            p[x] = p[p[x]]
+            x = int(p[x])
+        return x
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if ra < rb:
+            self.parent[rb] = ra
+        else:
+            self.parent[ra] = rb
+        return True
+
+    def roots(self) -> np.ndarray:
+        p = self.parent[: self.n].copy()
+        while True:
+            q = p[p]
+            if np.array_equal(q, p):
+                return p
+            p = q
