@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pyarrow as pa
 
 from .base import Check, CheckResult, excerpt
 from .provenance_tags import MISSING, UNKNOWN, classify_tags, provenance_values, tag_text
@@ -27,7 +28,7 @@ class Provenance(Check):
         self.codes: list[np.ndarray] = []
         self.missing_required: list[np.ndarray] = []
         self.disallowed: list[np.ndarray] = []
-        self.tags: list[list[str | None]] = []
+        self.tags: list[pa.Array] = []   # the tags as found, as compact Arrow strings
         self.values: Counter = Counter()
         self.licenses: Counter = Counter()
         self.required_missing_by_field: Counter = Counter()
@@ -62,7 +63,7 @@ class Provenance(Check):
                 ex.append({"file": batch.file, "row": batch.rows[i], "provenance": tags[i],
                            "excerpt": excerpt(batch.texts[i])})
         self.codes.append(codes)
-        self.tags.append(tags)
+        self.tags.append(pa.array(tags, type=pa.string()))
         self.missing_required.append(miss_req)
         self.disallowed.append(disallowed)
 
@@ -92,7 +93,7 @@ class Provenance(Check):
         for key, mask in flags.items():
             metrics[f"provenance.{key}_count"] = int(mask.sum())
             metrics[f"provenance.{key}_fraction"] = float(mask.sum() / total)
-        tags = [t for chunk in self.tags for t in chunk]
+        tags = pa.chunked_array(self.tags, type=pa.string())
         details = {
             "values": dict(self.values.most_common()),
             "licenses": dict(self.licenses.most_common()),

@@ -129,8 +129,8 @@ class Synthetic(Check):
             "provenance.undeclared_synthetic_count": undeclared,
             "provenance.undeclared_synthetic_fraction": undeclared,
         }
-        column = [None if np.isnan(s) else float(s) for s in scores.tolist()]
-        return CheckResult(metrics=metrics, details=details, columns={"synthetic_score": column}, flags=flags)
+        # float64 with NaN for unscored records (the annotations writer turns NaN into null)
+        return CheckResult(metrics=metrics, details=details, columns={"synthetic_score": scores}, flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         scores, codes = self._all

@@ -30,7 +30,7 @@ class AnnotationCollector:
         self.files: list[str] = []
         self.file_idx: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
-        self.ids: list[list[str | None]] = []
+        self.ids: list[pa.Array] = []     # compact Arrow strings, not one Python object per record
 
     def observe(self, batch) -> None:
         while len(self.files) <= batch.file_index:
@@ -40,16 +40,16 @@ class AnnotationCollector:
         self.rows.append(np.asarray(batch.rows, dtype=np.int64))
         if self.id_field:
             vals = batch.fields.get(self.id_field, [None] * len(batch))
-            self.ids.append([None if v is None else str(v) for v in vals])
+            self.ids.append(pa.array([None if v is None else str(v) for v in vals], type=pa.string()))
         else:
-            self.ids.append([None] * len(batch))
+            self.ids.append(pa.nulls(len(batch), type=pa.string()))
 
     def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
             "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),
             "row": pa.array(np.concatenate(self.rows), type=pa.int64()),
-            "id": pa.array([i for chunk in self.ids for i in chunk], type=pa.string()),
+            "id": pa.chunked_array(self.ids, type=pa.string()).combine_chunks(),
         }
         n = len(columns["row"])
         found: dict[str, Any] = {}
