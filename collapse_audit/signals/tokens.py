@@ -11,7 +11,6 @@ run in one process the result is cached for the batch being prepared, so it is c
 from __future__ import annotations
 
 import string
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from ..readers.memo import per_batch
 from ..sketches.hashing import mix64
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
@@ -76,20 +76,10 @@ def tokenize(texts: list[str]) -> Tokens:
     return Tokens(uniq[ids], offsets, uniq, ids)
 
 
-_cache: tuple | None = None   # (weakref to batch, Tokens)
-
-
+@per_batch
 def batch_tokens(batch) -> Tokens:
     """``tokenize(batch.texts)``, computed once per batch object per process."""
-    global _cache
-    if _cache is not None and _cache[0]() is batch:
-        return _cache[1]
-    tok = tokenize(batch.texts)
-    try:
-        _cache = (weakref.ref(batch), tok)
-    except TypeError:      # not weak-referenceable: just don't cache
-        _cache = None
-    return tok
+    return tokenize(batch.texts)
 
 
 def record_index(tok: Tokens) -> np.ndarray:

@@ -9,11 +9,12 @@ one worker — the work is done once.
 from __future__ import annotations
 
 import unicodedata
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from ..readers.memo import per_batch
 
 
 @dataclass
@@ -97,17 +98,7 @@ def nfc_texts(texts: list[str]) -> NfcBatch:
     return NfcBatch(pa.array(nfc, type=pa.large_string()), ascii_)
 
 
-_last: tuple[weakref.ref, NfcBatch] | None = None
-
-
+@per_batch
 def nfc_batch(batch) -> NfcBatch:
     """``nfc_texts(batch.texts)``, shared by the checks preparing the same batch object."""
-    global _last
-    if _last is not None and _last[0]() is batch:
-        return _last[1]
-    result = nfc_texts(batch.texts)
-    try:
-        _last = (weakref.ref(batch), result)
-    except TypeError:
-        _last = None
-    return result
+    return nfc_texts(batch.texts)
