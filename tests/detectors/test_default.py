@@ -50,7 +50,9 @@ def test_chunking_is_invisible(default_detector, monkeypatch):
     from collapse_audit.detectors import default as D
     texts = TEXTS * 50
     a = default_detector.score(texts)
-    monkeypatch.setattr(D, "CHUNK", 7)
+    for name, value in (("CHUNK", 7), ("CHUNK_DOCS", 7), ("CHUNK_CHARS", 50)):
+        if hasattr(D, name):
+            monkeypatch.setattr(D, name, value)
     b = default_detector.score(texts)
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
