@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import time
@@ -25,70 +24,18 @@ app = typer.Typer(
 
 
 def _fail(msg: str) -> None:
-    typer.echo(msg, err=True)
+    """One sentence on stderr, exit 2 (the same shape as every other command's user errors)."""
+    typer.echo(f"collapse-audit: error: {msg}", err=True)
     raise typer.Exit(2)
 
 
-def _get(rec, dotted: str):
-    cur = rec
-    for part in dotted.split("."):
-        if not isinstance(cur, dict) or part not in cur:
-            return None
-        cur = cur[part]
-    return cur
+def _stream(path: str, text_field: str, fields: list[str]):
+    """Batches of records from PATH through the shared readers (same formats, nested fields and
+    bad-record errors as ``scan``): an unreadable record stops with its file and line (exit 2)."""
+    from ..readers import BadRecordSink, discover, iter_batches
 
-
-def read_records(path: str, fields: list[str]) -> dict[str, list]:
-    """Minimal JSONL(.gz) / Parquet reader returning the requested (dotted) fields as columns.
-
-    TODO(lead): replace with the shared reader in ``collapse_audit.readers``.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise AuditError(f"Input file {path} does not exist.")
-    if p.is_dir():
-        raise AuditError(f"Input {path} is a directory; give one JSONL or Parquet file.")
-    name = p.name.lower()
-    cols: dict[str, list] = {f: [] for f in fields}
-    if name.endswith(".parquet"):
-        try:
-            import pyarrow.parquet as pq
-            table = pq.read_table(p)
-        except Exception as exc:
-            raise AuditError(f"Cannot read Parquet file {path}: {str(exc).splitlines()[0]}.") from None
-        rows = table.to_pylist()
-        for i, r in enumerate(rows):
-            for f in fields:
-                cols[f].append(_get(r, f))
-    elif name.endswith((".jsonl", ".jsonl.gz", ".json", ".ndjson")):
-        opener = gzip.open if name.endswith(".gz") else open
-        try:
-            with opener(p, "rt", encoding="utf-8") as fh:
-                for lineno, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        r = json.loads(line)
-                    except json.JSONDecodeError:
-                        raise AuditError(f"{path}:{lineno}: invalid JSON.") from None
-                    for f in fields:
-                        cols[f].append(_get(r, f))
-        except (OSError, EOFError, UnicodeDecodeError) as exc:
-            raise AuditError(f"Cannot read {path}: {exc}.") from None
-    else:
-        raise AuditError(f"Unsupported input format for {path}; use .jsonl, .jsonl.gz or .parquet.")
-    n = len(cols[fields[0]]) if fields else 0
-    if n == 0:
-        raise AuditError(f"Input file {path} has no records.")
-    return cols
-
-
-def _texts(cols: dict, field: str, path: str) -> list[str]:
-    texts = cols[field]
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise AuditError(f"{path}: record {i} has no string field {field!r}.")
-    return texts
+    return iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
+                        BadRecordSink(max_bad=0))
 
 
 def _options(opts: list[str]) -> dict:
@@ -124,32 +71,39 @@ def score(
     detector: str = DETECTOR_OPT,
     option: list[str] = OPTION_OPT,
 ):
-    """Score every record: one output row per input record, in input order (columns row, synthetic_score = P(model-generated) in [0,1], flagged)."""
+    """Score every record: one output row per input record, in input order (columns file, row, synthetic_score = P(model-generated) in [0,1], flagged). Streams: memory does not grow with the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        cols = read_records(file, [text_field])
-        texts = _texts(cols, text_field, file)
         det = _load(detector, option)
+        schema = pa.schema([("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()),
+                            ("flagged", pa.bool_())],
+                           metadata={"collapse_audit.detector": json.dumps(det.describe(), default=str)})
+        n = flagged = 0
         t0 = time.time()
-        s = det.score(texts)
-        dt = time.time() - t0
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        table = pa.table({
-            "row": pa.array(np.arange(len(texts)), pa.int64()),
-            "synthetic_score": pa.array(np.asarray(s, np.float64)),
-            "flagged": pa.array(np.asarray(s) >= det.threshold),
-        })
-        table = table.replace_schema_metadata({
-            "collapse_audit.detector": json.dumps(det.describe(), default=str)})
         try:
-            pq.write_table(table, output)
+            writer = pq.ParquetWriter(output, schema)
         except OSError as exc:
-            raise AuditError(f"Cannot write {output}: {exc}.") from None
+            raise AuditError(f"Cannot write {output}: {exc.strerror or exc}.") from None
+        with writer:
+            for batch in _stream(file, text_field, []):
+                s = np.asarray(det.score(batch.texts), np.float64)
+                writer.write_table(pa.table({
+                    "file": pa.array([batch.file] * len(batch), pa.string()),
+                    "row": pa.array(batch.rows, pa.int64()),
+                    "synthetic_score": pa.array(s),
+                    "flagged": pa.array(s >= det.threshold),
+                }, schema=schema))
+                n += len(batch)
+                flagged += int((s >= det.threshold).sum())
+        dt = time.time() - t0
+        if n == 0:
+            raise AuditError(f"No records found in {file} (the input is empty).")
     except AuditError as exc:
         _fail(str(exc))
-    typer.echo(f"scored {len(texts)} records with {det.name} ({det.version}) in {dt:.1f}s "
-               f"({len(texts) / max(dt, 1e-9):.0f} docs/s); flagged {int((s >= det.threshold).sum())}; "
-               f"wrote {output}", err=True)
+    typer.echo(f"scored {n} records with {det.name} ({det.version}) in {dt:.1f}s "
+               f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {output}", err=True)
 
 
 @app.command("eval")
@@ -171,26 +125,30 @@ def eval_(
     if fmt not in ("table", "json"):
         _fail(f"Unknown format {fmt!r}; use table or json.")
     try:
-        fields = [text_field, label_field] + ([group_field] if group_field else [])
-        cols = read_records(file, fields)
-        texts = _texts(cols, text_field, file)
         syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
-        labels = cols[label_field]
-        if any(v is None for v in labels):
-            i = next(i for i, v in enumerate(labels) if v is None)
-            raise AuditError(f"{file}: record {i} has no label field {label_field!r}.")
-        y = np.array([str(v).strip().lower() in syn for v in labels])
         det = _load(detector, option)
+        scores, labels, groups = [], [], []
         t0 = time.time()
-        s = det.score(texts)
+        for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
+            for i, v in enumerate(batch.fields[label_field]):
+                if v is None:
+                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+            if group_field:
+                groups.extend("" if g is None else g for g in batch.fields[group_field])
+            scores.append(np.asarray(det.score(batch.texts), np.float64))
         dt = time.time() - t0
+        if not labels:
+            raise AuditError(f"No records found in {file} (the input is empty).")
+        y = np.array(labels)
+        s = np.concatenate(scores)
     except AuditError as exc:
         _fail(str(exc))
     if group_field:
-        res = E.grouped(y, s, [("" if g is None else g) for g in cols[group_field]], det.threshold)
+        res = E.grouped(y, s, groups, det.threshold)
     else:
         res = {"overall": E.metrics(y, s, det.threshold)}
-    res = {"detector": det.describe(), "file": file, "docs_per_s": len(texts) / max(dt, 1e-9), **res}
+    res = {"detector": det.describe(), "file": file, "docs_per_s": len(y) / max(dt, 1e-9), **res}
     if fmt == "json":
         sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
         return

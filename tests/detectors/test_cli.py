@@ -52,13 +52,13 @@ def test_eval_json_with_groups(tmp_path):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["score", "/no/such.jsonl", "-o", "x.parquet"], "does not exist"),
+    (["score", "/no/such.jsonl", "-o", "x.parquet"], "Input path not found"),
     (["score", "{bad}", "-o", "x.parquet", "--detector", "bogus"], "Unknown detector"),
-    (["eval", "{bad}", "--label-field", "nolabel"], "no label field"),
+    (["eval", "{bad}", "--label-field", "nolabel"], "the label field 'nolabel' is missing"),
     (["eval", "{bad}", "-f", "xml"], "Unknown format"),
-    (["score", "{txt}", "-o", "x.parquet"], "Unsupported input format"),
+    (["score", "{txt}", "-o", "x.parquet"], "is not a supported input"),
     (["score", "{broken}", "-o", "x.parquet"], "invalid JSON"),
-    (["score", "{bad}", "-o", "x.parquet", "--text-field", "nope"], "no string field"),
+    (["score", "{bad}", "-o", "x.parquet", "--text-field", "nope"], "text field 'nope' is missing"),
 ])
 def test_user_errors_exit_2_one_sentence(tmp_path, args, msg):
     good = _jsonl(tmp_path / "g.jsonl", [{"text": t, "label": "human"} for t in TEXTS])
