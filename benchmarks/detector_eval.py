@@ -188,7 +188,6 @@ def run_neural_folds(d: T.L2R, which: str):
 
 def speed(d: T.L2R) -> dict:
     """docs/s: default pinned to one core, neural with 2 torch threads."""
-    texts = d.texts[:10000]
     code = ("import sys,time,json;sys.path.insert(0,%r);from collapse_audit.detectors import load_detector;"
             "import gzip;" % str(ROOT))
     res = {}

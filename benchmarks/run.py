@@ -192,7 +192,6 @@ def shingle_strings(text: str, k: int = 5) -> list[str]:
 
 
 def competitors(texts: list[str], repeats: int) -> dict[str, float]:
-    import numpy as np
     from datasketch import MinHash
 
     def ds_per_doc():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import numpy as np
 import pyarrow as pa
@@ -115,7 +114,6 @@ def test_jaccard_estimate_is_unbiased():
 
 def test_long_tokens_and_segment_boundaries():
     from collapse_audit.text.shingles import reference_token_hash, span_hashes
-    import collapse_audit.text.shingles as S
     long_token = "ab" * 5000
     texts = [" ".join(["w%d" % i for i in range(3000)]), long_token, "x " + long_token + " y z", "a b"]
     tb = tokenize_batch(texts)

@@ -66,3 +66,27 @@ def rethreshold(validation: dict, val_scores, val_labels, threshold: float, ship
     v["fpr"] = float(f[~y].mean()) if (~y).any() else 0.0
     v["note"] = f"threshold {threshold} set by the policy (shipped: {shipped}); tpr/fpr recomputed on the val split"
     return v
+
+
+def load_weights(filename: str, path: str | None, missing: str) -> dict[str, Any]:
+    """Arrays of a shipped ``models/FILENAME`` (or of ``path``), with its JSON ``meta`` decoded.
+
+    ``missing`` is the user-facing sentence when the file is absent ({path} is filled in).
+    """
+    import json
+    from importlib import resources
+    from pathlib import Path
+
+    from ..errors import AuditError
+
+    if path is None:
+        ref = resources.files(__package__).joinpath("models", filename)
+        with resources.as_file(ref) as p:
+            return load_weights(filename, str(p), missing)
+    p = Path(path)
+    if not p.is_file():
+        raise AuditError(missing.format(path=p))
+    with np.load(p, allow_pickle=False) as z:
+        weights = {k: z[k] for k in z.files}
+    weights["meta"] = json.loads(str(weights["meta"]))
+    return weights

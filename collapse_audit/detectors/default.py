@@ -13,16 +13,12 @@ about 1,800 of 2,300 characters (see BENCHMARKS.md).
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from ..errors import AuditError
 from . import features as F
-from .base import Detector, rethreshold
+from .base import Detector, load_weights, rethreshold
 
 MODEL_FILE = "default.npz"
 # Texts are featurised in steps of about CHUNK_CHARS code points (at most CHUNK_DOCS documents):
@@ -48,17 +44,8 @@ def _chunks(texts: Sequence[str]):
 
 @functools.lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> dict:
-    if path is None:
-        ref = resources.files(__package__).joinpath("models", MODEL_FILE)
-        with resources.as_file(ref) as p:
-            return load_model(str(p))
-    p = Path(path)
-    if not p.is_file():
-        raise AuditError(f"The default detector's weights {p} are missing; reinstall collapse-audit "
-                         "or run `collapse-audit detector train`.")
-    with np.load(p, allow_pickle=False) as z:
-        m = {k: z[k] for k in z.files}
-    m["meta"] = json.loads(str(m["meta"]))
+    m = load_weights(MODEL_FILE, path, "The default detector's weights {path} are missing; reinstall "
+                     "collapse-audit or run `collapse-audit detector train`.")
     m["w_char"] = m["w_char"].astype(np.float64)
     m["w_word"] = m["w_word"].astype(np.float64)
     return m

@@ -13,8 +13,6 @@ It is ~100x slower than the default detector on a CPU: use it with ``--sample``.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +20,7 @@ import numpy as np
 
 from ..errors import AuditError
 from ._torch import INSTALL_HINT, require_transformers
-from .base import Detector, rethreshold
+from .base import Detector, load_weights, rethreshold
 
 HEAD_FILE = "neural.npz"
 
@@ -76,17 +74,9 @@ class Encoder:
 
 
 def _load_head(path: Path | None = None) -> dict:
-    if path is None:
-        ref = resources.files(__package__).joinpath("models", HEAD_FILE)
-        with resources.as_file(ref) as p:
-            return _load_head(Path(p))
-    if not path.is_file():
-        raise AuditError(f"The neural detector's head {path} is missing; reinstall collapse-audit "
-                         "or run `collapse-audit detector train --kind neural`.")
-    with np.load(path, allow_pickle=False) as z:
-        d = {k: z[k] for k in z.files}
-    d["meta"] = json.loads(str(d["meta"]))
-    return d
+    return load_weights(HEAD_FILE, None if path is None else str(path),
+                        "The neural detector's head {path} is missing; reinstall collapse-audit "
+                        "or run `collapse-audit detector train --kind neural`.")
 
 
 class NeuralDetector(Detector):

@@ -53,7 +53,7 @@ def render(result: dict[str, Any], console: Console) -> None:
     for r in result["rules"]:
         if r["status"] != "pass":
             console.print(f"{r['id']} {r['status']}: {r['message']}", style=STATUS_STYLE[r["status"]],
-                          highlight=False, markup=False)
+                          highlight=False, markup=False, soft_wrap=True)
 
     metrics = Table(title="Metrics", box=box, show_edge=not plain, title_justify="left")
     metrics.add_column("metric")
