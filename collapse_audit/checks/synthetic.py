@@ -76,13 +76,16 @@ class Synthetic(Check):
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint8)
         return scores, codes
 
-    def _metrics(self, scores: np.ndarray, codes: np.ndarray) -> dict[str, float]:
-        d = self.detector
-        v = d.validation
+    def _masks(self, scores: np.ndarray, codes: np.ndarray):
+        """(scored, flagged, declared, human) per record; unscored records are never flagged."""
         scored = ~np.isnan(scores)
-        flagged = scored & (np.nan_to_num(scores, nan=-1.0) >= d.threshold)
-        declared = codes == SYNTHETIC
-        human = codes == HUMAN
+        flagged = scored & (np.nan_to_num(scores, nan=-1.0) >= self.detector.threshold)
+        return scored, flagged, codes == SYNTHETIC, codes == HUMAN
+
+    def _metrics(self, scores: np.ndarray, codes: np.ndarray) -> tuple[dict[str, float], dict]:
+        """The check's metrics over these records, and the share estimate behind them."""
+        v = self.detector.validation
+        scored, flagged, declared, human = self._masks(scores, codes)
         n_total = len(codes)
         est = estimate_share(
             n_total=n_total, n_declared_synthetic=int(declared.sum()),
@@ -93,7 +96,6 @@ class Synthetic(Check):
         n_scored = int(scored.sum())
         human_scored = int((human & scored).sum())
         undeclared = int((human & flagged).sum())
-        self._estimate = est
         return {
             "synthetic.scored": n_scored,
             "synthetic.declared_count": int(declared.sum()),
@@ -105,22 +107,20 @@ class Synthetic(Check):
             "synthetic.estimated_fraction_ci_high": float(est["ci_high"]),
             "provenance.undeclared_synthetic_count": undeclared,
             "provenance.undeclared_synthetic_fraction": float(undeclared / human_scored) if human_scored else 0.0,
-        }
+        }, est
 
     def finish(self) -> CheckResult:
         scores, codes = self._arrays()
         self._all = (scores, codes)
-        metrics = self._metrics(scores, codes)
-        scored = ~np.isnan(scores)
-        flagged = scored & (np.nan_to_num(scores, nan=-1.0) >= self.detector.threshold)
-        declared = codes == SYNTHETIC
-        undeclared = (codes == HUMAN) & flagged
+        metrics, estimate = self._metrics(scores, codes)
+        scored, flagged, declared, human = self._masks(scores, codes)
+        undeclared = human & flagged
         counts, edges = np.histogram(scores[scored], bins=BINS, range=(0.0, 1.0))
         details = {
             "threshold": float(self.detector.threshold),
             "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": counts.astype(int).tolist()},
             "top": [e[2] for e in sorted(self.top, key=lambda e: (-e[0], -e[1]))],
-            "estimate": self._estimate,
+            "estimate": estimate,
         }
         flags = {
             "synthetic.estimated_fraction": declared | flagged,
@@ -134,4 +134,4 @@ class Synthetic(Check):
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         scores, codes = self._all
-        return self._metrics(scores[mask], codes[mask])
+        return self._metrics(scores[mask], codes[mask])[0]

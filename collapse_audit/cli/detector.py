@@ -12,6 +12,7 @@ import numpy as np
 import typer
 
 from ..errors import AuditError
+from .common import user_errors
 
 app = typer.Typer(
     help="Train, evaluate and run the synthetic-text detectors.\n\n"
@@ -21,12 +22,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-
-
-def _fail(msg: str) -> None:
-    """One sentence on stderr, exit 2 (the same shape as every other command's user errors)."""
-    typer.echo(f"collapse-audit: error: {msg}", err=True)
-    raise typer.Exit(2)
 
 
 def _stream(path: str, text_field: str, fields: list[str]):
@@ -64,6 +59,7 @@ OPTION_OPT = typer.Option([], "--option", "-O",
 
 
 @app.command()
+@user_errors
 def score(
     file: str = typer.Argument(..., help="JSONL(.gz) or Parquet file of records"),
     output: str = typer.Option(..., "--output", "-o", help="Parquet file to write"),
@@ -75,38 +71,36 @@ def score(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    det = _load(detector, option)
+    schema = pa.schema([("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()),
+                        ("flagged", pa.bool_())],
+                       metadata={"collapse_audit.detector": json.dumps(det.describe(), default=str)})
+    n = flagged = 0
+    t0 = time.time()
     try:
-        det = _load(detector, option)
-        schema = pa.schema([("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()),
-                            ("flagged", pa.bool_())],
-                           metadata={"collapse_audit.detector": json.dumps(det.describe(), default=str)})
-        n = flagged = 0
-        t0 = time.time()
-        try:
-            writer = pq.ParquetWriter(output, schema)
-        except OSError as exc:
-            raise AuditError(f"Cannot write {output}: {exc.strerror or exc}.") from None
-        with writer:
-            for batch in _stream(file, text_field, []):
-                s = np.asarray(det.score(batch.texts), np.float64)
-                writer.write_table(pa.table({
-                    "file": pa.array([batch.file] * len(batch), pa.string()),
-                    "row": pa.array(batch.rows, pa.int64()),
-                    "synthetic_score": pa.array(s),
-                    "flagged": pa.array(s >= det.threshold),
-                }, schema=schema))
-                n += len(batch)
-                flagged += int((s >= det.threshold).sum())
-        dt = time.time() - t0
-        if n == 0:
-            raise AuditError(f"No records found in {file} (the input is empty).")
-    except AuditError as exc:
-        _fail(str(exc))
+        writer = pq.ParquetWriter(output, schema)
+    except OSError as exc:
+        raise AuditError(f"Cannot write {output}: {exc.strerror or exc}.") from None
+    with writer:
+        for batch in _stream(file, text_field, []):
+            s = np.asarray(det.score(batch.texts), np.float64)
+            writer.write_table(pa.table({
+                "file": pa.array([batch.file] * len(batch), pa.string()),
+                "row": pa.array(batch.rows, pa.int64()),
+                "synthetic_score": pa.array(s),
+                "flagged": pa.array(s >= det.threshold),
+            }, schema=schema))
+            n += len(batch)
+            flagged += int((s >= det.threshold).sum())
+    dt = time.time() - t0
+    if n == 0:
+        raise AuditError(f"No records found in {file} (the input is empty).")
     typer.echo(f"scored {n} records with {det.name} ({det.version}) in {dt:.1f}s "
                f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {output}", err=True)
 
 
 @app.command("eval")
+@user_errors
 def eval_(
     file: str = typer.Argument(..., help="labelled JSONL(.gz) or Parquet file"),
     label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
@@ -123,27 +117,24 @@ def eval_(
     from ..detectors import evaluate as E
 
     if fmt not in ("table", "json"):
-        _fail(f"Unknown format {fmt!r}; use table or json.")
-    try:
-        syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
-        det = _load(detector, option)
-        scores, labels, groups = [], [], []
-        t0 = time.time()
-        for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
-            for i, v in enumerate(batch.fields[label_field]):
-                if v is None:
-                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
-            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
-            if group_field:
-                groups.extend("" if g is None else g for g in batch.fields[group_field])
-            scores.append(np.asarray(det.score(batch.texts), np.float64))
-        dt = time.time() - t0
-        if not labels:
-            raise AuditError(f"No records found in {file} (the input is empty).")
-        y = np.array(labels)
-        s = np.concatenate(scores)
-    except AuditError as exc:
-        _fail(str(exc))
+        raise AuditError(f"Unknown format {fmt!r}; use table or json.")
+    syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
+    det = _load(detector, option)
+    scores, labels, groups = [], [], []
+    t0 = time.time()
+    for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
+        for i, v in enumerate(batch.fields[label_field]):
+            if v is None:
+                raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+        labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+        if group_field:
+            groups.extend("" if g is None else g for g in batch.fields[group_field])
+        scores.append(np.asarray(det.score(batch.texts), np.float64))
+    dt = time.time() - t0
+    if not labels:
+        raise AuditError(f"No records found in {file} (the input is empty).")
+    y = np.array(labels)
+    s = np.concatenate(scores)
     if group_field:
         res = E.grouped(y, s, groups, det.threshold)
     else:
@@ -170,6 +161,7 @@ def eval_(
 
 
 @app.command()
+@user_errors
 def train(
     kind: str = typer.Option("default", "--kind", help="default | neural | all"),
     data: Optional[str] = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
@@ -185,19 +177,16 @@ def train(
     from ..detectors import train as T
 
     if kind not in ("default", "neural", "all"):
-        _fail(f"Unknown --kind {kind!r}; use default, neural or all.")
-    try:
-        d = T.load_l2r(data)
-        out = Path(out_dir) if out_dir else T.models_dir()
+        raise AuditError(f"Unknown --kind {kind!r}; use default, neural or all.")
+    d = T.load_l2r(data)
+    out = Path(out_dir) if out_dir else T.models_dir()
 
-        def log(msg):
-            typer.echo(msg, err=True)
+    def log(msg):
+        typer.echo(msg, err=True)
 
-        if kind in ("default", "all"):
-            T.train_default(d, out, log)
-        if kind in ("neural", "all"):
-            T.train_neural(d, out, Path(cache) if cache else None, log)
-        from ..detectors.card import write_card
-        write_card(out)
-    except AuditError as exc:
-        _fail(str(exc))
+    if kind in ("default", "all"):
+        T.train_default(d, out, log)
+    if kind in ("neural", "all"):
+        T.train_neural(d, out, Path(cache) if cache else None, log)
+    from ..detectors.card import write_card
+    write_card(out)

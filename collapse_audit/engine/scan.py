@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -66,13 +65,13 @@ def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
                  sink: BadRecordSink) -> Iterator[RecordBatch]:
     """The records of ``inputs`` (discovered files, or PATH arguments) as batches carrying the
     policy's fields; shared by scan, profile and eval-set loading."""
-    files = [f if isinstance(f, InputFile) else None for f in inputs]
-    if any(f is None for f in files):
+    files = inputs
+    if not all(isinstance(f, InputFile) for f in inputs):
         files = discover([str(p) for p in inputs])
     return iter_batches(files, config.fields.text, config.fields.metadata_fields(), config.batch_size, sink)
 
 
-def _load_resources(config: ScanConfig, files: list[InputFile], sink: BadRecordSink) -> dict[str, Any]:
+def _load_resources(config: ScanConfig, files: list[InputFile]) -> dict[str, Any]:
     from ..detectors.registry import load_detector
 
     resources: dict[str, Any] = {
@@ -98,7 +97,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     config = scan_config(policy, opts)
     files = discover(opts.paths)
     sink = BadRecordSink(max_bad=opts.max_bad_records)
-    resources = _load_resources(config, files, sink)
+    resources = _load_resources(config, files)
     checks: list[Check] = [cls(config, resources) for cls in CHECKS if cls.enabled(config)]
     sources = SourceIndex(config.fields.source)
     collector = AnnotationCollector(config.fields.id) if opts.annotations else None
@@ -206,7 +205,3 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux
         return os.cpu_count() or 1
-
-
-def stderr_is_tty() -> bool:
-    return sys.stderr.isatty()

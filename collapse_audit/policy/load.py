@@ -183,12 +183,12 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
     for section in ("diversity", "contamination"):
         _mapping(ctx, top.get(section), set(KNOWN_OPTIONS[section]), section)
 
-    rules = _rules(ctx, top.get("rules"))
+    rules = _rules(ctx, top.get("rules"), fields)
     return Policy(path, sha, fields, near, detector, rules,
                   diversity=dict(top.get("diversity") or {}), contamination=dict(top.get("contamination") or {}))
 
 
-def _rules(ctx: _Ctx, value: Any) -> list[RuleSpec]:
+def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
     from ..checks import is_known_metric
 
     if value is None:
@@ -225,22 +225,13 @@ def _rules(ctx: _Ctx, value: Any) -> list[RuleSpec]:
         if where is not None:
             if not isinstance(where, dict) or list(where) != ["source"] or not isinstance(where["source"], (str, int)):
                 raise ctx.fail(f"rule {rid} 'where' must be {{source: VALUE}}", *at, "where")
-            if ctx_fields_source_missing(ctx):
+            if fields.source is None:
                 raise ctx.fail(f"rule {rid} uses 'where: {{source: ...}}' but fields.source is not set", *at, "where")
             where = {"source": str(where["source"])}
-        key = (rid, json_key(where))
+        key = (rid, where["source"] if where else "")
         if key in seen:
             raise ctx.fail(f"rule {rid} appears twice", *at)
         seen.add(key)
         name = r.get("name", doc.name if doc else rid)
         out.append(RuleSpec(rid, str(name), metric, op, threshold, severity, where, ctx.doc.line(*at)))
     return out
-
-
-def ctx_fields_source_missing(ctx: _Ctx) -> bool:
-    f = (ctx.doc.value or {}).get("fields") or {}
-    return "source" in f and f["source"] is None
-
-
-def json_key(where: dict | None) -> str:
-    return "" if not where else f"{where['source']}"
