@@ -20,7 +20,7 @@ def _report(path, fmt=None, output=None):
 
 
 def _init(directory, data="data", skip_existing=False):
-    return init(directory=str(directory), data=data, skip_existing=skip_existing)
+    return init(directory=str(directory), data=data, skip_existing=skip_existing, install=None)
 
 
 def _exit_code(excinfo) -> int:
@@ -153,7 +153,6 @@ def test_init_writes_three_files(tmp_path, capsys):
 
     hooks = yaml.safe_load((tmp_path / INIT_FILES[2]).read_text(encoding="utf-8"))["repos"][0]["hooks"]
     assert hooks[0]["id"] == "collapse-audit" and hooks[0]["args"][0] == "corpus/train"
-    assert hooks[0]["pass_filenames"] is False
 
     policy_text = (tmp_path / INIT_FILES[0]).read_text(encoding="utf-8")
     assert policy_text.count("\n#") >= 5  # commented
