@@ -123,16 +123,22 @@ def examples(records: RecordTable, plan: Plan, per_reason: int = EXAMPLES) -> di
         idx = np.flatnonzero(plan.reason == i + 1)[:per_reason]
         rows = []
         for k in idx.tolist():
-            f = records.files[int(records.file_idx[k])]
-            where = f"{f}:{int(records.row[k]) + 1}" if not f.lower().endswith((".parquet", ".pq")) \
-                else f"{f} row {int(records.row[k])}"
+            where = _where(records, k)
             rid = records.ids[k].as_py()
             extra = BASES[int(plan.basis[k])]
             if plan.basis[k] == BASES.index("near duplicate") and records.duplicate_of[k] >= 0:
-                extra += f" of record {int(records.duplicate_of[k])}"
+                extra += f" of {_where(records, int(records.duplicate_of[k]))}"
             if plan.basis[k] == BASES.index("detector score"):
                 extra += f" {records.score[k]:.3f}"
             rows.append(f"{where}{f' (id {rid})' if rid is not None else ''}: {extra}")
         if len(idx):
             out[r] = rows
     return out
+
+
+def _where(records: RecordTable, k: int) -> str:
+    """'file:line' for JSONL, 'file row N' for Parquet: how the scan's messages name a record."""
+    f = records.files[int(records.file_idx[k])]
+    if f.lower().endswith((".parquet", ".pq")):
+        return f"{f} row {int(records.row[k])}"
+    return f"{f}:{int(records.row[k]) + 1}"

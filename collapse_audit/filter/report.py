@@ -52,4 +52,4 @@ def render_run(run) -> str:
         files = ", ".join(o["file"] for o in m["outputs"][:6]) + (" ..." if len(m["outputs"]) > 6 else "")
         lines.append(f"Wrote {len(m['outputs'])} file(s) to {run.written_to}: {files}")
         lines.append(f"Manifest: {os.path.join(run.written_to, '.manifest', 'manifest.json')} and removed.parquet")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line.rstrip() for line in lines) + "\n"

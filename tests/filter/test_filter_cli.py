@@ -201,3 +201,24 @@ def test_interrupted_run_leaves_no_complete_looking_output(tmp_path, policy, mon
     with pytest.raises(KeyboardInterrupt):
         run_filter(FilterOptions(paths=[str(first), str(second)], out=str(out), policy=str(policy), progress=False))
     assert len(calls) == 2 and not out.exists()
+
+
+def test_contaminated_training_records_are_removed(tmp_path, policy):
+    recs = small_records()[:24]
+    evals = [{"id": f"q{i}", "text": words(i, 60)} for i in (900, 901)]
+    recs[5]["text"] = "Question: " + evals[0]["text"] + " Answer follows."     # leaks an eval item
+    recs[9]["text"] = evals[1]["text"]
+    src = write_lines(tmp_path / "d.jsonl", recs)
+    ev = write_lines(tmp_path / "eval.jsonl", evals)
+    pol = tmp_path / "contam.yaml"
+    pol.write_text(POLICY + "  - {id: CA501, metric: contamination.eval_fraction, max: 0.0}\n")
+    out = tmp_path / "out"
+    r = filt(src, "-o", out, "-p", pol, "--eval-set", ev)
+    assert r.returncode == 0, r.stderr
+    removed = pq.read_table(out / ".manifest" / "removed.parquet").to_pylist()
+    assert sorted((x["id"], x["reason"]) for x in removed) == [("r5", "CA501"), ("r9", "CA501")]
+    rescan = run_cli("scan", str(out), "-p", str(pol), "--eval-set", str(ev), "-q", "-w", "1", "--format", "json")
+    assert {x["id"]: x["status"] for x in json.loads(rescan.stdout)["rules"]}["CA501"] == "pass"
+    # without the eval set the policy's CA501 cannot be evaluated: a clear error, not a silent pass
+    r = filt(src, "-o", tmp_path / "o2", "-p", pol)
+    assert r.returncode == 2 and "--eval-set" in r.stderr
