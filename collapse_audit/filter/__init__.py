@@ -155,7 +155,7 @@ def _write(opts: FilterOptions, files: list[InputFile], records: RecordTable, pl
         quarantined: list[dict] = []
         with progress_bar(opts.progress, "writing") as advance:
             for i, info in enumerate(files):
-                mine = np.flatnonzero(records.file_idx == i)
+                mine = records.file_range(i)
                 rows = records.row[mine]
                 dest = np.zeros(int(rows.max()) + 1 if len(rows) else 0, dtype=np.uint8)
                 dest[rows[kept[mine]]] = 1

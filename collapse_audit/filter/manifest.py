@@ -62,10 +62,10 @@ def summary(records: RecordTable, plan: Plan, files: list[InputFile], *, policy:
         }
     per_file = []
     for i, f in enumerate(files):
-        mine = records.file_idx == i
+        mine = kept[records.file_range(i)]
         per_file.append({"path": f.path, "format": f.format, "compression": f.compression,
-                         "records": int(mine.sum()), "kept": int((kept & mine).sum()),
-                         "removed": int((~kept & mine).sum()), "tolerated_bad": int(bad_per_file.get(f.path, 0))})
+                         "records": len(mine), "kept": int(mine.sum()), "removed": int((~mine).sum()),
+                         "tolerated_bad": int(bad_per_file.get(f.path, 0))})
     out: dict[str, Any] = {
         "tool": {"name": "collapse-audit", "version": __version__},
         "policy": policy,

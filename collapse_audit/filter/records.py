@@ -48,6 +48,11 @@ class RecordTable:
     def __len__(self) -> int:
         return len(self.row)
 
+    def file_range(self, i: int) -> slice:
+        """The records of input ``i``: a contiguous run, since records are in input order."""
+        lo, hi = np.searchsorted(self.file_idx, [i, i + 1])
+        return slice(int(lo), int(hi))
+
     def flagged_by(self, rule_id: str) -> np.ndarray:
         """Records whose ``issues`` list names ``rule_id``."""
         flat = self.issues.flatten()

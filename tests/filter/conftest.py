@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers import REPO, words  # noqa: E402
+from helpers import REPO, words
 
 L2R = REPO.parent / "shared" / "data" / "l2r" / "l2r.jsonl.gz"
 SKIP_DOMAINS = {"TravelTourism", "TechnicalWriting"}   # the two repeat each other (see the data's README)
@@ -117,8 +117,7 @@ def undeclared_corpus(tmp_path: Path, l2r_heldout) -> Path:
     src = tmp_path / "undeclared"
     src.mkdir()
     with open(src / "data.jsonl", "w", encoding="utf-8") as fh:
-        for r in recs:
-            fh.write(json.dumps(r) + "\n")
+        fh.writelines(json.dumps(r) + "\n" for r in recs)
     return src
 
 

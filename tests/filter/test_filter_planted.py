@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow.parquet as pq
-
 from helpers import run_cli
 
 from .conftest import raw_lines, read_records
