@@ -86,7 +86,10 @@ def run_filter(opts: FilterOptions) -> FilterRun:
                       detector_validation=dict(detector.validation) if detector else {},
                       estimate_validated=validated, threshold=float(detector.threshold) if detector else 0.5,
                       seed=opts.seed)
-    policy_info = {"path": os.path.basename(policy_path), "sha256": policy.sha256}
+    from ..policy import default_policy_path
+
+    packaged = os.path.realpath(policy_path) == os.path.realpath(default_policy_path())
+    policy_info = {"path": "(packaged default)" if packaged else policy_path, "sha256": policy.sha256}
     from .manifest import summary
 
     if opts.dry_run:

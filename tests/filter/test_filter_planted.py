@@ -140,3 +140,21 @@ def test_from_annotations_gives_the_same_output(mixed_corpus: Path, tmp_path: Pa
     assert r.returncode == 0, r.stderr
     for name in ("web.jsonl.gz", "vendor.parquet"):
         assert (a / name).read_bytes() == (b / name).read_bytes()
+
+
+def test_from_sampled_annotations_scores_every_record(undeclared_corpus: Path, tmp_path: Path):
+    """A scan that scored a sample leaves most scores empty; the filter scores the rest itself."""
+    ann, res = tmp_path / "ann.parquet", tmp_path / "res.json"
+    r = run_cli("scan", str(undeclared_corpus), "--annotations", str(ann), "--sample", "100", "-q", "-w", "1",
+                "--format", "json", "-o", str(res))
+    assert r.returncode in (0, 1), r.stderr
+    assert pq.read_table(ann).column("synthetic_score").null_count == 250
+    out = tmp_path / "out"
+    r = run_cli("filter", str(undeclared_corpus), "-o", str(out), "--from-annotations", str(ann),
+                "--scan-result", str(res), "-q")
+    assert r.returncode == 0, r.stderr
+    before, after, m = check_common(undeclared_corpus, out)
+    removed = pq.read_table(out / ".manifest" / "removed.parquet")
+    assert removed.column("synthetic_score").null_count == 0
+    assert m["synthetic_cap"]["removed_by_score"] > 0 and truth_share(after) <= CAP
+    assert clean_human_kept(before, after) >= 0.90
