@@ -72,6 +72,7 @@ def load_annotations(path: str, fields: FieldMap) -> dict:
     except (pa.ArrowInvalid, OSError) as exc:
         raise AuditError(f"{path} is not a readable annotations Parquet file "
                          f"({str(exc).splitlines()[0][:160]}).") from None
+    table = table.unify_dictionaries()   # row groups may carry their own 'file' dictionaries
     missing = [c for c in ANNOTATION_COLUMNS if c not in table.column_names]
     if missing:
         raise AuditError(f"{path} is not a scan annotations file: it lacks column(s) {', '.join(missing)} "
