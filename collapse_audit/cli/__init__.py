@@ -13,6 +13,7 @@ import typer
 from ..errors import AuditError
 from . import detector as detector_cli
 from . import rules as rules_cli
+from .filter import filter as filter_command
 from .init import init
 from .profile import profile
 from .report import report
@@ -29,6 +30,7 @@ app = typer.Typer(
 )
 app.command(no_args_is_help=True)(scan)
 app.command(no_args_is_help=True)(report)
+app.command("filter", no_args_is_help=True)(filter_command)
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(detector_cli.app, name="detector")
 app.command(no_args_is_help=True)(profile)
