@@ -30,6 +30,7 @@ BUILTIN = (
     "diversity",
     "drift",
     "contamination",
+    "pii",
 )
 for _module in BUILTIN:
     import_module(f"{__name__}.{_module}")
