@@ -155,10 +155,6 @@ class Check(abc.ABC):
         """The report section for these details (from ``finish`` or a saved result); None: nothing to show."""
         return None
 
-    @classmethod
-    def metric(cls, name: str) -> Metric:
-        return next(m for m in cls.metrics if m.name == name)
-
 
 def validate_declarations(cls: type[Check]) -> None:
     """Raise ``DeclarationError`` when a check's declarations do not fit together."""
