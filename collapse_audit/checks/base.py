@@ -104,7 +104,7 @@ class Check(abc.ABC):
         self.fields = ctx.fields
         self.seed = ctx.seed
         self.resources = ctx.resources
-        self.options = ctx.options if ctx.options is not None else (self.Options() if self.Options else None)
+        self.options: Any = ctx.options if ctx.options is not None else (self.Options() if self.Options else None)
 
     # ---- construction ----------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ def register_check(cls: type[Check]) -> type[Check]:
             ("name", {cls.name} & {other.name}),
             ("metric", {m.name for m in cls.metrics} & {m.name for m in other.metrics}),
             ("rule code", {r.code for r in cls.rules} & {r.code for r in other.rules}),
-            ("options section", {cls.options_key} & {other.options_key} - {None}),
+            ("options section", {k for k in (cls.options_key,) if k} & {k for k in (other.options_key,) if k}),
             ("annotation column", {c.name for c in cls.columns} & {c.name for c in other.columns}),
         )
         for what, same in clash:

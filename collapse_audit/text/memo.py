@@ -20,12 +20,13 @@ T = TypeVar("T")
 def per_batch(fn: Callable[..., T]) -> Callable[..., T]:
     """Decorate ``fn(batch, *args)`` so repeated calls on the same batch object with equal
     (hashable) ``args`` reuse the result."""
-    last: list = [None, None, None]   # [weakref to the batch, args, result]
+    last: list[Any] = [None, None, None]   # [weakref to the batch, args, result]
 
     @functools.wraps(fn)
     def wrapper(batch: Any, *args: Any) -> T:
         if last[0] is not None and last[0]() is batch and last[1] == args:
-            return last[2]
+            cached: T = last[2]
+            return cached
         result = fn(batch, *args)
         try:
             last[:] = [weakref.ref(batch), args, result]
