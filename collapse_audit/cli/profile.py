@@ -8,19 +8,15 @@ from typing import Any, Optional
 import numpy as np
 import typer
 
-from ..checks.base import Check, CheckResult
 from ..errors import AuditError
 from .common import user_errors
 
 
-class _ProfileStep(Check):
-    """Adapter so the profile pass runs through the scan engine's parallel prepare/observe loop."""
-
-    name = "profile"
-    produces = ()
+class _ProfileStep:
+    """Adapter so the profile pass runs through the scan engine's parallel prepare/observe loop
+    (which only calls ``prepare``; it is not a registered check)."""
 
     def __init__(self, config, builder, detector=None, sample_rows=None):
-        super().__init__(config, {})
         self.builder = builder
         self.detector = detector
         self.sample_rows = sample_rows
@@ -46,9 +42,6 @@ class _ProfileStep(Check):
         self.builder.add_part(part)
         if scores is not None:
             self.builder.add_scores(scores)
-
-    def finish(self) -> CheckResult:
-        return CheckResult()
 
 
 @user_errors
@@ -80,12 +73,12 @@ def profile(
     changes in diversity) that rules CA4xx can cap.
     """
     from .. import __version__
+    from ..checks.diversity import diversity_params
     from ..engine.parallel import prepared_batches
     from ..engine.progress import progress_bar
     from ..engine.scan import ScanOptions, default_workers, read_batches, scan_config
     from ..policy import load_policy, resolve_policy_path
     from ..readers import BadRecordSink, discover
-    from ..signals.figures import DiversityParams
     from ..signals.profile import ProfileBuilder, save_profile
 
     opts = ScanOptions(paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
@@ -94,7 +87,7 @@ def profile(
     config = scan_config(pol, opts)
     files = discover(paths)
     sink = BadRecordSink(max_bad=max_bad_records)
-    builder = ProfileBuilder(DiversityParams.from_options(config.diversity), seed=seed,
+    builder = ProfileBuilder(diversity_params(config.option("diversity")), seed=seed,
                              source_field=config.fields.source, top_k=top_k)
     det, rows, det_note = None, None, None
     if not no_scores:
@@ -109,7 +102,7 @@ def profile(
     if builder.state.records == 0:
         raise AuditError(f"No records found in {', '.join(f.path for f in files)} (the input is empty).")
     if det is not None:
-        builder.detector = det.describe().get("name", config.detector.name)
+        builder.detector = det.describe().get("name", config.option("detector").name)
     inputs = [{"path": f.path, "format": f.format, "records": per_file[i]} for i, f in enumerate(files)]
     data = builder.build(inputs=inputs, tool_version=__version__)
     data["records_skipped"] = sink.count
@@ -135,5 +128,6 @@ def _detector(config, files) -> tuple[Any, Any, str | None]:
         from ..engine.sample import choose_sample
     except ImportError as exc:  # pragma: no cover - detector package not installed
         return None, None, f"no detector available ({exc})"
-    det = load_detector(config.detector.name, dict(config.detector.options))
-    return det, choose_sample(files, config.detector.sample, config.seed), None
+    opts = config.option("detector")      # always set by scan_config (with the CLI overrides)
+    det = load_detector(opts.name, opts.detector_options())
+    return det, choose_sample(files, opts.sample, config.seed), None

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..checks import CHECKS
 from ..checks.base import Check, CheckResult
-from ..config import DetectorConfig, FieldMap, ScanConfig
+from ..checks.registry import build_checks
+from ..checks.synthetic import DetectorOptions
+from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, load_policy, resolve_policy_path
 from ..policy.evaluate import evaluate_rules
@@ -49,16 +50,11 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
     fields: FieldMap = policy.fields
     if opts.text_field:
         fields = replace(fields, text=opts.text_field)
-    det = policy.detector
-    detector = DetectorConfig(
-        name=opts.detector or det.name,
-        sample=det.sample if opts.sample is None else opts.sample,
-        options=det.options,
-    )
-    return ScanConfig(fields=fields, near_duplicates=policy.near_duplicates, detector=detector,
+    det = policy.options.get("detector") or DetectorOptions()
+    detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
+    return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
-                      diversity=policy.diversity, baseline=opts.baseline, eval_sets=tuple(opts.eval_sets),
-                      contamination=policy.contamination)
+                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
 
 
 def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
@@ -74,9 +70,10 @@ def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
 def _load_resources(config: ScanConfig, files: list[InputFile]) -> dict[str, Any]:
     from ..detectors.registry import load_detector
 
+    det = config.option("detector") or DetectorOptions()
     resources: dict[str, Any] = {
-        "detector": load_detector(config.detector.name, dict(config.detector.options)),
-        "sample_rows": choose_sample(files, config.detector.sample, config.seed),
+        "detector": load_detector(det.name, det.detector_options()),
+        "sample_rows": choose_sample(files, det.sample, config.seed),
     }
     if config.baseline or config.eval_sets:
         from ..signals.resources import load_resources
@@ -98,7 +95,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     files = discover(opts.paths)
     sink = BadRecordSink(max_bad=opts.max_bad_records)
     resources = _load_resources(config, files)
-    checks: list[Check] = [cls(config, resources) for cls in CHECKS if cls.enabled(config)]
+    checks: list[Check] = build_checks(config, resources)
     sources = SourceIndex(config.fields.source)
     collector = AnnotationCollector(config.fields.id) if opts.annotations else None
     per_file = [0] * len(files)
@@ -150,7 +147,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         "records": {"total": total, "skipped": sink.count,
                     "skipped_examples": [b.to_json() for b in sink.examples]},
         "detector": {**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
-                     "sample": config.detector.sample},
+                     "sample": config.option("detector").sample},
         "policy": {"path": policy_path if policy_path != _packaged() else "(packaged default)",
                    "sha256": policy.sha256, "fields": _fields_json(config.fields)},
         "metrics": {k: _num(v) for k, v in metrics.items()},

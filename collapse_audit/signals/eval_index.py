@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks.base import excerpt
-from .tokens import ngrams, tokenize
+from ..text.excerpt import excerpt
+from ..text.tokens import ngrams, tokenize
 
 DEFAULT_NGRAM = 13
 
