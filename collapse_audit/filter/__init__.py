@@ -60,6 +60,7 @@ class FilterRun:
 
 
 def run_filter(opts: FilterOptions) -> FilterRun:
+    from ..checks.synthetic import DetectorOptions
     from ..detectors.registry import load_detector
     from ..policy import load_policy, resolve_policy_path
 
@@ -78,8 +79,8 @@ def run_filter(opts: FilterOptions) -> FilterRun:
     else:
         ann, result = _scan(opts, policy_path, files, score_all=caps, fields=fields)
     validated = estimate_validated(result)
-    det_cfg = policy.detector
-    detector = load_detector(opts.detector or det_cfg.name, dict(det_cfg.options)) if caps else None
+    det_cfg = policy.options.get("detector") or DetectorOptions()
+    detector = load_detector(opts.detector or det_cfg.name, det_cfg.detector_options()) if caps else None
     records = read_records(files, ann, fields, opts.batch_size, opts.max_bad_records,
                            detector=detector if caps and validated[0] else None)
     plan = build_plan(records, policy.rules, ignore=ignore,
