@@ -13,6 +13,11 @@ Per-record outputs:
 * flags ``duplicates.exact_count`` / ``duplicates.exact_fraction`` — true for every record that
   repeats an earlier one (all members of a group but its first).
 
+Shards merge exactly (``merge``): the later shard's distinct keys are looked up in this index;
+a key already here points to this shard's first copy, a new one is added, rebased. One bounded
+difference: a group's report excerpt is the text of its first *repeat*; when that repeat was the
+only copy in its shard no shard kept its text, and the excerpt is left out (``None``).
+
 ``metrics_for(mask)`` gives the same metrics as if the masked records were the whole corpus
 (a record counts when an earlier record *of the subset* has the same text).
 """
@@ -75,6 +80,31 @@ class ExactDuplicates(Check):
         self.n = 0
         self._first_all: np.ndarray | None = None
 
+    state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
+
+    def merge(self, other: "ExactDuplicates") -> None:
+        self._merge_guard(other)
+        base = self.n
+        hi, (lo, first) = other.index.entries()
+        remap = base + np.arange(other.n, dtype=np.int64)      # other's first index -> merged first
+        known = np.zeros(len(hi), dtype=bool)
+        qi, (e_lo, e_first) = self.index.find_all(hi)
+        if len(qi):
+            ok = e_lo == lo[qi]
+            remap[first[qi[ok]]] = e_first[ok]
+            known[qi[ok]] = True
+        self.index.add(hi[~known], lo[~known], first[~known] + base)
+        self.first = [self._first_array(), remap[other._first_array()]]
+        self.file_idx += other.file_idx
+        self.rows += other.rows
+        self.files.update(other.files)
+        for f, text in other.excerpts.items():
+            g = int(remap[f])
+            if g not in self.excerpts and len(self.excerpts) < MAX_EXCERPTS:
+                self.excerpts[g] = text
+        self.n += other.n
+        self._first_all = None
+
     def prepare(self, batch):
         nfc = nfc_batch(batch)
         parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
@@ -115,6 +145,7 @@ class ExactDuplicates(Check):
                 self.excerpts[f] = excerpt(batch.texts[i])
         self.first.append(first)
         self.n += n
+        self._first_all = None
 
     # ---- results -------------------------------------------------------------------------------
 

@@ -31,6 +31,18 @@ corpus with thousands of copies of one text does not create quadratic candidate 
 candidate set is exactly datasketch's (plus 64-bit key collisions, which verification rejects),
 except that a record meets at most ``BUCKET_LIMIT`` earlier members of one bucket.
 
+Shards (``merge``): the later shard's slots (its records with a new signature) are looked up in
+this shard's signature index (identical signatures are unioned with this shard's record) and
+then in its band indexes; the candidate pairs are verified with the stored verification values
+and unioned (the later shard's own clusters are appended, rebased), and its new slots are added
+to the indexes. Clusters, kept records (lowest global index), counts and the candidate/verified
+pair counts are exactly those of one scan: a cluster's structure depends only on which distinct
+signatures share a band key and pass verification, not on the order they were seen in (the pair
+counts are corrected for pairs both shards counted). Two bounded differences: a record meets at
+most ``BUCKET_LIMIT`` earlier members of one bucket *per sorted run and per shard*, so buckets
+larger than that may be cut differently; and a member's report excerpt is kept only by the shard
+that saw the link, so a member linked only across shards shows no excerpt (``None``).
+
 Per-record outputs:
 
 * ``near_cluster`` — ``pyarrow.Array`` int64: dense cluster id (in order of each cluster's first
@@ -187,6 +199,91 @@ class NearDuplicates(Check):
         self.pairs_checked = 0
         self.pairs_verified = 0
         self._roots: np.ndarray | None = None
+
+    state_attrs = ("band_index", "sig_index", "sigs", "slot_record", "uf", "n", "file_idx", "rows_", "files",
+                   "starts", "excerpts", "pairs_checked", "pairs_verified")
+
+    # ---- merging shards -----------------------------------------------------------------------
+
+    def _slot_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """(slots x bands keys, slot signature hashes), rebuilt from the indexes (slot order)."""
+        n = self.sigs.n
+        bands = np.zeros((n, self.bands), dtype=np.uint64)
+        for j, index in enumerate(self.band_index):
+            keys, (slot,) = index.entries()
+            bands[slot.astype(np.int64), j] = keys
+        sighash = np.zeros(n, dtype=np.uint64)
+        keys, (slot,) = self.sig_index.entries()
+        sighash[slot.astype(np.int64)] = keys
+        return bands, sighash
+
+    def _band_pairs(self, bands: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct (query position, slot of this index) pairs sharing a band key."""
+        qa, sb = [], []
+        for j in range(self.bands):
+            qi, (slot,) = self.band_index[j].find_all(bands[query, j], limit=BUCKET_LIMIT)
+            qa.append(qi)
+            sb.append(slot.astype(np.int64))
+        if not qa:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pair = np.unique(np.stack((np.concatenate(qa), np.concatenate(sb)), axis=1), axis=0)
+        return pair[:, 0], pair[:, 1]
+
+    def merge(self, other: "NearDuplicates") -> None:
+        self._merge_guard(other)
+        base = self.uf.append_shifted(other.uf)
+        self.n += other.n
+        o_bands, o_hash = other._slot_bands()
+        o_sigv = other.sigs.take(np.arange(other.sigs.n))
+        o_rec = other.slot_record.take(np.arange(other.sigs.n)) + base
+        # 1. other's slots whose signature is identical to one of ours: the same record class
+        same = np.full(len(o_hash), -1, dtype=np.int64)
+        qi, (slot,) = self.sig_index.find_all(o_hash)
+        if len(qi):
+            ok = np.all(self.sigs.take(slot) == o_sigv[qi], axis=1)
+            same[qi[ok]] = self.slot_record.take(slot[ok])
+        matched = np.flatnonzero(same >= 0)
+        new = np.flatnonzero(same < 0)
+        links = [(o_rec[matched], same[matched])]
+        # 2. pairs other counted that one scan counts on our side (an endpoint that is one of ours)
+        if len(matched):
+            qa, sb = other._band_pairs(o_bands, matched)
+            a, b = matched[qa], sb
+            keep = a != b
+            a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+            if len(a):
+                pair = np.unique(np.stack((a, b), axis=1), axis=0)
+                ok = verify(o_sigv[pair[:, 0]], o_sigv[pair[:, 1]], self.threshold)
+                other_checked, other_verified = len(pair), int(ok.sum())
+            else:
+                other_checked = other_verified = 0
+        else:
+            other_checked = other_verified = 0
+        # 3. other's new classes against ours: candidate pairs, verified
+        qa, sb = self._band_pairs(o_bands, new)
+        ok = verify(o_sigv[new[qa]], self.sigs.take(sb), self.threshold) if len(qa) else np.zeros(0, bool)
+        links.append((o_rec[new[qa[ok]]], self.slot_record.take(sb[ok])))
+        self.pairs_checked += other.pairs_checked - other_checked + len(qa)
+        self.pairs_verified += other.pairs_verified - other_verified + int(ok.sum())
+        for x, y in links:
+            for i, j in zip(x.tolist(), y.tolist()):
+                self.uf.union(i, j)
+        # 4. other's new classes join the indexes
+        if len(new):
+            slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
+            self.slot_record.append(o_rec[new])
+            for j in range(self.bands):
+                self.band_index[j].add(o_bands[new, j], slots)
+            self.sig_index.add(o_hash[new], slots)
+        self.file_idx += other.file_idx
+        self.rows_ += other.rows_
+        self.files.update(other.files)
+        self.starts += [(s + base, g + base) for s, g in other.starts]
+        for r, text in sorted(other.excerpts.items()):
+            if len(self.excerpts) >= MAX_EXCERPTS:
+                break
+            self.excerpts.setdefault(r + base, text)
+        self._roots = None
 
     # ---- per batch -----------------------------------------------------------------------------
 

@@ -39,7 +39,7 @@ class _ProfileStep:
 
     def observe(self, batch, prepared) -> None:
         part, scores = prepared
-        self.builder.add_part(part)
+        self.builder.add_part(part, batch.texts)
         if scores is not None:
             self.builder.add_scores(scores)
 
