@@ -10,7 +10,7 @@ import yaml
 
 from collapse_audit.cli.init import init
 from collapse_audit.cli.report import report
-from collapse_audit.reports.formats import FILE_RENDERERS
+from collapse_audit.reports.formats import RENDERERS as FILE_RENDERERS
 from collapse_audit.reports.result import load_result, to_json
 from report_fixtures import FIXTURE, run_cli, sample_paths
 
