@@ -163,7 +163,7 @@ def _loc(item: dict, file_key: str = "file", row_key: str = "row", line_key: str
     if item.get(line_key) is not None:
         return f"{f}:{item[line_key]}"
     if item.get(row_key) is not None:
-        return f"{f}, row {item[row_key]}" if f else f"row {item[row_key]}"
+        return f"{f}:{item[row_key]}" if f else f"row {item[row_key]}"
     return str(item.get("location") or f or "")
 
 

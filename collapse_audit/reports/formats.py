@@ -12,13 +12,14 @@ from ..errors import AuditError
 from ..result import ScanResult
 from . import console, html, junit, markdown, sarif, summary, workflow_commands
 from .redact import redact
+from .view import as_result
 
 
-def _json(result: ScanResult) -> str:
-    return result.to_json()
+def _json(result: ScanResult | dict) -> str:
+    return as_result(result).to_json()
 
 
-RENDERERS: dict[str, Callable[[ScanResult], str]] = {
+RENDERERS: dict[str, Callable[[ScanResult | dict], str]] = {
     "table": console.render_text,
     "json": _json,
     "markdown": markdown.render,

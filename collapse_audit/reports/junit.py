@@ -66,7 +66,7 @@ def _classname(rule: Any) -> str:
 
 def _body(res: ScanResult, rule: Any) -> list[str]:
     lines = [rule.message.strip(), f"metric: {rule.metric}", f"value: {rule_value_text(rule)} (raw {rule.value!r})",
-             f"limit: {limit_text(rule)} (raw {rule.op} {rule.threshold!r})"]
+             f"threshold: {limit_text(rule)} (raw {rule.op} {rule.threshold!r})"]
     if rule.where:
         lines.append(f"where: {rule_scope(rule)}")
     if rule.records_flagged is not None:
@@ -140,6 +140,9 @@ def render(result: ScanResult | dict) -> str:
             ET.SubElement(case, "system-out").text = body
         elif rule.status == "warn":
             ET.SubElement(case, "system-out").text = _x("WARNING: ") + body
+        elif rule.status != "pass":
+            el = ET.SubElement(case, "error", {"type": "unknown-status", "message": _x(f"rule status {rule.status!r}")})
+            el.text = body
 
     lines = [f"verdict: {res.verdict}. {verdict_sentence(res)}", ""]
     for s in page_sections(res, with_metrics=False):

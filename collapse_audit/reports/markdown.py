@@ -81,7 +81,7 @@ def rules_block(res: ScanResult) -> list[str]:
     out = ["## Rules", ""] + _table(["Status", "Rule", "Metric", "Value", "Limit", "Result"], rows)
     flagged = [r for r in sorted_rules(res) if r.status not in ("pass",)]
     if flagged:
-        out += ["### What did not pass and where to look", ""]
+        out += ["### What failed and where to look", ""]
         for r in flagged:
             line = f"- {ICON.get(r.status, '')} **{md(rule_label(r))}** ({md(STATUS_LABEL.get(r.status))}): {md(r.message)}"
             if rule_why(r):

@@ -119,7 +119,7 @@ def location_text(ex: dict) -> str:
     if ex.get("line") is not None:
         return f"{ex['file']}:{ex['line']}"
     if ex.get("row") is not None:
-        return f"{ex['file']}, row {ex['row']}"
+        return f"{ex['file']}:{ex['row']}"
     return str(ex.get("file") or "")
 
 
@@ -254,7 +254,7 @@ def audit_section(result: ScanResult) -> Section:
     for key, label in (("path", "policy"), ("source", "policy found via"), ("sha256", "policy sha256")):
         if pol.get(key):
             facts.append((label, str(pol[key])))
-    for key, label in (("seed", "seed"), ("workers", "workers"), ("started", "started"), ("redact", "redacted")):
+    for key, label in (("seed", "seed"), ("started", "started"), ("redact", "redacted")):
         if result.run.get(key) is not None:
             v = result.run[key]
             facts.append((label, fmt_number(v) if isinstance(v, (int, float)) else str(v)))

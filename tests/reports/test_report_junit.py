@@ -71,7 +71,7 @@ def test_one_testcase_per_rule_with_failures(result):
     assert suite.get("timestamp") == "2026-11-25T02:40:00"
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["verdict"] == "fail" and props["records.total"] == "2000"
-    assert "web-crawl: 1,200 records (60.0%)" in suite.find("system-out").text
+    assert "web-crawl | 1,200 | 60.0%" in suite.find("system-out").text
 
 
 def test_passing_result_has_no_failures(result):

@@ -13,6 +13,11 @@ from report_fixtures import XSS_PAYLOADS, parse_html
 
 #: the only elements the HTML report ever emits
 ALLOWED_TAGS = {
+    "dl",
+    "dt",
+    "dd",
+    "details",
+    "summary",
     "html",
     "head",
     "meta",
