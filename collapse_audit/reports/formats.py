@@ -12,11 +12,11 @@ from ..errors import AuditError
 from ..result import ScanResult
 from . import console, html, junit, markdown, sarif, summary, workflow_commands
 from .redact import redact
-from .view import as_result
+from .view import as_result, json_safe
 
 
 def _json(result: ScanResult | dict) -> str:
-    return as_result(result).to_json()
+    return json_safe(as_result(result).to_json())
 
 
 RENDERERS: dict[str, Callable[[ScanResult | dict], str]] = {

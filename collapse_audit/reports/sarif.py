@@ -24,6 +24,7 @@ from .view import (
     counts_against,
     flagged_records,
     inert,
+    json_safe,
     rule_label,
     rule_value_text,
     verdict_sentence,
@@ -113,4 +114,4 @@ def render(result: ScanResult | dict) -> str:
         "properties": {"policySha256": res.policy.get("sha256"), "seed": res.run.get("seed")},
     }
     doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_safe(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..result import ScanResult, fmt_number, fmt_percent
 from .markdown import code, md
-from .view import applicability, as_result, verdict_sentence
+from .view import applicability, as_result, json_safe, verdict_sentence
 
 TEMPLATE = "EU AI Act - public summary of training content for general-purpose AI models (AI Office template, 2025)"
 TODO = "*To be completed by the provider.*"
@@ -281,7 +281,7 @@ def _todo_paths(d: Any, prefix: str = "") -> list[str]:
 
 
 def render_json(result: ScanResult | dict) -> str:
-    return json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_safe(json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _pct(v: Any) -> str:

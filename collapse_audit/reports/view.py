@@ -16,8 +16,13 @@ from typing import Any
 
 from ..result import ScanResult, Section, Table, fmt_metric, fmt_number, fmt_percent
 from ..result.formatting import MISSING, fmt_interval
-from ._bridge import check_of_metric, check_sections, metric_kind, rule_rationales
-from ._bridge import inert  # re-exported: renderers import it from here
+from ._bridge import (
+    check_of_metric,
+    check_sections,
+    inert,  # re-exported: renderers import it from here
+    metric_kind,
+    rule_rationales,
+)
 
 STATUS_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "inconclusive": "INCONCLUSIVE",
                 "not_applicable": "N/A"}
@@ -283,6 +288,18 @@ def page_sections(result: ScanResult, *, with_metrics: bool = True) -> list[Sect
     if with_metrics:
         parts.append(metrics_section(result))
     return [s for s in parts if s is not None]
+
+
+_JSON_UNSAFE = re.compile("[\ud800-\udfff\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x80-\x9f]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with lone surrogates, C1 controls and bidi controls written as ``\\uXXXX`` escapes.
+
+    Only valid inside JSON strings, which is the only place such characters can be; the document
+    then encodes as UTF-8 (a lone surrogate would not) and shows no bidi reordering in a terminal.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def counts_against(result: ScanResult, rule: Any) -> bool:
