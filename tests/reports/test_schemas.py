@@ -1,0 +1,87 @@
+"""The published JSON Schemas: shipped in the package, identical in schemas/, and true of real files."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+import yaml
+from report_fixtures import HERE, REPO, run_cli
+
+from collapse_audit.reports.redact import redact
+from collapse_audit.result import ScanResult
+from collapse_audit.schemas import NAMES, schema_text
+
+FIXTURES = sorted((HERE / "fixtures").glob("*.json"))
+
+
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads(schema_text(name))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_repo_copy_is_identical_to_the_shipped_schema(name):
+    assert (REPO / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8") == schema_text(name)
+
+
+def test_a_real_scan_result_is_valid(sample_scan_json):
+    _validator("result").validate(json.loads(sample_scan_json.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.name for p in FIXTURES])
+def test_fixture_results_are_valid_also_after_redaction(path):
+    d = ScanResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    v = _validator("result")
+    v.validate(d.to_dict())
+    v.validate(redact(d, "ids").to_dict())
+
+
+def test_result_schema_rejects_what_the_contract_forbids(result):
+    v = _validator("result")
+    bad = dict(result, rules=[dict(result["rules"][0], status="skipped")])
+    assert not v.is_valid(bad)
+    bad = dict(result, inputs=[dict(result["inputs"][0], fingerprint={"algorithm": "md5", "value": "x"})])
+    assert not v.is_valid(bad)
+    bad = dict(result, detector=dict(result["detector"], applicability={"state": "maybe", "reason": ""}))
+    assert not v.is_valid(bad)
+
+
+@pytest.mark.parametrize("path", [REPO / "collapse_audit" / "rules" / "default.yaml",
+                                  REPO / "collapse_audit" / "templates" / "collapse-audit.yaml"],
+                         ids=["default.yaml", "init-template"])
+def test_shipped_policies_are_valid(path):
+    _validator("policy").validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("policy", [
+    {"detector": {"name": "default", "sample": -1}},
+    {"rules": [{"id": "CA101", "max": 0.3, "min": 0.1}]},
+    {"rules": [{"id": "CA101", "mx": 0.3}]},
+    {"near_duplicates": {"threshold": 2}},
+    {"contamination": {"threshold": 2}},
+    {"on_inconclusive": "ignore"},
+    {"fieldz": {}},
+], ids=["negative-sample", "max-and-min", "typo-in-rule", "threshold-range", "contamination-range",
+        "on-inconclusive", "unknown-top-key"])
+def test_policy_schema_rejects_mistakes(policy):
+    assert not _validator("policy").is_valid(policy)
+
+
+def test_a_rule_id_alone_is_a_valid_policy_rule():
+    assert _validator("policy").is_valid({"rules": [{"id": "CA410"}]})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schema_command_prints_the_schema(name):
+    proc = run_cli("schema", name)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert proc.stdout == schema_text(name)
+
+
+def test_schema_command_rejects_an_unknown_name():
+    proc = run_cli("schema", "annotations")
+    assert proc.returncode == 2 and "result, policy" in proc.stderr
