@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from ..errors import AuditError
@@ -15,7 +13,7 @@ from .common import user_errors, write_output
 def schema(
     name: str = typer.Argument(..., metavar="result|policy", help="Which schema: the JSON result or the policy file.",
                                show_default=False),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the schema to FILE (default stdout)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the schema to FILE (default stdout)."),
 ) -> None:
     """Print a JSON Schema (draft 2020-12): `result` for `scan --format json`, `policy` for collapse-audit.yaml.
 

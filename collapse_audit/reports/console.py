@@ -25,6 +25,7 @@ from .view import (
     rule_label,
     rule_scope,
     rule_value_text,
+    short,
     verdict_sentence,
 )
 
@@ -75,7 +76,7 @@ def _section(console: Console, s: Section, box: object, plain: bool) -> None:
         for col in table.columns:
             t.add_column(_t(col), overflow="fold")
         for row in table.rows:
-            t.add_row(*[_t(cell) for cell in row])
+            t.add_row(*[_t(short(cell)) for cell in row])
         console.print(t)
 
 

@@ -24,6 +24,7 @@ from .view import (
     rule_scope,
     rule_value_text,
     rule_why,
+    short,
     sorted_rules,
     verdict_sentence,
 )
@@ -31,7 +32,6 @@ from .view import (
 ICON = {"pass": "✅", "fail": "❌", "warn": "⚠️", "inconclusive": "❔", "not_applicable": "➖"}
 _MD_SPECIAL = {ch: "\\" + ch for ch in "\\`*_[]|~$#!"}
 _MD_SPECIAL.update({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-EXCERPT = 160
 
 
 def md(text: Any) -> str:
@@ -44,10 +44,6 @@ def code(text: Any) -> str:
     """An inline code span (metric and field names): literal, one line, table-safe."""
     s = " ".join(inert(text).split()) if text is not None else ""
     return "`" + s.replace("`", "'").replace("|", "\\|") + "`"
-
-
-def _short(s: str, limit: int = EXCERPT) -> str:
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -89,7 +85,7 @@ def rules_block(res: ScanResult) -> list[str]:
             out.append(line)
             if r.status in ("fail", "warn", "inconclusive"):
                 for ex in flagged_records(res, r.metric, 3):
-                    out.append(f"  - {md(location_text(ex))}: {md(_short(inert(ex.get('excerpt') or '')))}")
+                    out.append(f"  - {md(location_text(ex))}: {md(short(inert(ex.get('excerpt') or '')))}")
         out.append("")
     return out
 
@@ -106,7 +102,7 @@ def section(s: Section, collapsed: bool = False) -> list[str]:
     for t in s.tables:
         if t.title:
             out += [f"**{md(t.title)}**", ""]
-        out += _table([md(c) for c in t.columns], [[md(_short(inert(cell))) for cell in row] for row in t.rows])
+        out += _table([md(c) for c in t.columns], [[md(short(inert(cell))) for cell in row] for row in t.rows])
         if t.caption:
             out += [f"*{md(t.caption)}*", ""]
     if collapsed:

@@ -28,6 +28,7 @@ STATUS_LABEL = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "inconclusive": 
                 "not_applicable": "N/A"}
 STATUS_ORDER = {"fail": 0, "inconclusive": 1, "warn": 2, "not_applicable": 3, "pass": 4}
 EXAMPLE_LIMIT = 5
+EXCERPT_CHARS = 160
 
 
 def as_result(result: ScanResult | dict) -> ScanResult:
@@ -96,6 +97,8 @@ def flagged_records(result: ScanResult, metric: str, limit: int = EXAMPLE_LIMIT)
     Looked for generically in that check's details: any object carrying ``file`` (or ``train_file``)
     and a ``row``/``line``, so SARIF and the GitHub annotations can point at ``file:line``.
     """
+    if result.run.get("redact") == "ids":
+        return []          # example file names are hashes now: point at nothing rather than at a hash
     check = check_of_metric(metric)
     out: list[dict] = []
 
@@ -118,6 +121,12 @@ def flagged_records(result: ScanResult, metric: str, limit: int = EXAMPLE_LIMIT)
     if check:
         walk(result.details.get(check))
     return out[:limit]
+
+
+def short(text: object, limit: int = EXCERPT_CHARS) -> str:
+    """One line of at most ``limit`` characters (excerpts in tables)."""
+    t = " ".join(str(text).split())
+    return t if len(t) <= limit else t[: limit - 1] + "…"
 
 
 def location_text(ex: dict) -> str:

@@ -71,3 +71,9 @@ def test_cli_report_redacts(tmp_path):
     assert not _excerpts(json.loads(out.read_text(encoding="utf-8")))
     bad = run_cli("report", FIXTURE, "--redact", "nope")
     assert bad.returncode == 2 and "--redact" in bad.stderr
+
+
+@pytest.mark.parametrize("fmt", ("sarif", "github"))
+def test_ids_mode_points_annotations_at_no_hashed_file(result, fmt):
+    out = render_result(result, fmt, "ids")
+    assert "h:" not in out and "h%3A" not in out
