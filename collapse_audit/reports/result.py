@@ -11,8 +11,9 @@ from typing import Any
 from ..result import SCHEMA_VERSION, ScanResult
 from ..result import load_result as _load
 
+#: the keys of ``ScanResult.to_dict()``, in order
 TOP_LEVEL_KEYS = (
-    "schema_version", "tool", "run", "inputs", "records", "detector", "policy",
+    "schema_version", "tool", "run", "inputs", "skipped_inputs", "records", "detector", "policy",
     "metrics", "sources", "rules", "details", "verdict",
 )
 

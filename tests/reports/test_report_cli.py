@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 
-import typer
 import pytest
+import typer
 import yaml
+from report_fixtures import FIXTURE, run_cli, sample_paths
 
 from collapse_audit.cli.init import init
 from collapse_audit.cli.report import report
-from collapse_audit.result import ScanResult
 from collapse_audit.reports.formats import RENDERERS as FILE_RENDERERS
 from collapse_audit.reports.result import load_result, to_json
-from report_fixtures import FIXTURE, run_cli, sample_paths
+from collapse_audit.result import ScanResult
 
 
 def _report(path, fmt=None, output=None):

@@ -10,9 +10,9 @@ import copy
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_fixtures import JUNIT_XSD, minimal_variants
 
 from collapse_audit.reports import junit
-from report_fixtures import JUNIT_XSD, minimal_variants
 
 xmlschema = pytest.importorskip("xmlschema", reason="xmlschema (a test dependency) validates JUnit XML")
 

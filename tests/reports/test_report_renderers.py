@@ -6,10 +6,10 @@ import copy
 import json
 
 import pytest
+from report_fixtures import minimal_variants, parse_html
 
 from collapse_audit.reports import github, html, junit, markdown, summary
 from collapse_audit.reports.formats import RENDERERS as FILE_RENDERERS
-from report_fixtures import minimal_variants, parse_html
 
 RENDERERS = sorted((k, v) for k, v in FILE_RENDERERS.items() if k not in ("table", "json"))
 
