@@ -1,8 +1,8 @@
 """Temporary bridge to three modules the reports build on but that land separately.
 
-The reports are written against ``collapse_audit.text.inert`` (``inert``/``rich_inert``),
-``collapse_audit.checks.registry`` (ordered check classes with ``section(details, metrics)``,
-``metric_spec(name)``, ``catalogue()``). Until they exist, each function here uses them when
+The reports are written against ``collapse_audit.text.inert`` (``inert``/``rich_inert``) and
+``collapse_audit.checks.registry`` (``registered()`` check classes with ``section(details, metrics)``,
+``metric_spec(name)``, ``check_for_metric(name)``, ``catalogue()``). Until they exist, each function here uses them when
 importable and otherwise falls back to a local equivalent built from today's result details.
 This file is the only place that knows about the fallback; it is deleted once those modules land
 (callers then import ``inert``/``rich_inert`` from ``text.inert`` and use the registry directly).
@@ -10,31 +10,24 @@ This file is the only place that knows about the fallback; it is deleted once th
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Any
 
 from ..result import Section, Table, fmt_metric, fmt_number, fmt_percent
 
 # ------------------------------------------------------------------------------ inert text
 
-_VISIBLE = {"\x1b": "␛", "\n": "␤", "\r": "␍", "\t": "␉", "\x00": "␀", "\x7f": "␡"}
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+    "\ud800-\udfff]"
+)
 
 
 def _local_inert(s: Any) -> str:
-    """Control characters, ESC/OSC sequences, bidi overrides and lone surrogates made visible."""
-    out = []
-    for ch in "" if s is None else str(s):
-        o = ord(ch)
-        if ch in _VISIBLE:
-            out.append(_VISIBLE[ch])
-        elif o < 0x20:
-            out.append(chr(0x2400 + o))                       # ␁ .. ␟ control pictures
-        elif 0x80 <= o < 0xA0 or 0xD800 <= o < 0xE000 or unicodedata.category(ch) == "Cf" and (0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
-                                                   or o in (0x200E, 0x200F, 0x061C)):
-            out.append(f"\\u{o:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Control, bidi and surrogate characters shown as ``\\xNN``/``\\uNNNN`` escapes (TAB and LF kept)."""
+    text = "" if s is None else s if isinstance(s, str) else str(s)
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                       else f"\\u{ord(m.group()):04x}", text)
 
 
 def _local_rich_inert(s: Any) -> str:
@@ -47,6 +40,11 @@ try:  # pragma: no cover - exercised once the hardening module lands
     from ..text.inert import inert, rich_inert  # type: ignore[import-not-found]
 except ImportError:
     inert, rich_inert = _local_inert, _local_rich_inert
+else:  # the shared module keeps None as "None"; reports show it as empty
+    _shared_inert = inert
+
+    def inert(s: Any) -> str:  # type: ignore[no-redef]
+        return "" if s is None else _shared_inert(s)
 
 
 # ------------------------------------------------------------------------------ registry
@@ -88,8 +86,6 @@ def metric_kind(name: str | None) -> str:
     reg = _registry()
     if reg is not None:
         spec = reg.metric_spec(name)
-        if spec is None and name.endswith(("_ci_low", "_ci_high")):
-            spec = reg.metric_spec(name.rsplit("_ci_", 1)[0])
         return spec.kind if spec is not None else "value"
     if name.endswith(("_ci_low", "_ci_high")):
         return _KINDS.get(name.rsplit("_ci_", 1)[0], "value")
@@ -101,7 +97,7 @@ def rule_rationales() -> dict[str, str]:
     reg = _registry()
     try:
         if reg is not None:
-            return {r.code: r.rationale for r in reg.catalogue()}
+            return {code: r.rationale for code, r in reg.catalogue().items()}
         from ..policy.catalogue import catalogue
 
         return {code: doc.rationale for code, doc in catalogue().items()}
@@ -113,7 +109,7 @@ def catalogue_rules() -> list[tuple[str, str, str, str]]:
     """(code, name, metric, rationale) of every catalogued rule, for SARIF's reportingDescriptors."""
     reg = _registry()
     if reg is not None:
-        return [(r.code, r.name, r.metric, r.rationale) for r in reg.catalogue()]
+        return [(code, r.name, r.metric, r.rationale) for code, r in reg.catalogue().items()]
     from ..policy.catalogue import catalogue
 
     return [(code, d.name, d.metric, d.rationale) for code, d in catalogue().items()]
@@ -123,9 +119,8 @@ def check_sections(details: dict[str, Any], metrics: dict[str, Any]) -> list[Sec
     """Each check's report section in check order: the registry's ``section()`` when present."""
     reg = _registry()
     if reg is not None:
-        classes = getattr(reg, "CHECKS", None) or reg.checks()
         out = []
-        for cls in classes:
+        for cls in reg.registered():
             d = details.get(cls.name)
             s = cls.section(d, metrics) if d is not None else None
             if s is not None:
@@ -145,10 +140,8 @@ def check_of_metric(metric: str) -> str | None:
     """The check (details key) that produces ``metric``, for locating a rule's flagged records."""
     reg = _registry()
     if reg is not None:
-        for cls in getattr(reg, "CHECKS", None) or reg.checks():
-            if any(m.name == metric for m in getattr(cls, "metrics", ())):
-                return cls.name
-        return None
+        cls = reg.check_for_metric(metric)
+        return cls.name if cls is not None else None
     table = (("duplicates.exact", "exact_duplicates"), ("duplicates.near", "near_duplicates"),
              ("synthetic.", "synthetic"), ("provenance.undeclared", "synthetic"), ("provenance.", "provenance"),
              ("diversity.", "diversity"), ("drift.", "drift"), ("contamination.", "contamination"))

@@ -336,6 +336,7 @@ def section_text(s: Section, indent: str = "  ") -> list[str]:
 
 __all__ = [
     "EXAMPLE_LIMIT",
+    "check_sections",
     "STATUS_LABEL",
     "applicability",
     "as_result",

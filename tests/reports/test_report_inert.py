@@ -50,7 +50,7 @@ def test_console_shows_rich_markup_literally(result):
 
 def test_html_shows_control_characters_visibly(result):
     out = render_result(hostile(result), "html")
-    assert "␛[2J" in out and "\\u202e" in out
+    assert "\\x1b[2J" in out and "\\u202e" in out
 
 
 @pytest.mark.parametrize("fmt", ("json", "summary-json", "sarif"))
