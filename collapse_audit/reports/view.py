@@ -336,11 +336,11 @@ def section_text(s: Section, indent: str = "  ") -> list[str]:
 
 __all__ = [
     "EXAMPLE_LIMIT",
-    "check_sections",
     "STATUS_LABEL",
     "applicability",
     "as_result",
     "audit_section",
+    "check_sections",
     "counts_against",
     "flagged_records",
     "fmt_percent",

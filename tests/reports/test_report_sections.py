@@ -11,9 +11,8 @@ import pytest
 from report_fixtures import HERE
 
 from collapse_audit.reports import console, html, junit, markdown
-from collapse_audit.reports.view import check_sections
 from collapse_audit.reports.formats import render_result
-from collapse_audit.reports.view import value_text
+from collapse_audit.reports.view import check_sections, value_text
 
 FULL = HERE / "fixtures" / "full_result.json"   # a real scan with --baseline and --eval-set
 HUMAN = ("table", "markdown", "html", "junit")
