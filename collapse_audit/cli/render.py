@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..reports.formats import FORMATS, SUFFIX_FORMATS, render_result
 from ..reports.redact import MODES as REDACT_MODES
+from ..result import ScanResult
 
 REDACT_HELP = ("Leave data out of the report: 'excerpts' drops record excerpts; 'ids' also replaces the ids "
                "and file names of example records by short hashes.")
 
-__all__ = ["FORMATS", "REDACT_HELP", "REDACT_MODES", "SUFFIX_FORMATS", "render_result"]
+def renderer_input(result: ScanResult | dict[str, Any]) -> ScanResult:
+    """What the renderers read: the typed result (a dict from older callers is converted)."""
+    return result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
+
+
+__all__ = ["FORMATS", "REDACT_HELP", "REDACT_MODES", "SUFFIX_FORMATS", "render_result", "renderer_input"]
