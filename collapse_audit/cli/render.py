@@ -11,6 +11,7 @@ from ..result import ScanResult
 REDACT_HELP = ("Leave data out of the report: 'excerpts' drops record excerpts; 'ids' also replaces the ids "
                "and file names of example records by short hashes.")
 
+
 def renderer_input(result: ScanResult | dict[str, Any]) -> ScanResult:
     """What the renderers read: the typed result (a dict from older callers is converted)."""
     return result if isinstance(result, ScanResult) else ScanResult.from_dict(result)

@@ -70,7 +70,7 @@ def test_markdown_report_shape(result):
     assert "| ❌ fail | **CA101** synthetic\\-share\\-cap" not in md  # names are not over-escaped
     row = next(line for line in lines if "**CA101**" in line and line.startswith("|"))
     assert "37.1%" in row and "≤ 30.0%" in row
-    assert "## Per source" in md and "## Synthetic text" in md and "## Audit trail" in md
+    assert "## Per source" in md and "## Audit trail" in md
     assert "sample\\_data/vendor.parquet:5" in md  # file and row of an example
 
 
