@@ -85,3 +85,31 @@ def test_schema_command_prints_the_schema(name):
 def test_schema_command_rejects_an_unknown_name():
     proc = run_cli("schema", "annotations")
     assert proc.returncode == 2 and "result, policy" in proc.stderr
+
+
+def _loader_sections() -> tuple[set[str], dict[str, set[str]]]:
+    """The policy's top-level keys and each option section's keys, as the loader knows them."""
+    import dataclasses
+
+    try:  # sections derived from the registered checks' Options
+        from collapse_audit.checks.registry import options_sections
+        from collapse_audit.policy.load import BASE_KEYS
+
+        sections = {k: {f.name for f in dataclasses.fields(v)} for k, v in options_sections().items()}
+        return set(BASE_KEYS) | set(sections), sections
+    except ImportError:
+        from collapse_audit.policy.load import NEAR_KEYS, TOP_KEYS
+        from collapse_audit.signals.resources import KNOWN_OPTIONS
+
+        sections = {k: set(v) for k, v in KNOWN_OPTIONS.items()}
+        sections["near_duplicates"] = set(NEAR_KEYS)
+        return set(TOP_KEYS), sections
+
+
+def test_policy_schema_knows_every_key_the_loader_accepts():
+    """An editor must never flag a key the tool accepts: the schema covers the loader's keys."""
+    schema = json.loads(schema_text("policy"))
+    top, sections = _loader_sections()
+    assert top <= set(schema["properties"])
+    for name, keys in sections.items():
+        assert keys <= set(schema["properties"][name]["properties"]), name
