@@ -194,7 +194,7 @@ def _near(d: dict, m: dict) -> Section | None:
 
 def _synthetic(d: dict, m: dict) -> Section | None:
     facts = [("detector threshold", fmt_number(d.get("threshold")))]
-    est = d.get("estimate") if isinstance(d.get("estimate"), dict) else {}
+    est: dict = d["estimate"] if isinstance(d.get("estimate"), dict) else {}
     if est.get("estimate") is not None:
         facts.append(("estimated share", (f"{fmt_percent(est.get('estimate'))} (95% interval "
                       f"{fmt_percent(est.get('ci_low'))}–{fmt_percent(est.get('ci_high'))})")))

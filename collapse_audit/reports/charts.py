@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html as _html
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..result import ScanResult, fmt_number
 from ..result.formatting import fmt_percent
@@ -22,7 +22,7 @@ def esc(value: Any) -> str:
     return "" if value is None else _html.escape(inert(value), quote=True)
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
@@ -54,7 +54,7 @@ def synthetic_histogram(r: ScanResult) -> tuple[list[float], list[int]] | None:
 
 def synthetic_threshold(r: ScanResult) -> float | None:
     for v in (_get(r.details, "synthetic", "threshold"), r.detector.get("threshold")):
-        if _is_number(v):
+        if isinstance(v, (int, float)) and _is_number(v):
             return float(v)
     return None
 
@@ -295,7 +295,7 @@ def _sources_figure(result: ScanResult) -> str:
     if not series:
         return ""
     shown = groups[:MAX_SOURCE_BARS]
-    vmax = max([g.get(m) for _, g in shown for _, _, m in series if _is_number(g.get(m))] + [0.0])
+    vmax = max([float(g[m]) for _, g in shown for _, _, m in series if _is_number(g.get(m))] + [0.0])
     xmax = min(1.0, _nice_max(vmax)) if vmax > 0 else 0.1
     w, left, right, top = 380, 124, 46, 32
     bar_h, gap = 12, 14
@@ -341,11 +341,12 @@ def _sources_figure(result: ScanResult) -> str:
                 f'text-anchor="end">{esc(fmt_number(n))} rec.</text>'
             )
         for j, (key, label, m) in enumerate(series):
-            v = g.get(m)
+            raw = g.get(m)
             y = y0 + j * bar_h
-            if not _is_number(v):
+            if not _is_number(raw):
                 out.append(f'<text class="tick" x="{left + 2}" y="{_n(y + bar_h - 1)}">n/a</text>')
                 continue
+            v = float(raw)
             bw = max(0.0, min(1.0, v / xmax)) * pw
             out.append(
                 f'<rect x="{left}" y="{_n(y)}" width="{_n(max(bw, 0.5))}" height="{bar_h - 1}" fill="{COLORS[key]}">'

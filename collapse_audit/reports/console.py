@@ -63,7 +63,7 @@ def render(result: ScanResult | dict, console: Console) -> None:
         _section(console, section, box, plain)
 
 
-def _section(console: Console, s: Section, box: object, plain: bool) -> None:
+def _section(console: Console, s: Section, box: rich_box.Box | None, plain: bool) -> None:
     console.print()
     console.print(_t(s.title, "bold"))
     for p in s.paragraphs:

@@ -187,7 +187,7 @@ def detector_section(result: ScanResult) -> Section | None:
     det = result.detector
     if not det.get("name"):
         return None
-    val = det.get("validation") if isinstance(det.get("validation"), dict) else {}
+    val: dict = det["validation"] if isinstance(det.get("validation"), dict) else {}
     facts = [("detector", " ".join(str(x) for x in (det.get("name"), det.get("version")) if x))]
     if det.get("threshold") is not None:
         facts.append(("threshold", fmt_number(det.get("threshold"))))
