@@ -30,11 +30,6 @@ def fmt_pct(v: Any, digits: int = 1) -> str:
     return fmt_percent(v, digits)
 
 
-def fmt_score(v: float) -> str:
-    """A detector score or threshold: three significant digits (0.816, 0.5)."""
-    return f"{v:.3g}"
-
-
 def _get(d: Any, *path: Any) -> Any:
     for k in path:
         if not isinstance(d, dict) or k not in d:
@@ -150,7 +145,7 @@ def _histogram_figure(result: ScanResult) -> str:
     desc = f"{total} scored records in {len(counts)} bins from {lo:g} to {hi:g}"
     if thr is not None:
         above, scored, exact = flagged_share(result, edges, counts, thr)
-        desc += f"; {'' if exact else 'about '}{above} at or above the threshold {fmt_score(thr)}"
+        desc += f"; {'' if exact else 'about '}{above} at or above the threshold {fmt_number(thr)}"
     out = [_svg_open(w, h, "Synthetic-score histogram", desc, "hist")]
     for frac in (0.5, 1.0):
         y = ys(ymax * frac)
@@ -180,7 +175,7 @@ def _histogram_figure(result: ScanResult) -> str:
         dx = -4 if anchor == "end" else 4
         out.append(
             f'<line class="thr" x1="{_n(x)}" y1="{top - 6}" x2="{_n(x)}" y2="{top + ph}"/>'
-            f'<text class="lbl" x="{_n(x + dx)}" y="{top - 8}" text-anchor="{anchor}">threshold {fmt_score(thr)}</text>\n'
+            f'<text class="lbl" x="{_n(x + dx)}" y="{top - 8}" text-anchor="{anchor}">threshold {fmt_number(thr)}</text>\n'
         )
     out.append("</svg>\n")
     est = (_get(result.details, "synthetic", "estimate") or {})

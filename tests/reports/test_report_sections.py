@@ -118,5 +118,6 @@ def test_audit_trail_on_the_page(result, fmt):
     assert "README" in out and "unsupported suffix" in out          # a file the scan did not read
     if fmt != "summary":
         assert result["policy"]["sha256"] in out
+        assert "in the current directory" in out                      # where the policy was found
         assert "validated" in out and "score distribution fits" in out   # applicability state + reason
         assert "non-English text" in out and "Wikipedia" in out         # weak spots, validated domains
