@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import typer
@@ -104,7 +105,7 @@ def eval_(
     file: str = typer.Argument(..., help="labelled JSONL(.gz) or Parquet file"),
     label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
     text_field: str = typer.Option("text", "--text-field"),
-    group_field: str | None = typer.Option(None, "--group-field", help="report metrics per value of this field"),
+    group_field: Optional[str] = typer.Option(None, "--group-field", help="report metrics per value of this field"),
     synthetic_values: str = typer.Option("synthetic,machine,model-generated,ai,generated,fake,1,true",
                                          "--synthetic-values",
                                          help="comma-separated label values meaning synthetic (others: human)"),
@@ -163,10 +164,10 @@ def eval_(
 @user_errors
 def train(
     kind: str = typer.Option("default", "--kind", help="default | neural | all"),
-    data: str | None = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
-    out_dir: str | None = typer.Option(None, "--out-dir",
+    data: Optional[str] = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
+    out_dir: Optional[str] = typer.Option(None, "--out-dir",
                                           help="where to write the weights (default: the package's models/ folder)"),
-    cache: str | None = typer.Option(None, "--embedding-cache",
+    cache: Optional[str] = typer.Option(None, "--embedding-cache",
                                         help="neural: .npy file to reuse/save MiniLM features"),
 ):
     """Reproduce the shipped detector weights from L2R (deterministic split and solver; byte-identical output).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -19,30 +20,30 @@ from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
 def scan(
     paths: list[str] = typer.Argument(..., help="Parquet or JSONL (.jsonl, .jsonl.gz, .jsonl.zst) files, "
                                       "directories (read recursively) or globs.", show_default=False),
-    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML. Default: ./collapse-audit.yaml "
+    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML. Default: ./collapse-audit.yaml "
                                          "if present, else the packaged rules/default.yaml."),
-    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
+    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy; dotted paths reach nested fields)."),
-    fmt: str | None = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
-    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
-    annotations: str | None = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: Optional[str] = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
+    annotations: Optional[str] = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
-    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
+    detector: Optional[str] = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
                                            "hf:PATH | lm:PATH (default from the policy)."),
-    sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
+    sample: Optional[int] = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
-    baseline: str | None = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
                                            "to measure drift against."),
-    eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
+    eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
@@ -68,9 +69,9 @@ def scan(
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
         from ..reports.redact import redact as redact_result
-        from ..reports.view import as_result
+        from .render import renderer_input
 
-        render(redact_result(as_result(result), redact), Console() if sys.stdout.isatty() else Console(width=140))
+        render(redact_result(renderer_input(result), redact), Console() if sys.stdout.isatty() else Console(width=140))
     else:
         write_output(render_result(result, fmt, redact), output)
         if not quiet:
@@ -80,7 +81,7 @@ def scan(
     raise typer.Exit(0 if result["verdict"] == "pass" else 1)
 
 
-def _github_step_summary(result: dict, redact: str | None = None) -> None:
+def _github_step_summary(result: dict, redact: Optional[str] = None) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -90,6 +91,6 @@ def _github_step_summary(result: dict, redact: str | None = None) -> None:
     except ImportError:  # pragma: no cover
         return
     from ..reports.redact import redact as redact_result
-    from ..reports.view import as_result
+    from .render import renderer_input
 
-    write_step_summary(redact_result(as_result(result), redact), path)
+    write_step_summary(redact_result(renderer_input(result), redact), path)

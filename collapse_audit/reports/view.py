@@ -336,6 +336,7 @@ def section_text(s: Section, indent: str = "  ") -> list[str]:
 
 __all__ = [
     "EXAMPLE_LIMIT",
+    "EXCERPT_CHARS",
     "STATUS_LABEL",
     "applicability",
     "as_result",
@@ -343,9 +344,9 @@ __all__ = [
     "check_sections",
     "counts_against",
     "flagged_records",
-    "fmt_percent",
     "header_facts",
     "inert",
+    "json_safe",
     "limit_text",
     "location_text",
     "page_sections",
@@ -354,6 +355,7 @@ __all__ = [
     "rule_value_text",
     "rule_why",
     "section_text",
+    "short",
     "sorted_rules",
     "value_text",
     "verdict_sentence",
