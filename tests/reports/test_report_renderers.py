@@ -40,7 +40,7 @@ def test_only_the_run_section_carries_time(name, render, result):
 
 
 @pytest.mark.parametrize("variant,res", minimal_variants(), ids=[v for v, _ in minimal_variants()])
-@pytest.mark.parametrize("name,render", RENDERERS)
+@pytest.mark.parametrize("name,render", sorted(FILE_RENDERERS.items()))
 def test_tolerates_missing_optional_parts(name, render, variant, res):
     out = render(res)
     assert out.strip()
