@@ -114,3 +114,44 @@ def test_policy_schema_knows_every_key_the_loader_accepts():
     assert top <= set(schema["properties"])
     for name, keys in sections.items():
         assert keys <= set(schema["properties"][name]["properties"]), name
+
+
+def test_option_sections_are_derived_from_the_options_dataclasses():
+    """A check's Options field (type, range, choices, doc) becomes its policy-schema property."""
+    import dataclasses
+
+    from collapse_audit.schemas.generate import options_section, policy_schema
+
+    def option(default, doc, *, min=None, max=None, min_exclusive=False, choices=None):  # as checks.spec.option
+        return dataclasses.field(default=default, metadata={"doc": doc, "min": min, "max": max,
+                                                             "min_exclusive": min_exclusive, "choices": choices})
+
+    @dataclasses.dataclass(frozen=True)
+    class DemoOptions:
+        """Demo check options."""
+
+        enabled: bool = option(True, "Run at all.")
+        share: float = option(0.5, "A share.", min=0.0, max=1.0, min_exclusive=True)
+        limit: int | None = option(None, "A count.", min=1)
+        mode: str | None = option(None, "How.", choices=("a", "b"))
+
+    section = options_section(DemoOptions)
+    assert section["additionalProperties"] is False
+    props = section["properties"]
+    assert props["enabled"] == {"type": "boolean", "description": "Run at all."}
+    assert props["share"] == {"type": "number", "exclusiveMinimum": 0.0, "maximum": 1.0, "description": "A share."}
+    assert props["limit"]["type"] == ["integer", "null"] and props["limit"]["minimum"] == 1
+    assert props["mode"]["enum"] == ["a", "b", None]
+    schema = policy_schema({"demo": DemoOptions}, json.loads(schema_text("policy")))
+    v = jsonschema.Draft202012Validator(schema)
+    assert v.is_valid({"demo": {"share": 0.2, "mode": "a"}})
+    assert not v.is_valid({"demo": {"share": 0.0}}) and not v.is_valid({"demo": {"shar": 0.2}})
+    assert list(schema["properties"])[-1] == "rules"
+
+
+def test_shipped_policy_schema_matches_the_registered_checks():
+    registry = pytest.importorskip("collapse_audit.checks.registry", reason="checks declare no Options yet")
+    from collapse_audit.schemas.generate import dump, policy_schema
+
+    expected = dump(policy_schema(registry.options_sections(), json.loads(schema_text("policy"))))
+    assert schema_text("policy") == expected, "run: python -m collapse_audit.schemas.generate"
