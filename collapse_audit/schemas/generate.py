@@ -58,8 +58,9 @@ def option_schema(f: dataclasses.Field) -> dict[str, Any]:
 def options_section(cls: type) -> dict[str, Any]:
     section: dict[str, Any] = {"type": "object", "additionalProperties": False,
                                "properties": {f.name: option_schema(f) for f in dataclasses.fields(cls)}}
-    if cls.__doc__:
-        section["description"] = " ".join(cls.__doc__.split())
+    doc = cls.__doc__ or ""
+    if doc and not doc.startswith(f"{cls.__name__}("):     # not the signature dataclass writes itself
+        section["description"] = " ".join(doc.split())
     return section
 
 
