@@ -18,6 +18,7 @@ from .init import init
 from .profile import profile
 from .report import report
 from .scan import scan
+from .schema import schema
 
 app = typer.Typer(
     name="collapse-audit",
@@ -35,6 +36,7 @@ app.add_typer(rules_cli.app, name="rules")
 app.add_typer(detector_cli.app, name="detector")
 app.command(no_args_is_help=True)(profile)
 app.command()(init)
+app.command(no_args_is_help=True)(schema)
 
 
 def main() -> None:

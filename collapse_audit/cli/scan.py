@@ -13,7 +13,7 @@ from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
 from .common import user_errors, write_output
-from .render import FORMATS, render_result
+from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
 
 
 @user_errors
@@ -27,6 +27,7 @@ def scan(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: Optional[str] = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
     annotations: Optional[str] = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
@@ -56,6 +57,8 @@ def scan(
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
+    if redact is not None and redact not in REDACT_MODES:
+        raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
@@ -65,18 +68,20 @@ def scan(
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
+        from ..reports.redact import redact as redact_result
+        from .render import renderer_input
 
-        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        render(redact_result(renderer_input(result), redact), Console() if sys.stdout.isatty() else Console(width=140))
     else:
-        write_output(render_result(result, fmt), output)
+        write_output(render_result(result, fmt, redact), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
                              f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
-    _github_step_summary(result)
+    _github_step_summary(result, redact)
     raise typer.Exit(0 if result["verdict"] == "pass" else 1)
 
 
-def _github_step_summary(result: dict) -> None:
+def _github_step_summary(result: dict, redact: Optional[str] = None) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -85,4 +90,7 @@ def _github_step_summary(result: dict) -> None:
         from ..reports.github import write_step_summary
     except ImportError:  # pragma: no cover
         return
-    write_step_summary(result, path)
+    from ..reports.redact import redact as redact_result
+    from .render import renderer_input
+
+    write_step_summary(redact_result(renderer_input(result), redact), path)
