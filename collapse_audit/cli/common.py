@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from ..errors import AuditError
+from ..outputs import atomic_output
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -30,13 +31,11 @@ def user_errors(fn: Callable) -> Callable:
 
 
 def write_output(text: str, output: str | None) -> None:
-    """Write to FILE or stdout; an unwritable FILE is a user error."""
+    """Write to FILE (atomically: the old file survives a failed write) or stdout; an unwritable
+    FILE is a user error."""
     if output is None or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise AuditError(f"Cannot write the report to {output}: {exc.strerror or exc}.") from None
+    with atomic_output(output, "w") as fh:
+        fh.write(text)

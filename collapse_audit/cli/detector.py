@@ -12,6 +12,7 @@ import numpy as np
 import typer
 
 from ..errors import AuditError
+from ..outputs import atomic_output, check_outputs
 from .common import user_errors
 
 app = typer.Typer(
@@ -71,17 +72,14 @@ def score(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    check_outputs([output], [file])  # before anything is read: never truncate the input
     det = _load(detector, option)
     schema = pa.schema([("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()),
                         ("flagged", pa.bool_())],
                        metadata={"collapse_audit.detector": json.dumps(det.describe(), default=str)})
     n = flagged = 0
     t0 = time.time()
-    try:
-        writer = pq.ParquetWriter(output, schema)
-    except OSError as exc:
-        raise AuditError(f"Cannot write {output}: {exc.strerror or exc}.") from None
-    with writer:
+    with atomic_output(output, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
         for batch in _stream(file, text_field, []):
             s = np.asarray(det.score(batch.texts), np.float64)
             writer.write_table(pa.table({
@@ -92,9 +90,9 @@ def score(
             }, schema=schema))
             n += len(batch)
             flagged += int((s >= det.threshold).sum())
+        if n == 0:  # inside the block: no output file is left behind
+            raise AuditError(f"No records found in {file} (the input is empty).")
     dt = time.time() - t0
-    if n == 0:
-        raise AuditError(f"No records found in {file} (the input is empty).")
     typer.echo(f"scored {n} records with {det.name} ({det.version}) in {dt:.1f}s "
                f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {output}", err=True)
 

@@ -10,6 +10,7 @@ import typer
 
 from ..checks.base import Check, CheckResult
 from ..errors import AuditError
+from ..outputs import atomic_path, check_outputs
 from .common import user_errors
 
 
@@ -88,6 +89,7 @@ def profile(
     from ..signals.figures import DiversityParams
     from ..signals.profile import ProfileBuilder, save_profile
 
+    check_outputs([output], [*paths, *([policy] if policy else [])])  # before anything is read
     opts = ScanOptions(paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
                        max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers())
     pol = load_policy(resolve_policy_path(policy))
@@ -115,10 +117,8 @@ def profile(
     data["records_skipped"] = sink.count
     if det_note:
         data["scores_note"] = det_note
-    try:
-        size = save_profile(data, output)
-    except OSError as exc:
-        raise AuditError(f"Cannot write the profile to {output}: {exc.strerror or exc}.") from None
+    with atomic_path(output) as tmp:  # the previous profile survives a failed write
+        size = save_profile(data, tmp)
     if not quiet:
         f = data["figures"]
         sys.stderr.write(

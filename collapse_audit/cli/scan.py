@@ -12,6 +12,7 @@ from rich.console import Console
 from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
+from ..outputs import check_outputs
 from .common import user_errors, write_output
 from .render import FORMATS, render_result
 
@@ -56,6 +57,9 @@ def scan(
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
+    # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
+    check_outputs([output, annotations], [*paths, *([policy] if policy else []),
+                                          *([baseline] if baseline else []), *(eval_set or [])])
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),

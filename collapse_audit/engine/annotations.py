@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import AuditError
+from ..outputs import atomic_output
 
 CHECK_COLUMNS = (
     ("exact_group", pa.int64()),
@@ -59,10 +59,8 @@ class AnnotationCollector:
             columns[name] = _as_array(found.get(name), typ, n)
         columns["issues"] = issues
         table = pa.table(columns)
-        try:
-            pq.write_table(table, path)
-        except OSError as exc:
-            raise AuditError(f"Cannot write annotations to {path}: {exc.strerror or exc}.") from None
+        with atomic_output(path, "wb") as fh:  # never a half-written file, never a clobbered input
+            pq.write_table(table, fh)
 
 
 def _as_array(col: Any, typ: pa.DataType, n: int) -> pa.Array:
