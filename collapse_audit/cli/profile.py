@@ -69,7 +69,7 @@ def profile(
     top_k: int = typer.Option(65536, "--top-k", min=16, help="Most frequent tokens kept exactly in the token "
                               "distribution sketch (the rest go to 65,536 hash buckets)."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the self-similarity and detector samples."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for the self-similarity and detector samples."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all CPUs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:

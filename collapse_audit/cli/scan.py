@@ -37,7 +37,7 @@ def scan(
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
-    seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
