@@ -13,6 +13,7 @@ import heapq
 import numpy as np
 
 from ..detectors.share import estimate_share
+from ..text.limits import clip_for_analysis
 from .base import Check, CheckResult, excerpt
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 
@@ -50,7 +51,8 @@ class Synthetic(Check):
         idx = self._selected(batch)
         if not len(idx):
             return idx, np.zeros(0, dtype=np.float64)
-        scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
+        texts = clip_for_analysis([batch.texts[i] for i in idx])  # capped: see text/limits.py
+        scores = np.asarray(self.detector.score(texts), dtype=np.float64)
         return idx, scores
 
     def observe(self, batch, prepared) -> None:

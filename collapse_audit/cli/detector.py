@@ -13,6 +13,7 @@ import typer
 
 from ..errors import AuditError
 from ..outputs import atomic_output, check_outputs
+from ..text.limits import clip_for_analysis
 from .common import user_errors
 
 app = typer.Typer(
@@ -81,7 +82,7 @@ def score(
     t0 = time.time()
     with atomic_output(output, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
         for batch in _stream(file, text_field, []):
-            s = np.asarray(det.score(batch.texts), np.float64)
+            s = np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64)
             writer.write_table(pa.table({
                 "file": pa.array([batch.file] * len(batch), pa.string()),
                 "row": pa.array(batch.rows, pa.int64()),
@@ -127,7 +128,7 @@ def eval_(
         labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
         if group_field:
             groups.extend("" if g is None else g for g in batch.fields[group_field])
-        scores.append(np.asarray(det.score(batch.texts), np.float64))
+        scores.append(np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64))
     dt = time.time() - t0
     if not labels:
         raise AuditError(f"No records found in {file} (the input is empty).")

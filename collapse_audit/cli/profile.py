@@ -11,6 +11,7 @@ import typer
 from ..checks.base import Check, CheckResult
 from ..errors import AuditError
 from ..outputs import atomic_path, check_outputs
+from ..text.limits import clip_for_analysis
 from .common import user_errors
 
 
@@ -39,7 +40,7 @@ class _ProfileStep(Check):
                 chosen = self.sample_rows.get(batch.file_index, np.zeros(0, np.int64))
                 idx = np.flatnonzero(np.isin(np.asarray(batch.rows, dtype=np.int64), chosen))
             if len(idx):
-                scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
+                scores = np.asarray(self.detector.score(clip_for_analysis([batch.texts[i] for i in idx])), dtype=np.float64)
         return part, scores
 
     def observe(self, batch, prepared) -> None:

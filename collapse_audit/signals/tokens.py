@@ -20,6 +20,7 @@ import xxhash
 
 from ..readers.memo import per_batch
 from ..sketches.hashing import mix64
+from ..text.limits import clip_for_analysis
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
 _POLY = np.uint64(0x100000001B3)        # FNV prime: n-gram hash = mix(((t0 * P + t1) * P + t2) ...)
@@ -79,7 +80,7 @@ def tokenize(texts: list[str]) -> Tokens:
 @per_batch
 def batch_tokens(batch) -> Tokens:
     """``tokenize(batch.texts)``, computed once per batch object per process."""
-    return tokenize(batch.texts)
+    return tokenize(clip_for_analysis(batch.texts))  # capped: see text/limits.py
 
 
 def record_index(tok: Tokens) -> np.ndarray:
