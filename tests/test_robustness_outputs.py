@@ -127,3 +127,12 @@ def test_a_write_over_the_file_size_limit_leaves_the_previous_report(tmp_path):
     assert_refused(proc, "Cannot write", str(out))
     assert out.read_text() == "previous good report"
     assert sorted(os.listdir(tmp_path)) == ["c.jsonl", "r.json"]
+
+
+def test_report_refuses_to_rerender_a_result_over_itself(tmp_path):
+    c = corpus(tmp_path)
+    result = tmp_path / "r.json"
+    assert run_cli("scan", c, "-f", "json", "-o", result, "-q").returncode == 0
+    before = result.read_bytes()
+    assert_refused(run_cli("report", result, "-f", "markdown", "-o", result), "is the input file")
+    assert result.read_bytes() == before

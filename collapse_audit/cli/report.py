@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from ..errors import AuditError
+from ..outputs import check_outputs
 from ..reports.formats import FILE_RENDERERS, SUFFIX_FORMATS
 from ..reports.result import load_result
 from .common import user_errors, write_output
@@ -65,6 +66,7 @@ def report(
     (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
     """
     fmt_name = _pick_format(fmt, output)
+    check_outputs([output], [result_file])  # never re-render a result over itself
     result = load_result(result_file)
     if fmt_name == "table" and output in (None, "-"):
         from rich.console import Console

@@ -13,6 +13,7 @@ from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
 from ..outputs import check_outputs
+from ..text.inert import inert
 from .common import user_errors, write_output
 from .render import FORMATS, render_result
 
@@ -75,7 +76,7 @@ def scan(
         write_output(render_result(result, fmt), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
-                             f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
+                             f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result)
     raise typer.Exit(0 if result["verdict"] == "pass" else 1)
 
