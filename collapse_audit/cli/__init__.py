@@ -14,9 +14,9 @@ import sys
 
 import typer
 
-from .common import DEBUG_ENV, exit_for, install_signal_handlers
 from . import detector as detector_cli
 from . import rules as rules_cli
+from .common import DEBUG_ENV, exit_for, install_signal_handlers
 from .init import init
 from .profile import profile
 from .report import report

@@ -13,6 +13,7 @@ import typer
 
 from ..errors import AuditError
 from ..outputs import atomic_output, check_outputs
+from ..text.inert import inert
 from ..text.limits import clip_for_analysis
 from .common import user_errors
 
@@ -95,7 +96,7 @@ def score(
             raise AuditError(f"No records found in {file} (the input is empty).")
     dt = time.time() - t0
     typer.echo(f"scored {n} records with {det.name} ({det.version}) in {dt:.1f}s "
-               f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {output}", err=True)
+               f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {inert(output)}", err=True)
 
 
 @app.command("eval")

@@ -11,6 +11,7 @@ import typer
 from ..checks.base import Check, CheckResult
 from ..errors import AuditError
 from ..outputs import atomic_path, check_outputs
+from ..text.inert import inert
 from ..text.limits import clip_for_analysis
 from .common import user_errors
 
@@ -123,7 +124,7 @@ def profile(
     if not quiet:
         f = data["figures"]
         sys.stderr.write(
-            f"collapse-audit: profile of {data['records']:,} records written to {output} ({size / 1e6:.2f} MB): "
+            f"collapse-audit: profile of {data['records']:,} records written to {inert(output)} ({size / 1e6:.2f} MB): "
             f"entropy {f['token_entropy']:.2f} bits, distinct-2 {f['distinct_2']:.3f}, "
             f"{int(f['types']):,} token types"
             f"{'' if data['scores'] else '; no score histogram'}\n")

@@ -8,11 +8,11 @@ import re
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from collapse_audit.errors import PolicyError  # noqa: E402
-from collapse_audit.policy import load_policy  # noqa: E402
+from collapse_audit.errors import PolicyError
+from collapse_audit.policy import load_policy
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -9,11 +9,11 @@ import json
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from collapse_audit.errors import AuditError  # noqa: E402
-from collapse_audit.readers import BadRecordSink, discover, iter_batches  # noqa: E402
+from collapse_audit.errors import AuditError
+from collapse_audit.readers import BadRecordSink, discover, iter_batches
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
