@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,12 @@ def atomic_path(path: str) -> Iterator[str]:
 
     For writers that insist on opening the file themselves. Any exception (KeyboardInterrupt and
     SystemExit included) removes the temporary file and leaves ``path`` untouched."""
+    if _is_stream(path):  # /dev/stdout, a named pipe: nothing to rename, write straight through
+        try:
+            yield path
+        except OSError as exc:
+            raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        return
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     try:
@@ -142,6 +149,14 @@ def atomic_output(path: str, mode: str = "w") -> Iterator[IO]:
                 yield fh
         except OSError as exc:
             raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def _is_stream(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _fsync(tmp: str) -> None:

@@ -136,3 +136,18 @@ def test_report_refuses_to_rerender_a_result_over_itself(tmp_path):
     before = result.read_bytes()
     assert_refused(run_cli("report", result, "-f", "markdown", "-o", result), "is the input file")
     assert result.read_bytes() == before
+
+
+def test_a_device_or_pipe_output_is_written_straight_through(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    import threading
+
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    with atomic_output(str(fifo)) as fh:
+        fh.write("through the pipe")
+    reader.join(timeout=10)
+    assert got == ["through the pipe"]
+    assert os.listdir(tmp_path) == ["pipe.json"]

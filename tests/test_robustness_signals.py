@@ -45,8 +45,12 @@ def _alive(pid: int) -> bool:
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory):
     """Large enough that a 2-worker scan is still running seconds after its workers start."""
+    import random
+
+    rng = random.Random(7)
+    vocab = [f"w{k}" for k in range(5000)]
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
-    write_jsonl(path, [{"id": i, "text": words(i, 60)} for i in range(40000)])
+    write_jsonl(path, [{"id": i, "text": " ".join(rng.choices(vocab, k=60))} for i in range(40000)])
     return path
 
 
