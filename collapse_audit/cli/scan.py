@@ -12,6 +12,8 @@ from rich.console import Console
 from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
+from ..outputs import check_outputs
+from ..text.inert import inert
 from .common import user_errors, write_output
 from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
 
@@ -37,7 +39,7 @@ def scan(
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
-    seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
@@ -59,6 +61,9 @@ def scan(
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
+    check_outputs([output, annotations], [*paths, *([policy] if policy else []),
+                                          *([baseline] if baseline else []), *(eval_set or [])])
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
@@ -76,7 +81,7 @@ def scan(
         write_output(render_result(result, fmt, redact), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
-                             f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
+                             f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result, redact)
     raise typer.Exit(0 if result["verdict"] == "pass" else 1)
 
