@@ -9,6 +9,9 @@ import numpy as np
 import typer
 
 from ..errors import AuditError
+from ..outputs import atomic_path, check_outputs
+from ..text.inert import inert
+from ..text.limits import clip_for_analysis
 from .common import user_errors
 
 
@@ -34,7 +37,7 @@ class _ProfileStep:
                 chosen = self.sample_rows.get(batch.file_index, np.zeros(0, np.int64))
                 idx = np.flatnonzero(np.isin(np.asarray(batch.rows, dtype=np.int64), chosen))
             if len(idx):
-                scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
+                scores = np.asarray(self.detector.score(clip_for_analysis([batch.texts[i] for i in idx])), dtype=np.float64)
         return part, scores
 
     def observe(self, batch, prepared) -> None:
@@ -61,7 +64,7 @@ def profile(
     top_k: int = typer.Option(65536, "--top-k", min=16, help="Most frequent tokens kept exactly in the token "
                               "distribution sketch (the rest go to 65,536 hash buckets)."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the self-similarity and detector samples."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for the self-similarity and detector samples."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all CPUs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
@@ -81,6 +84,7 @@ def profile(
     from ..readers import BadRecordSink, discover
     from ..signals.profile import ProfileBuilder, save_profile
 
+    check_outputs([output], [*paths, *([policy] if policy else [])])  # before anything is read
     opts = ScanOptions(paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
                        max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers())
     pol = load_policy(resolve_policy_path(policy))
@@ -108,14 +112,12 @@ def profile(
     data["records_skipped"] = sink.count
     if det_note:
         data["scores_note"] = det_note
-    try:
-        size = save_profile(data, output)
-    except OSError as exc:
-        raise AuditError(f"Cannot write the profile to {output}: {exc.strerror or exc}.") from None
+    with atomic_path(output) as tmp:  # the previous profile survives a failed write
+        size = save_profile(data, tmp)
     if not quiet:
         f = data["figures"]
         sys.stderr.write(
-            f"collapse-audit: profile of {data['records']:,} records written to {output} ({size / 1e6:.2f} MB): "
+            f"collapse-audit: profile of {data['records']:,} records written to {inert(output)} ({size / 1e6:.2f} MB): "
             f"entropy {f['token_entropy']:.2f} bits, distinct-2 {f['distinct_2']:.3f}, "
             f"{int(f['types']):,} token types"
             f"{'' if data['scores'] else '; no score histogram'}\n")

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 
 from ..errors import AuditError
-from ..reports.formats import FILE_RENDERERS, SUFFIX_FORMATS
-from ..reports.result import load_result
+from ..outputs import check_outputs
+from ..result import load_result
 from .common import user_errors, write_output
-from .render import FORMATS, render_result
+from .render import FORMATS, REDACT_HELP, SUFFIX_FORMATS, render_result
 
-REPORT_FORMATS = tuple(dict.fromkeys([*FORMATS, *FILE_RENDERERS]))
+REPORT_FORMATS = FORMATS
 
 
-def _pick_format(fmt: Optional[str], output: Optional[str]) -> str:
+def _pick_format(fmt: str | None, output: str | None) -> str:
     if fmt:
         fmt = fmt.strip().lower()
         if fmt not in REPORT_FORMATS:
@@ -40,14 +39,15 @@ def report(
     result_file: str = typer.Argument(
         ..., metavar="RESULT.json", help="A result written by `collapse-audit scan --format json`.", show_default=False
     ),
-    fmt: Optional[str] = typer.Option(
+    fmt: str | None = typer.Option(
         None,
         "--format",
         "-f",
         help=f"Output format: {' | '.join(REPORT_FORMATS)}. "
-        "Default: from the suffix of --output (.html, .md, .xml, .json), else table.",
+        "Default: from the suffix of --output (.html, .md, .xml, .json, .sarif), else table.",
     ),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
 ) -> None:
     """Re-render a saved scan result (the JSON report) as HTML, Markdown, JUnit XML or a compliance summary.
 
@@ -61,16 +61,22 @@ def report(
 
       collapse-audit report result.json -f junit -o rules.xml
 
+      collapse-audit report result.json -f sarif -o results.sarif --redact ids
+
+      collapse-audit report result.json -f github    # annotations in a GitHub Actions log
+
     Exit codes: 0 the report was written (whatever the verdict), 2 the result could not be read
     (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
     """
     fmt_name = _pick_format(fmt, output)
+    check_outputs([output], [result_file])  # never re-render a result over itself
     result = load_result(result_file)
     if fmt_name == "table" and output in (None, "-"):
         from rich.console import Console
 
         from ..reports.console import render
+        from ..reports.redact import redact as redact_result
 
-        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        render(redact_result(result, redact), Console() if sys.stdout.isatty() else Console(width=140))
         return
-    write_output(render_result(result, fmt_name), output)
+    write_output(render_result(result, fmt_name, redact), output)

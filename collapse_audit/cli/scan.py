@@ -12,8 +12,10 @@ from rich.console import Console
 from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
+from ..outputs import check_outputs
+from ..text.inert import inert
 from .common import user_errors, write_output
-from .render import FORMATS, render_result
+from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
 
 
 @user_errors
@@ -27,6 +29,7 @@ def scan(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: Optional[str] = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
     annotations: Optional[str] = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
@@ -36,7 +39,7 @@ def scan(
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
-    seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
@@ -56,6 +59,11 @@ def scan(
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
+    if redact is not None and redact not in REDACT_MODES:
+        raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
+    check_outputs([output, annotations], [*paths, *([policy] if policy else []),
+                                          *([baseline] if baseline else []), *(eval_set or [])])
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
@@ -65,18 +73,20 @@ def scan(
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
+        from ..reports.redact import redact as redact_result
+        from .render import renderer_input
 
-        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        render(redact_result(renderer_input(result), redact), Console() if sys.stdout.isatty() else Console(width=140))
     else:
-        write_output(render_result(result, fmt), output)
+        write_output(render_result(result, fmt, redact), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
-                             f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
-    _github_step_summary(result)
+                             f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
+    _github_step_summary(result, redact)
     raise typer.Exit(0 if result["verdict"] == "pass" else 1)
 
 
-def _github_step_summary(result: dict) -> None:
+def _github_step_summary(result: dict, redact: Optional[str] = None) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -85,4 +95,7 @@ def _github_step_summary(result: dict) -> None:
         from ..reports.github import write_step_summary
     except ImportError:  # pragma: no cover
         return
-    write_step_summary(result, path)
+    from ..reports.redact import redact as redact_result
+    from .render import renderer_input
+
+    write_step_summary(redact_result(renderer_input(result), redact), path)
