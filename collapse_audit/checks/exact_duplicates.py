@@ -14,9 +14,12 @@ Per-record outputs:
   repeats an earlier one (all members of a group but its first).
 
 Shards merge exactly (``merge``): the later shard's distinct keys are looked up in this index;
-a key already here points to this shard's first copy, a new one is added, rebased. One bounded
-difference: a group's report excerpt is the text of its first *repeat*; when that repeat was the
-only copy in its shard no shard kept its text, and the excerpt is left out (``None``).
+a key already here points to this shard's first copy, a new one is added, rebased. A group's report
+excerpt is the text of its first *repeat* (for the first ``MAX_EXCERPTS`` groups, in order of that
+repeat); when that repeat was the only copy in its shard no shard kept its text, so the merged
+state asks for it (``excerpt_requests``) and the engine re-reads those few records before
+``finish`` (``engine.excerpts``). An excerpt kept by a shard is that of another copy with the same
+canonical text: identical unless the copies differ in Unicode normalisation.
 
 ``metrics_for(mask)`` gives the same metrics as if the masked records were the whole corpus
 (a record counts when an earlier record *of the subset* has the same text).
@@ -154,6 +157,39 @@ class ExactDuplicates(Check):
             self._first_all = np.concatenate(self.first) if self.first else np.zeros(0, np.int64)
         return self._first_all
 
+    def _shown(self) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray]:
+        """The largest groups as (first record, size, first repeat or -1 when one scan would keep
+        no excerpt for it), plus the per-record file indices and rows."""
+        first = self._first_array()
+        total = len(first)
+        firsts, sizes = np.unique(first, return_counts=True)
+        grouped = sizes >= 2
+        group_first, group_size = firsts[grouped], sizes[grouped]
+        order = np.lexsort((group_first, -group_size))[:LARGEST]
+        dup = np.flatnonzero(first != np.arange(total))
+        g, pos = np.unique(first[dup], return_index=True)          # each group's first repeat
+        repeat = dup[pos]
+        rank = np.empty(len(repeat), np.int64)
+        rank[np.argsort(repeat, kind="stable")] = np.arange(len(repeat))
+        shown = []
+        for j in order.tolist():
+            f = int(group_first[j])
+            k = int(np.searchsorted(g, f))
+            shown.append((f, int(group_size[j]), int(repeat[k]) if rank[k] < MAX_EXCERPTS else -1))
+        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        return shown, file_idx, rows
+
+    def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        shown, file_idx, rows = self._shown()
+        return {r: (int(file_idx[r]), int(rows[r])) for f, _, r in shown if r >= 0 and f not in self.excerpts}
+
+    def add_excerpts(self, texts: dict[int, str]) -> None:
+        shown, _, _ = self._shown()
+        for f, _, r in shown:
+            if r in texts:
+                self.excerpts[f] = excerpt(texts[r])
+
     def finish(self) -> CheckResult:
         first = self._first_array()
         total = len(first)
@@ -169,14 +205,9 @@ class ExactDuplicates(Check):
             gid = dense[first]
         exact_group = pa.array(gid, type=pa.int64(), mask=gid < 0)
 
-        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        order = np.lexsort((group_first, -sizes[grouped]))[:LARGEST]
-        largest = []
-        for j in order:
-            f = int(group_first[j])
-            largest.append({"size": int(sizes[grouped][j]), "file": self.files[int(file_idx[f])],
-                            "row": int(rows[f]), "excerpt": self.excerpts.get(f)})
+        shown, file_idx, rows = self._shown()
+        largest = [{"size": size, "file": self.files[int(file_idx[f])], "row": int(rows[f]),
+                    "excerpt": self.excerpts.get(f) if r >= 0 else None} for f, size, r in shown]
         flags = {"duplicates.exact_count": is_dup, "duplicates.exact_fraction": is_dup}
         metrics = {"duplicates.exact_count": count,
                    "duplicates.exact_fraction": float(count / total) if total else 0.0}

@@ -199,10 +199,11 @@ class NearDuplicates(Check):
         self.excerpts: dict[int, str] = {}
         self.pairs_checked = 0
         self.pairs_verified = 0
+        self.newer: list[np.ndarray] = []    # records that were the newer end of a link (excerpt-worthy)
         self._roots: np.ndarray | None = None
 
     state_attrs = ("band_index", "sig_index", "sigs", "slot_record", "uf", "n", "file_idx", "rows_", "files",
-                   "starts", "excerpts", "pairs_checked", "pairs_verified")
+                   "starts", "excerpts", "pairs_checked", "pairs_verified", "newer")
 
     # ---- merging shards -----------------------------------------------------------------------
 
@@ -269,6 +270,7 @@ class NearDuplicates(Check):
         for x, y in links:
             for i, j in zip(x.tolist(), y.tolist()):
                 self.uf.union(i, j)
+        self.newer += [n + base for n in other.newer] + [np.unique(np.concatenate([x for x, _ in links]))]
         # 4. other's new classes join the indexes
         if len(new):
             slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
@@ -371,6 +373,7 @@ class NearDuplicates(Check):
             for i, j in zip(x.tolist(), y.tolist()):
                 self.uf.union(i, j)
                 newer.add(max(i, j))
+        self.newer.append(np.array(sorted(newer), dtype=np.int64))
         # Excerpts only for the newer record of each verified link: it is always in this batch,
         # so which records get one (and the first MAX_EXCERPTS of them, in record order) does not
         # depend on batch size or worker count. The kept record's text is its duplicates' text.
@@ -394,6 +397,33 @@ class NearDuplicates(Check):
         gstarts = np.array([g for _, g in self.starts], dtype=np.int64)
         b = np.searchsorted(starts, internal, side="right") - 1
         return internal - starts[b] + gstarts[b]
+
+    def _excerpt_worthy(self) -> np.ndarray:
+        """The records one scan keeps an excerpt for: the first ``MAX_EXCERPTS`` newer ends of links."""
+        newer = np.unique(np.concatenate(self.newer)) if self.newer else np.zeros(0, np.int64)
+        return newer[:MAX_EXCERPTS]
+
+    def _shown_members(self) -> list[int]:
+        roots = self._roots_array()
+        sizes = np.bincount(roots, minlength=len(roots)) if len(roots) else np.zeros(0, np.int64)
+        cluster_roots = np.flatnonzero(sizes >= 2)
+        top = cluster_roots[np.lexsort((cluster_roots, -sizes[cluster_roots]))[:LARGEST]]
+        out: list[int] = []
+        for r in top.tolist():
+            out += np.flatnonzero(roots == r)[:MEMBERS_SHOWN].tolist()
+        return out
+
+    def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        worthy = self._excerpt_worthy()
+        want = [i for i in self._shown_members() if i not in self.excerpts and np.isin(i, worthy)]
+        if not want:
+            return {}
+        file_idx = np.concatenate(self.file_idx)
+        rows = np.concatenate(self.rows_)
+        return {i: (int(file_idx[i]), int(rows[i])) for i in want}
+
+    def add_excerpts(self, texts: dict[int, str]) -> None:
+        self.excerpts.update({i: excerpt(t) for i, t in texts.items()})
 
     def finish(self) -> CheckResult:
         roots = self._roots_array()
@@ -423,6 +453,7 @@ class NearDuplicates(Check):
         csizes = sizes[cluster_roots]
         largest = []
         top = cluster_roots[np.lexsort((cluster_roots, -csizes))[:LARGEST]]
+        worthy = set(self._excerpt_worthy().tolist()) if len(top) else set()
         if len(top):
             members_of = {int(r): [] for r in top}
             sel = np.flatnonzero(np.isin(roots, top))
@@ -433,7 +464,8 @@ class NearDuplicates(Check):
                 largest.append({
                     "size": int(sizes[r]),
                     "members": [{"file": self.files[int(file_idx[i])], "row": int(rows[i]),
-                                 "excerpt": self.excerpts.get(i)} for i in members_of[r]],
+                                 "excerpt": self.excerpts.get(i) if i in worthy else None}
+                                for i in members_of[r]],
                 })
         details = {
             "threshold": self.threshold, "num_perm": self.num_perm, "ngram": self.hasher.ngram,
