@@ -41,7 +41,7 @@ class DictBatcher:
         if check_surrogates:
             path = surrogate_path(record)
             if path is not None:
-                self.bad(where, f"'{path}' holds a lone surrogate (an unpaired \\\\uD800-\\\\uDFFF escape), "
+                self.bad(where, f"'{path}' holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape), "
                                 "which is not valid Unicode")
                 return None
         try:

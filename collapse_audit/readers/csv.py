@@ -54,7 +54,7 @@ class CsvReader(Reader):
             bad_rows: list[BadRecord] = []
 
             def on_bad(row: pacsv.InvalidRow) -> str:
-                where = f"line {row.number}" if row.number and row.number > 0 else "a row"
+                where = f"line {row.number}" if row.number and row.number > 0 else f"the row {_excerpt(row.text)}"
                 bad_rows.append(BadRecord(info.path, where, f"expected {row.expected_columns} fields, "
                                                             f"found {row.actual_columns}"))
                 return "skip"
@@ -87,6 +87,12 @@ class CsvReader(Reader):
                 sink.add(bad)
             counter.drain()
         record_fingerprint(info, counter, stats, file_index)
+
+
+def _excerpt(text: str) -> str:
+    """A malformed row quoted inertly (pyarrow gives no line number when streaming)."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return ascii(shown)
 
 
 def _sized(rb: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
