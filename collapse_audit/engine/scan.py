@@ -18,7 +18,15 @@ from ..config import DetectorConfig, FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, load_policy, resolve_policy_path
 from ..policy.evaluate import evaluate_rules
-from ..readers import BadRecordSink, InputFile, InputStats, RecordBatch, discover, discover_inputs, iter_batches
+from ..readers import (
+    BadRecordSink,
+    InputFile,
+    InputStats,
+    RecordBatch,
+    discover,
+    discover_inputs,
+    iter_batches,
+)
 from ..reports.result import SCHEMA_VERSION
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
