@@ -11,8 +11,8 @@ from typing import Any
 
 from .base import BadRecord, BadRecordSink, InputFile, ReadOptions, RecordBatch
 from .fields import get_path
-from .records import TextError, has_surrogate, record_text, surrogate_path
-from .stats import InputStats
+from .records import TextError, record_text, surrogate_path
+from .stats import SCHEMA_SAMPLE, InputStats
 
 
 class DictBatcher:
@@ -22,6 +22,7 @@ class DictBatcher:
         self.sink, self.start, self.stats = sink, start, stats
         self.with_lines = with_lines
         self.unseen = [f for f in options.fields if f not in stats.present]
+        self.keys_left = SCHEMA_SAMPLE  # records whose keys are noted (bounded schema sample)
         self._reset()
 
     def _reset(self) -> None:
@@ -34,7 +35,10 @@ class DictBatcher:
         self.sink.add(BadRecord(self.info.path, where, reason))
 
     def add(self, record: Any, row: int, line: int | None, where: str, check_surrogates: bool) -> RecordBatch | None:
-        """Take one parsed record; return a full batch when ``batch_size`` records are waiting."""
+        """Take one parsed record; return a full batch when ``batch_size`` records are waiting.
+
+        ``check_surrogates`` is set when the raw line had a ``\\uD8xx``-like escape: the only way a
+        strictly decoded UTF-8 line can yield a lone surrogate, so other records skip the walk."""
         if not isinstance(record, dict):
             self.bad(where, f"expected a JSON object, found {type(record).__name__}")
             return None
@@ -49,24 +53,25 @@ class DictBatcher:
         except TextError as exc:
             self.bad(where, str(exc))
             return None
-        if not check_surrogates and has_surrogate(text):  # CESU-8 bytes decoded leniently upstream
-            self.bad(where, f"the text field '{self.options.text_field}' holds a lone surrogate, not valid Unicode")
-            return None
-        if self.options.text_field not in self.stats.present:
-            self.stats.note_present(self.options.text_field)
-        if self.stats.wants_keys(self.file_index):
-            self.stats.note_record(self.file_index, record)
+        if self.keys_left:
+            self.keys_left -= 1
+            self._note_schema(record)
         self.texts.append(text)
         self.rows.append(row)
         if line is not None:
             self.lines.append(line)
-        for f in self.options.fields:
-            self.values[f].append(get_path(record, f))
+        for f, values in self.values.items():
+            values.append(get_path(record, f))
         if self.unseen:
             self._note_present(record)
         if len(self.texts) >= self.options.batch_size:
             return self.flush()
         return None
+
+    def _note_schema(self, record: dict) -> None:
+        if self.stats.wants_keys(self.file_index):
+            self.stats.note_record(self.file_index, record)
+        self.stats.note_present(self.options.text_field)
 
     def _note_present(self, record: dict) -> None:
         still = []

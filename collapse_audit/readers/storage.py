@@ -160,7 +160,7 @@ class ZstdReader(io.RawIOBase):
         self._dctx = zstandard.ZstdDecompressor()
         self._dobj = self._dctx.decompressobj()
         self._in_frame = False
-        self._pending = b""
+        self._pending = memoryview(b"")
 
     def readable(self) -> bool:
         return True
@@ -172,7 +172,7 @@ class ZstdReader(io.RawIOBase):
                 if self._in_frame:
                     raise EOFError("the zstd stream ended before the end of its frame")
                 return 0
-            self._pending = self._feed(chunk)
+            self._pending = memoryview(self._feed(chunk))
         n = min(len(b), len(self._pending))
         b[:n] = self._pending[:n]
         self._pending = self._pending[n:]

@@ -16,10 +16,10 @@ import pytest
 pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install collapse-audit[test])")
 pytest.importorskip("s3fs", reason="s3fs is not installed (pip install collapse-audit[remote])")
 
-from collapse_audit.errors import AuditError  # noqa: E402
-from collapse_audit.readers import discover, discover_inputs, storage  # noqa: E402
+from collapse_audit.errors import AuditError
+from collapse_audit.readers import discover, discover_inputs, storage
 
-from .conftest import jsonl_bytes  # noqa: E402
+from .conftest import jsonl_bytes
 
 
 def _free_port() -> int:
@@ -104,7 +104,7 @@ def test_missing_object_or_bucket_is_exit_2_naming_it(s3, url):
 
 
 def test_object_that_cannot_be_read_is_bad_input(s3, read):
-    env, client, local = s3
+    _env, client, local = s3
     data = (local / "a.jsonl").read_bytes()
     import gzip
 
