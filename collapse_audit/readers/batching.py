@@ -11,7 +11,13 @@ from typing import Any
 
 from .base import BadRecord, BadRecordSink, InputFile, ReadOptions, RecordBatch
 from .fields import get_path
-from .records import TextError, record_text, surrogate_path
+from .records import (
+    MAX_NESTING,
+    TextError,
+    nesting_depth_exceeds,
+    record_text,
+    surrogate_path,
+)
 from .stats import SCHEMA_SAMPLE, InputStats
 
 
@@ -34,11 +40,13 @@ class DictBatcher:
     def bad(self, where: str, reason: str) -> None:
         self.sink.add(BadRecord(self.info.path, where, reason))
 
-    def add(self, record: Any, row: int, line: int | None, where: str, check_surrogates: bool) -> RecordBatch | None:
+    def add(self, record: Any, row: int, line: int | None, where: str, check_surrogates: bool,
+            check_depth: bool = True) -> RecordBatch | None:
         """Take one parsed record; return a full batch when ``batch_size`` records are waiting.
 
         ``check_surrogates`` is set when the raw line had a ``\\uD8xx``-like escape: the only way a
-        strictly decoded UTF-8 line can yield a lone surrogate, so other records skip the walk."""
+        strictly decoded UTF-8 line can yield a lone surrogate, so other records skip the walk;
+        ``check_depth`` likewise when the line has more than ``MAX_NESTING`` brackets."""
         if not isinstance(record, dict):
             self.bad(where, f"expected a JSON object, found {type(record).__name__}")
             return None
@@ -48,6 +56,9 @@ class DictBatcher:
                 self.bad(where, f"'{path}' holds a lone surrogate (an unpaired \\uD800-\\uDFFF escape), "
                                 "which is not valid Unicode")
                 return None
+        if check_depth and nesting_depth_exceeds(record, MAX_NESTING):
+            self.bad(where, f"the record is nested more than {MAX_NESTING} levels deep")
+            return None
         try:
             text = record_text(record, self.options.text_field, self.options.text_roles)
         except TextError as exc:

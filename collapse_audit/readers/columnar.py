@@ -107,7 +107,7 @@ class Columnar:
         stats.note_columns(schema_columns(schema))
         text = plan_for(schema, options.text_field, is_text=True)
         if text is None:
-            found = ", ".join(schema_columns(schema)) or "none"
+            found = ", ".join(safe(c) for c in schema_columns(schema)) or "none"
             raise AuditError(f"{info.path} has no column '{options.text_field}' (the text field); columns found: "
                              f"{found}; set fields.text or --text-field.")
         if text.parts is not None and not (_stringlike(text.type) or _listlike(text.type)):

@@ -26,7 +26,7 @@ from .base import (
 )
 from .batching import DictBatcher
 from .jsonl import BOM, record_fingerprint, truncated
-from .records import may_hold_surrogates
+from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
 from .storage import open_stream, stream_errors
 
@@ -80,8 +80,8 @@ class JsonArrayReader(Reader):
              stats: InputStats) -> Iterator[RecordBatch]:
         batcher = DictBatcher(info, file_index, options, sink, start, stats)
         counter_box: list = []
-        for row, line, value, check in _elements(info, counter_box):
-            done = batcher.add(value, row, line, f"element {row} (line {line})", check)
+        for row, line, value, surrogates, deep in _elements(info, counter_box):
+            done = batcher.add(value, row, line, f"element {row} (line {line})", surrogates, deep)
             if done is not None:
                 yield done
         last = batcher.flush()
@@ -90,8 +90,9 @@ class JsonArrayReader(Reader):
         record_fingerprint(info, counter_box[0], stats, file_index)
 
 
-def _elements(info: InputFile, counter_box: list | None = None) -> Iterator[tuple[int, int, object, bool]]:
-    """(element index, line it starts on, parsed value, may hold surrogates) for each array element.
+def _elements(info: InputFile, counter_box: list | None = None) -> Iterator[tuple[int, int, object, bool, bool]]:
+    """(element index, line it starts on, parsed value, may hold surrogates, may nest too deep) for
+    each array element.
 
     An element that cannot be parsed is bad input (AuditError naming element and line): without a
     parse, where the next element starts is unknown. Records that parse but are unusable (no text,
@@ -184,7 +185,7 @@ def _elements(info: InputFile, counter_box: list | None = None) -> Iterator[tupl
             raw = buf[pos:end]
             line += raw.count("\n")
             pos = end
-            yield row, start_line, value, may_hold_surrogates(raw)
+            yield row, start_line, value, may_hold_surrogates(raw), may_nest_deeply(raw)
             row += 1
             skip_ws()
             if pos >= len(buf):

@@ -25,7 +25,7 @@ from .base import (
     RecordBatch,
 )
 from .batching import DictBatcher
-from .records import may_hold_surrogates
+from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
 from .storage import (
     CountingReader,
@@ -116,7 +116,7 @@ class JsonlReader(Reader):
                 parsed = parse_json(raw, info, f"line {line_no}", sink)
                 if parsed is None:
                     continue
-                done = batcher.add(parsed[0], line_no - 1, line_no, f"line {line_no}", parsed[1])
+                done = batcher.add(parsed[0], line_no - 1, line_no, f"line {line_no}", *parsed[1:])
                 if done is not None:
                     yield done
             try:
@@ -130,14 +130,15 @@ class JsonlReader(Reader):
 
 
 def parse_json(raw: bytes, info: InputFile, where: str, sink: BadRecordSink):
-    """Strict UTF-8 decode + JSON parse: (value, may_hold_surrogates), or None after reporting it."""
+    """Strict UTF-8 decode + JSON parse: (value, may hold surrogates, may nest too deep), or None
+    after reporting it."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         sink.add(BadRecord(info.path, where, f"the line is not valid UTF-8 (byte {exc.start})"))
         return None
     try:
-        return json.loads(line), may_hold_surrogates(line)
+        return json.loads(line), may_hold_surrogates(line), may_nest_deeply(line)
     except RecursionError:
         sink.add(BadRecord(info.path, where, "the JSON is nested too deeply to parse"))
     except ValueError as exc:

@@ -20,6 +20,10 @@ from .fields import get_path
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Deeper records are bad records: Python's JSON parser and repr() recurse, and a value nested
+# hundreds of levels deep would crash whatever code formats it later.
+MAX_NESTING = 100
 SPEAKER_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "chatgpt": "assistant", "bard": "assistant",
                  "model": "assistant", "assistant": "assistant", "system": "system", "tool": "tool"}
 SFT_ROLES = {"instruction": "user", "input": "user", "prompt": "user", "question": "user", "query": "user",
@@ -111,6 +115,11 @@ def may_hold_surrogates(line: str) -> bool:
     return "\\" in line and bool(_SURROGATE_ESCAPE.search(line))  # one-byte test first: memchr-fast
 
 
+def may_nest_deeply(line: str) -> bool:
+    """Cheap pre-test: a record nesting deeper than ``MAX_NESTING`` has at least that many brackets."""
+    return line.count("[") + line.count("{") > MAX_NESTING
+
+
 def surrogate_path(value: Any) -> str | None:
     """Dotted path of the first string (value or key) holding a lone surrogate, iteratively (deep
     values cannot overflow the stack); None when there is none."""
@@ -136,5 +145,21 @@ def has_surrogate(text: str) -> bool:
 
 
 def safe(name: str) -> str:
-    """A name from the data made printable (lone surrogates as ``\\udXXX`` escapes)."""
-    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A name from the data made inert for messages: lone surrogates and control characters (ESC,
+    CR, BEL...) become backslash escapes, so a column name cannot drive the terminal."""
+    name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], name)
+
+
+def nesting_depth_exceeds(record: Any, limit: int) -> bool:
+    """Whether containers nest deeper than ``limit`` (iterative: any depth is safe to test)."""
+    stack: list[tuple[Any, int]] = [(record, 1)]
+    while stack:
+        cur, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(cur, dict):
+            stack.extend((v, depth + 1) for v in cur.values() if isinstance(v, (dict, list)))
+        elif isinstance(cur, list):
+            stack.extend((v, depth + 1) for v in cur if isinstance(v, (dict, list)))
+    return False

@@ -19,6 +19,8 @@ from typing import Any
 
 import xxhash
 
+from .records import safe
+
 MAX_COLUMNS = 200          # distinct column/key names remembered over all inputs
 SCHEMA_SAMPLE = 1000       # records per file whose keys are looked at
 KEY_DEPTH = 2              # nested keys listed as 'meta.source', not deeper
@@ -74,7 +76,7 @@ class InputStats:
         meta.source; set fields.provenance or --provenance-field." - or None when the field was seen."""
         if field_name in self.present:
             return None
-        found = ", ".join(self.columns) or "none"
+        found = ", ".join(safe(c) for c in self.columns) or "none"
         how = f"set {policy_key}" + (f" or {flag}" if flag else "")
         return f"{policy_key} '{field_name}' exists in none of the inputs; columns found: {found}; {how}."
 

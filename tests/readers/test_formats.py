@@ -168,3 +168,26 @@ def test_hf_dataset_dict_needs_a_split_when_it_has_several(tmp_path, read):
     assert read([root], split="train").texts == TEXTS[:6]
     with pytest.raises(AuditError, match="no split 'dev'"):
         read([root], split="dev")
+
+
+def test_cli_scans_a_csv_and_a_saved_dataset_split(tmp_path):
+    from helpers import run_cli, words
+
+    records = [{"id": i, "text": words(i), "provenance": "human", "source": "web"} for i in range(12)]
+    write_csv(tmp_path / "a.csv", [[r["id"], r["text"], r["source"]] for r in records])
+    root = tmp_path / "dd"
+    save_to_disk(root / "train", records[:8], shards=2)
+    save_to_disk(root / "test", records[8:], shards=1)
+    (root / "dataset_dict.json").write_text(json.dumps({"splits": ["train", "test"]}))
+    proc = run_cli("scan", tmp_path / "a.csv", "-q", "-f", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["records"]["total"] == 12
+    proc = run_cli("scan", root, "-q")
+    assert proc.returncode == 2 and "choose one with --split" in proc.stderr
+    proc = run_cli("scan", root, "--split", "train", "-q", "-f", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["records"]["total"] == 8
+    assert [i["format"] for i in result["inputs"]] == ["hf_dataset", "hf_dataset"]
+    assert {s["reason"] for s in result["skipped_inputs"]} == {
+        "metadata file of a saved dataset", "split not selected (--split train)"}

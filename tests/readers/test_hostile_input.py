@@ -80,6 +80,24 @@ def test_deep_nesting_is_a_bad_record(tmp_path, read):
     assert r.texts == ["ok"] and "nested too deeply" in r.bad[0]
 
 
+def test_nesting_python_can_parse_but_not_safely_format_is_a_bad_record(tmp_path, read):
+    path = tmp_path / "c.jsonl"
+    nested = '{"text": "x", "source": ' + "[" * 500 + "]" * 500 + "}"
+    wide = {"text": "y", "source": [[i] for i in range(300)]}  # many brackets, shallow: fine
+    path.write_bytes(jsonl_bytes([{"text": "ok"}, nested, wide]))
+    r = read([path], fields=("source",), max_bad=1)
+    assert r.texts == ["ok", "y"]
+    assert "line 2: the record is nested more than 100 levels deep" in r.bad[0]
+
+
+def test_column_names_in_messages_are_inert(tmp_path, read):
+    path = tmp_path / "c.parquet"
+    pq.write_table(pa.table({"body\x1b[2J": ["x"]}), path)
+    with pytest.raises(AuditError) as err:
+        read([path])
+    assert "\x1b" not in str(err.value) and "body\\x1b[2J" in str(err.value)
+
+
 def test_overlong_line_is_a_bad_record_and_reading_goes_on(tmp_path, read, monkeypatch):
     monkeypatch.setattr(jsonl_module, "MAX_RECORD_BYTES", 1000)
     path = tmp_path / "c.jsonl.gz"
