@@ -191,3 +191,16 @@ def test_cli_scans_a_csv_and_a_saved_dataset_split(tmp_path):
     assert [i["format"] for i in result["inputs"]] == ["hf_dataset", "hf_dataset"]
     assert {s["reason"] for s in result["skipped_inputs"]} == {
         "metadata file of a saved dataset", "split not selected (--split train)"}
+
+
+def test_json_array_reads_multibyte_text_across_chunk_boundaries(tmp_path, read, monkeypatch):
+    from collapse_audit.readers import json_array
+
+    monkeypatch.setattr(json_array, "STEP", 7)  # every element and character straddles chunks
+    items = [{"text": f"café {i} 😀 naïve – ok", "n": [i, {"k": "v"}]} for i in range(20)]
+    path = tmp_path / "a.json"
+    path.write_text("\n" + json.dumps(items, ensure_ascii=False, indent=1) + "\n  ", encoding="utf-8")
+    r = read([path], fields=("n.1.k",))
+    assert r.texts == [it["text"] for it in items]
+    assert r.values("n.1.k") == ["v"] * 20
+    assert r.batches[0].lines[:2] == [3, 12]
