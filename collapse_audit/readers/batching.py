@@ -16,6 +16,7 @@ from .records import (
     TextError,
     nesting_depth_exceeds,
     record_text,
+    safe,
     surrogate_path,
 )
 from .stats import SCHEMA_SAMPLE, InputStats
@@ -62,7 +63,7 @@ class DictBatcher:
         try:
             text = record_text(record, self.options.text_field, self.options.text_roles)
         except TextError as exc:
-            self.bad(where, str(exc))
+            self.bad(where, str(exc) + _keys_hint(record, exc))
             return None
         if self.keys_left:
             self.keys_left -= 1
@@ -101,3 +102,12 @@ class DictBatcher:
         self.start += len(self.texts)
         self._reset()
         return batch
+
+
+def _keys_hint(record: dict, exc: TextError) -> str:
+    """For a missing text field, the keys the record does have and how to point at one."""
+    if not str(exc).endswith("is missing"):
+        return ""
+    keys = [safe(str(k)) for k in list(record)[:12]]
+    more = ", ..." if len(record) > 12 else ""
+    return f" (keys in this record: {', '.join(keys) or 'none'}{more}; set fields.text or --text-field)"
