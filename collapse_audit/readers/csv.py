@@ -21,7 +21,7 @@ from .base import BadRecord, BadRecordSink, InputFile, Reader, ReadOptions, Reco
 from .columnar import Columnar, arrow_errors, batches_from
 from .jsonl import CHUNK, record_fingerprint, truncated
 from .stats import InputStats
-from .storage import open_stream, stream_errors
+from .streams import open_stream, stream_errors
 
 HEADER_PEEK = 1 << 20
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..errors import AuditError
 from .base import InputFile, Reader
+from .listing import Node, Skipped, list_local, list_remote
 from .registry import reader_for_suffix, registered_readers, supported_suffixes
 from .storage import (
     COMPRESSIONS,
@@ -39,35 +40,10 @@ SIDECAR_SUFFIXES = (".crc", ".md5", ".sha256", ".sha1", ".lock", ".idx", ".index
 __all__ = ["Discovery", "InputFile", "Skipped", "classify", "discover", "discover_inputs"]
 
 
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "reason": self.reason}
-
-
 @dataclass
 class Discovery:
     files: list[InputFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-@dataclass
-class _Node:
-    """A directory listing: files as (path, size, info) and subdirectories, in sorted order."""
-
-    path: str
-    files: list[tuple[str, int | None, dict | None]] = field(default_factory=list)
-    dirs: list[_Node] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-    def all_files(self) -> list[str]:
-        out = [p for p, _, _ in self.files] + [s.path for s in self.skipped]
-        for d in self.dirs:
-            out.extend(d.all_files())
-        return out
 
 
 def classify(path: str) -> InputFile | None:
@@ -101,7 +77,7 @@ def _to_input(path: str, size: int | None, info: dict | None) -> InputFile | str
     return sniffed
 
 
-def _claimer(node: _Node) -> Reader | None:
+def _claimer(node: Node) -> Reader | None:
     names = {posixpath.basename(p) for p, _, _ in node.files}
     for reader in registered_readers():
         if type(reader).claims_directory is Reader.claims_directory:
@@ -113,67 +89,7 @@ def _claimer(node: _Node) -> Reader | None:
     return None
 
 
-def _list_local(path: str) -> _Node:
-    node = _Node(path)
-    try:
-        with os.scandir(path) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        raise AuditError(f"Cannot read directory {path} ({exc.strerror or exc}).") from None
-    for e in entries:
-        full = os.path.join(path, e.name)
-        try:
-            st = os.stat(full)
-        except OSError as exc:
-            if os.path.islink(full):
-                node.skipped.append(Skipped(full, "broken symbolic link"))
-                continue
-            raise AuditError(f"Cannot read {full} ({exc.strerror or exc}).") from None
-        if e.name.startswith("."):
-            kind = "hidden directory" if stat.S_ISDIR(st.st_mode) else "hidden file"
-            node.skipped.append(Skipped(full, kind))
-        elif stat.S_ISDIR(st.st_mode):
-            if e.is_symlink():
-                node.skipped.append(Skipped(full, "symbolic link to a directory (not followed)"))
-            else:
-                node.dirs.append(_list_local(full))
-        elif stat.S_ISREG(st.st_mode):
-            if not os.access(full, os.R_OK):
-                raise AuditError(f"Cannot read {full} (permission denied).")
-            node.files.append((full, st.st_size, None))
-        else:
-            node.skipped.append(Skipped(full, f"special file ({special_kind(st.st_mode)}), never opened"))
-    return node
-
-
-def _list_remote(url: str) -> _Node:
-    fs, key = filesystem(url)
-    found = retrying(url, lambda: fs.find(key, detail=True))
-    root = _Node(url.rstrip("/"))
-    nodes = {"": root}
-    base = key.rstrip("/")
-    for full in sorted(found):
-        info = found[full]
-        if info.get("type") == "directory":
-            continue
-        rel = full[len(base):].lstrip("/")
-        parts = rel.split("/")
-        parent = root
-        for i, part in enumerate(parts[:-1]):
-            sub = "/".join(parts[: i + 1])
-            if sub not in nodes:
-                nodes[sub] = _Node(f"{root.path}/{sub}")
-                parent.dirs.append(nodes[sub])
-            parent = nodes[sub]
-        path = f"{root.path}/{rel}"
-        if any(p.startswith(".") for p in parts):
-            parent.skipped.append(Skipped(path, "hidden file"))
-        else:
-            parent.files.append((path, info.get("size"), info))
-    return root
-
-
-def _expand(node: _Node, split: str | None, out: Discovery) -> None:
+def _expand(node: Node, split: str | None, out: Discovery) -> None:
     reader = _claimer(node)
     if reader is not None:
         files, skipped = reader.expand_directory(node.path, split)
@@ -210,19 +126,19 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
             for m in matches:
                 url = fs.unstrip_protocol(m)
                 if retrying(url, lambda m=m: fs.isdir(m)):
-                    _expand(_list_remote(url), split, out)
+                    _expand(list_remote(url), split, out)
                 else:
                     _add_file(url, retrying(url, lambda m=m: fs.info(m)), out)
             return out, f"glob {arg}"
         info = _remote_info(fs, key, arg)
         if info.get("type") == "directory":
-            _expand(_list_remote(arg), split, out)
+            _expand(list_remote(arg), split, out)
             return out, f"directory {arg}"
         _add_named(arg, info.get("size"), info, out)
         return out, arg
     path = local(arg)
     if os.path.isdir(path):
-        _expand(_list_local(path), split, out)
+        _expand(list_local(path), split, out)
         return out, f"directory {arg}"
     if os.path.lexists(path):
         try:
@@ -238,7 +154,7 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
     if _is_glob(path):
         for match in sorted(glob.glob(path, recursive=True)):
             if os.path.isdir(match):
-                _expand(_list_local(match), split, out)
+                _expand(list_local(match), split, out)
                 continue
             try:
                 st = os.stat(match)

@@ -28,7 +28,7 @@ from .batching import DictBatcher
 from .jsonl import BOM, record_fingerprint, truncated
 from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
-from .storage import open_stream, stream_errors
+from .streams import open_stream, stream_errors
 
 STEP = 1 << 20
 SNIFF = 1 << 20

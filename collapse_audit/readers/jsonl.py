@@ -27,12 +27,8 @@ from .base import (
 from .batching import DictBatcher
 from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
-from .storage import (
-    CountingReader,
-    is_remote,
-    open_stream,
-    stream_errors,
-)
+from .storage import is_remote
+from .streams import CountingReader, open_stream, stream_errors
 
 CHUNK = 1 << 22
 BOM = b"\xef\xbb\xbf"
