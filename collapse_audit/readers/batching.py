@@ -36,7 +36,7 @@ class DictBatcher:
         self.texts: list[str] = []
         self.rows: list[int] = []
         self.lines: list[int] = []
-        self.values: dict[str, list] = {f: [] for f in self.options.fields}
+        self.values: dict[str, list[Any]] = {f: [] for f in self.options.fields}
 
     def bad(self, where: str, reason: str) -> None:
         self.sink.add(BadRecord(self.info.path, where, reason))
@@ -80,12 +80,12 @@ class DictBatcher:
             return self.flush()
         return None
 
-    def _note_schema(self, record: dict) -> None:
+    def _note_schema(self, record: dict[str, Any]) -> None:
         if self.stats.wants_keys(self.file_index):
             self.stats.note_record(self.file_index, record)
         self.stats.note_present(self.options.text_field)
 
-    def _note_present(self, record: dict) -> None:
+    def _note_present(self, record: dict[str, Any]) -> None:
         still = []
         for f in self.unseen:
             if get_path(record, f) is not None:
@@ -104,7 +104,7 @@ class DictBatcher:
         return batch
 
 
-def _keys_hint(record: dict, exc: TextError) -> str:
+def _keys_hint(record: dict[str, Any], exc: TextError) -> str:
     """For a missing text field, the keys the record does have and how to point at one."""
     if not str(exc).endswith("is missing"):
         return ""

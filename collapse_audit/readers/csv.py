@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv as pycsv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -108,7 +109,7 @@ def _base_name(info: InputFile) -> str:
     return name
 
 
-def _header(fh, info: InputFile, delimiter: str) -> list[str]:
+def _header(fh: Any, info: InputFile, delimiter: str) -> list[str]:  # any buffered stream with peek()
     """Column names from the first record of the file (peeked, not consumed)."""
     try:
         head = fh.peek(HEADER_PEEK)[:HEADER_PEEK]

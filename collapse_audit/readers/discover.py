@@ -10,11 +10,13 @@ FIFO, socket or device is never opened (a named one is an error). A directory th
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import posixpath
 import stat
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import AuditError
 from .base import InputFile, Reader
@@ -63,7 +65,7 @@ def _why_not(name: str) -> str:
     return "unsupported file type"
 
 
-def _to_input(path: str, size: int | None, info: dict | None) -> InputFile | str:
+def _to_input(path: str, size: int | None, info: dict[str, Any] | None) -> InputFile | str:
     """The input for a data file, or the reason it is not one."""
     name = posixpath.basename(path.rstrip("/"))
     if name.lower() in METADATA_FILES:
@@ -123,12 +125,13 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
         fs, key = filesystem(arg)
         if _is_glob(key):
             matches = sorted(retrying(arg, lambda: fs.glob(key)))
-            for m in matches:
-                url = fs.unstrip_protocol(m)
-                if retrying(url, lambda m=m: fs.isdir(m)):
+            for match in matches:
+                url = fs.unstrip_protocol(match)
+                info: dict[str, Any] = retrying(url, functools.partial(fs.info, match))
+                if info.get("type") == "directory":
                     _expand(list_remote(url), split, out)
                 else:
-                    _add_file(url, retrying(url, lambda m=m: fs.info(m)), out)
+                    _add_file(url, info, out)
             return out, f"glob {arg}"
         info = _remote_info(fs, key, arg)
         if info.get("type") == "directory":
@@ -170,16 +173,17 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
     raise AuditError(f"Input path not found: {arg}.")
 
 
-def _remote_info(fs, key: str, url: str) -> dict:
+def _remote_info(fs: Any, key: str, url: str) -> dict[str, Any]:
     try:
-        return fs.info(key)
+        info: dict[str, Any] = fs.info(key)
+        return info
     except FileNotFoundError:
         raise AuditError(f"Input path not found: {url}.") from None
     except Exception:  # noqa: BLE001 - retried and classified by ``retrying``
         return retrying(url, lambda: fs.info(key))
 
 
-def _add_file(path: str, info: dict, out: Discovery, local_info: bool = False) -> None:
+def _add_file(path: str, info: dict[str, Any], out: Discovery, local_info: bool = False) -> None:
     result = _to_input(path, info.get("size"), None if local_info else info)
     if isinstance(result, str):
         out.skipped.append(Skipped(path, result))
@@ -187,7 +191,7 @@ def _add_file(path: str, info: dict, out: Discovery, local_info: bool = False) -
         out.files.append(result)
 
 
-def _add_named(path: str, size: int | None, info: dict | None, out: Discovery) -> None:
+def _add_named(path: str, size: int | None, info: dict[str, Any] | None, out: Discovery) -> None:
     """A file named on the command line must be data: anything else is an error, not a skip."""
     result = _to_input(path, size, info)
     if isinstance(result, str):

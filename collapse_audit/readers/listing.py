@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import AuditError
 from .storage import filesystem, retrying, special_kind
@@ -17,7 +18,7 @@ class Skipped:
     path: str
     reason: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "reason": self.reason}
 
 
@@ -26,7 +27,7 @@ class Node:
     """A directory listing: files as (path, size, info) and subdirectories, in sorted order."""
 
     path: str
-    files: list[tuple[str, int | None, dict | None]] = field(default_factory=list)
+    files: list[tuple[str, int | None, dict[str, Any] | None]] = field(default_factory=list)
     dirs: list[Node] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 

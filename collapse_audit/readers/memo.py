@@ -10,19 +10,19 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
 
 def per_batch(fn: Callable[[Any], T]) -> Callable[[Any], T]:
     """Decorate ``fn(batch)`` so repeated calls on the same batch object reuse the result."""
-    last: list = [None, None]   # [weakref to the batch, result]
+    last: list[Any] = [None, None]   # [weakref to the batch, result]
 
     @functools.wraps(fn)
     def wrapper(batch: Any) -> T:
         if last[0] is not None and last[0]() is batch:
-            return last[1]
+            return cast(T, last[1])
         result = fn(batch)
         try:
             last[0], last[1] = weakref.ref(batch), result

@@ -29,7 +29,7 @@ KEY_DEPTH = 2              # nested keys listed as 'meta.source', not deeper
 @dataclass
 class FileStats:
     size: int | None = None
-    fingerprint: dict | None = None
+    fingerprint: dict[str, Any] | None = None
     sampled: int = 0
 
 
@@ -53,7 +53,7 @@ class InputStats:
     def wants_keys(self, index: int) -> bool:
         return self.file(index).sampled < SCHEMA_SAMPLE and len(self.columns) < MAX_COLUMNS
 
-    def note_record(self, index: int, record: dict) -> None:
+    def note_record(self, index: int, record: dict[str, Any]) -> None:
         """Remember the keys of one record (first ``SCHEMA_SAMPLE`` per file)."""
         self.file(index).sampled += 1
         self.note_columns(_keys(record, "", KEY_DEPTH))
@@ -146,7 +146,7 @@ class ColumnHasher:
         lengths.update(lens.tobytes())
         data.update(b"".join(v for v in values if v is not None))
 
-    def fingerprint(self) -> dict:
+    def fingerprint(self) -> dict[str, Any]:
         total = xxhash.xxh3_128()
         for key in sorted(self.streams):
             lengths, data = self.streams[key]

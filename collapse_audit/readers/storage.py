@@ -14,7 +14,7 @@ import re
 import stat
 import time
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import AuditError
 
@@ -40,7 +40,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     except ImportError:  # pragma: no cover - fsspec is a core dependency
         raise AuditError(f"Reading {url} needs fsspec (pip install fsspec).") from None
     try:
-        return fsspec.core.url_to_fs(url)
+        fs, key = fsspec.core.url_to_fs(url)
+        return fs, str(key)
     except ImportError as exc:
         raise AuditError(f"Reading {url} needs an extra package ({_short(exc)}); "
                          "install collapse-audit[remote].") from None
@@ -85,7 +86,8 @@ class RemoteFile(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         def once() -> bytes:
             try:
-                return self._fh.read(len(b))
+                data: bytes = self._fh.read(len(b))
+                return data
             except Exception:
                 self._reopen()
                 raise
@@ -132,7 +134,7 @@ def special_kind(mode: int) -> str:
     return "a special file"
 
 
-def open_raw(path: str) -> IO[bytes]:
+def open_raw(path: str) -> io.RawIOBase | io.BufferedIOBase:
     """The bytes as stored, unbuffered-ish: a local regular file or a remote object stream."""
     if is_remote(path):
         return RemoteFile(path)
@@ -144,12 +146,12 @@ def open_raw(path: str) -> IO[bytes]:
         raise AuditError(f"Cannot open {path} ({_describe(exc)}).") from None
 
 
-def remote_info(url: str) -> dict:
+def remote_info(url: str) -> dict[str, Any]:
     fs, key = filesystem(url)
     return retrying(url, lambda: fs.info(key))
 
 
-def remote_version(info: dict) -> str | None:
+def remote_version(info: dict[str, Any]) -> str | None:
     """An object's ETag (and version id) from fsspec's ``info``, whatever the backend calls them."""
     etag = next((info[k] for k in ("ETag", "etag", "md5Hash", "blob_id", "sha") if info.get(k)), None)
     version = info.get("VersionId") or info.get("generation")

@@ -12,7 +12,7 @@ import hashlib
 import io
 import lzma
 import zlib
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from .storage import open_raw
 
@@ -22,7 +22,7 @@ _ZSTD_FEED = 4096      # compressed bytes fed to zstd at once: bounds one call's
 class CountingReader(io.RawIOBase):
     """Passes bytes through, counting them and (optionally) hashing them with SHA-256 as they stream."""
 
-    def __init__(self, raw: IO[bytes], hash_bytes: bool = True):
+    def __init__(self, raw: io.RawIOBase | io.BufferedIOBase, hash_bytes: bool = True):
         self.raw = raw
         self.size = 0
         self.sha256 = hashlib.sha256() if hash_bytes else None
@@ -55,7 +55,7 @@ class ZstdReader(io.RawIOBase):
     """Zstandard frames (one or several) decoded in small steps; a stream cut inside a frame raises
     ``EOFError`` (``zstandard``'s own stream reader returns a silently short result instead)."""
 
-    def __init__(self, raw: IO[bytes]):
+    def __init__(self, raw: io.RawIOBase | io.BufferedIOBase):
         import zstandard
 
         self.raw = raw
@@ -107,20 +107,21 @@ def stream_errors() -> tuple[type[BaseException], ...]:
     return (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
 
 
-def decoded(raw: IO[bytes], compression: str | None) -> IO[bytes]:
+def decoded(raw: io.RawIOBase, compression: str | None) -> io.BufferedIOBase:
     """A buffered stream of the decompressed bytes of ``raw``."""
     if compression == "gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")
     if compression == "bz2":
         return bz2.BZ2File(raw, "rb")
     if compression == "xz":
-        return lzma.LZMAFile(raw, "rb")
+        return lzma.LZMAFile(cast("IO[bytes]", raw), "rb")  # typeshed wants IO; any raw stream works
     if compression == "zst":
         return io.BufferedReader(ZstdReader(raw), 1 << 20)
-    return io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedIOBase) else raw
+    return io.BufferedReader(raw, 1 << 20)
 
 
-def open_stream(path: str, compression: str | None, hash_bytes: bool = False) -> tuple[IO[bytes], CountingReader]:
+def open_stream(path: str, compression: str | None,
+                hash_bytes: bool = False) -> tuple[io.BufferedIOBase, CountingReader]:
     """(decompressed buffered stream, the counter of stored bytes under it)."""
     counter = CountingReader(open_raw(path), hash_bytes=hash_bytes)
     return decoded(counter, compression), counter
