@@ -179,7 +179,10 @@ class Columnar:
         field, roles = self.options.text_field, self.options.text_roles
         plan = self.text
         if plan.parts is not None:
-            raw = _pylist(arrays[plan.key], f"the text field '{field}'", bad)
+            column = arrays[plan.key]
+            raw = _pylist(column, f"the text field '{field}'", bad)
+            if not bad and column.null_count == 0 and _stringlike(column.type):
+                return raw  # the common case: every value is already the text
         else:
             raw = [{t: tops[t][i] for t in plan.tops} for i in range(n)]
         texts: list[Any] = [None] * n

@@ -99,7 +99,8 @@ class ColumnHasher:
 
     For every projected column (keyed by its dotted path, the text column by ``text:PATH``) two
     xxh3-128 streams are kept: the value lengths (int64 little-endian; -1 for null) and the value
-    bytes (strings/binary as stored, other values as compact JSON). The fingerprint is xxh3-128 over
+    bytes (strings/binary as stored; integers as int64 and floats as float64, little-endian, length
+    8; other values as compact sorted-key JSON). The fingerprint is xxh3-128 over
     ``key \\0 lengths-digest data-digest`` for the keys in sorted order. Two files with the same
     values in the audited columns get the same fingerprint whatever their row groups or encodings.
     """
@@ -129,6 +130,12 @@ class ColumnHasher:
             if len(array):
                 lengths.update(np.diff(offsets).astype("<i8").tobytes())
                 data.update(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])
+            return
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+            numbers = array.cast(pa.float64() if pa.types.is_floating(typ) else pa.int64())
+            valid = np.asarray(numbers.is_valid())
+            lengths.update(np.where(valid, 8, -1).astype("<i8").tobytes())
+            data.update(np.asarray(numbers.drop_null()).astype("<f8" if pa.types.is_floating(typ) else "<i8").tobytes())
             return
         if stringlike:
             values = array.cast(pa.large_binary()).to_pylist()

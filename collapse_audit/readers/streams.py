@@ -16,7 +16,7 @@ from typing import IO, Any, cast
 
 from .storage import open_raw
 
-_ZSTD_FEED = 4096      # compressed bytes fed to zstd at once: bounds one call's output (RLE bombs)
+_ZSTD_FEED = 1024      # compressed bytes fed to zstd at once: bounds one call's output to ~32 MiB (RLE bombs)
 
 
 class CountingReader(io.RawIOBase):
