@@ -20,8 +20,10 @@ from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
 
 @user_errors
 def scan(
-    paths: list[str] = typer.Argument(..., help="Parquet or JSONL (.jsonl, .jsonl.gz, .jsonl.zst) files, "
-                                      "directories (read recursively) or globs.", show_default=False),
+    paths: list[str] = typer.Argument(..., help="Parquet, JSONL, CSV/TSV, JSON-array or Arrow files (JSONL/CSV/JSON "
+                                      "also .gz/.zst/.bz2/.xz), directories (read recursively; a saved Hugging Face "
+                                      "dataset folder is one dataset), globs or URLs (s3://, gs://, hf://).",
+                                      show_default=False),
     policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML. Default: ./collapse-audit.yaml "
                                          "if present, else the packaged rules/default.yaml."),
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
@@ -47,6 +49,8 @@ def scan(
                                            "to measure drift against."),
     eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
+                                        "folder with several (e.g. train)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
@@ -68,7 +72,7 @@ def scan(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
-        progress=not quiet, argv=sys.argv[1:],
+        progress=not quiet, argv=sys.argv[1:], split=split,
     )
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):

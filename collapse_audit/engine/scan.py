@@ -19,7 +19,15 @@ from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, load_policy, resolve_policy_path
 from ..policy.evaluate import evaluate_rules
-from ..readers import BadRecordSink, InputFile, RecordBatch, discover, iter_batches
+from ..readers import (
+    BadRecordSink,
+    InputFile,
+    InputStats,
+    RecordBatch,
+    discover,
+    discover_inputs,
+    iter_batches,
+)
 from ..reports.result import SCHEMA_VERSION
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
@@ -44,6 +52,7 @@ class ScanOptions:
     eval_sets: list[str] = field(default_factory=list)
     progress: bool = True
     argv: list[str] = field(default_factory=list)
+    split: str | None = None  # [readers] which split of a saved dataset folder (--split)
 
 
 def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
@@ -58,13 +67,14 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
 
 
 def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
-                 sink: BadRecordSink) -> Iterator[RecordBatch]:
+                 sink: BadRecordSink, stats: InputStats | None = None) -> Iterator[RecordBatch]:
     """The records of ``inputs`` (discovered files, or PATH arguments) as batches carrying the
     policy's fields; shared by scan, profile and eval-set loading."""
     files = inputs
     if not all(isinstance(f, InputFile) for f in inputs):
         files = discover([str(p) for p in inputs])
-    return iter_batches(files, config.fields.text, config.fields.metadata_fields(), config.batch_size, sink)
+    return iter_batches(files, config.fields.text, config.fields.metadata_fields(), config.batch_size, sink,
+                        stats=stats)  # [readers] size/fingerprint/schema collector
 
 
 def _load_resources(config: ScanConfig, files: list[InputFile]) -> dict[str, Any]:
@@ -92,7 +102,9 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
     policy_path = resolve_policy_path(opts.policy)
     policy = load_policy(policy_path)
     config = scan_config(policy, opts)
-    files = discover(opts.paths)
+    discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
+    files = discovery.files
+    stats = InputStats(tuple(config.fields.metadata_fields()))  # [readers]
     sink = BadRecordSink(max_bad=opts.max_bad_records)
     resources = _load_resources(config, files)
     checks: list[Check] = build_checks(config, resources)
@@ -102,7 +114,7 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
 
     total = 0
     with progress_bar(opts.progress, "scanning") as advance:
-        batches = read_batches(files, config, sink)
+        batches = read_batches(files, config, sink, stats)  # [readers]
         for batch, prepared in prepared_batches(checks, batches, config.workers):
             for check, prep in zip(checks, prepared):
                 check.observe(batch, prep)
@@ -141,9 +153,10 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         },
         "inputs": [
             {"path": f.path, "format": f.format, "compression": f.compression, "records": per_file[i],
-             "skipped": sink.per_file.get(f.path, 0)}
+             "skipped": sink.per_file.get(f.path, 0), **stats.entry(i)}  # [readers] size, fingerprint
             for i, f in enumerate(files)
         ],
+        "skipped_inputs": [s.to_json() for s in discovery.skipped],  # [readers]
         "records": {"total": total, "skipped": sink.count,
                     "skipped_examples": [b.to_json() for b in sink.examples]},
         "detector": {**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
