@@ -50,7 +50,7 @@ def pack_shard(state: ShardState) -> dict[str, Any]:
     return {"checks": [(c.name, *c.to_state()) for c in state.checks],
             "sources": state.sources.to_state(), "collector": state.collector,
             "reading": (state.per_file, state.total, state.skipped, state.skipped_per_file,
-                        state.skipped_examples)}
+                        state.skipped_examples, state.stats)}
 
 
 def unpack_shard(packed: dict[str, Any], config: ScanConfig, resources: dict[str, Any]) -> ShardState:
@@ -60,10 +60,10 @@ def unpack_shard(packed: dict[str, Any], config: ScanConfig, resources: dict[str
         ctx = CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
                            resources=resources)
         checks.append(cls.from_state(ctx, arrays, meta))
-    per_file, total, skipped, skipped_per_file, examples = packed["reading"]
+    per_file, total, skipped, skipped_per_file, examples, stats = packed["reading"]
     return ShardState(checks=checks, sources=SourceIndex.from_state(*packed["sources"]),
                       collector=packed["collector"], per_file=per_file, total=total, skipped=skipped,
-                      skipped_per_file=skipped_per_file, skipped_examples=examples)
+                      skipped_per_file=skipped_per_file, skipped_examples=examples, stats=stats)
 
 
 def scan_sharded(files: list[InputFile], config: ScanConfig, resources: dict[str, Any], workers: int,

@@ -28,7 +28,7 @@ from ..config import ScanConfig
 from ..errors import AuditError
 from ..readers import BadRecord
 from .annotations import AnnotationCollector
-from .shards import ShardState
+from .shards import ShardState, stats_from_json, stats_json
 from .sources import SourceIndex
 
 FORMAT = "collapse-audit-partial"
@@ -69,7 +69,8 @@ def save_partial(directory: str, state: ShardState, manifest: dict[str, Any]) ->
         "annotations": state.collector is not None,
         "reading": {"records": state.total, "per_file": {str(k): v for k, v in sorted(state.per_file.items())},
                     "skipped": state.skipped, "skipped_per_file": state.skipped_per_file,
-                    "skipped_examples": [b.to_json() for b in state.skipped_examples]},
+                    "skipped_examples": [b.to_json() for b in state.skipped_examples],
+                    "stats": stats_json(state.stats)},
     }
     tmp = os.path.join(directory, MANIFEST + ".tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -118,7 +119,8 @@ def load_partial(directory: str, manifest: dict[str, Any], config: ScanConfig,
     return ShardState(checks=checks, sources=sources, collector=collector,
                       per_file={int(k): int(v) for k, v in r["per_file"].items()}, total=int(r["records"]),
                       skipped=int(r["skipped"]), skipped_per_file=dict(r["skipped_per_file"]),
-                      skipped_examples=[BadRecord(**b) for b in r["skipped_examples"]])
+                      skipped_examples=[BadRecord(**b) for b in r["skipped_examples"]],
+                      stats=stats_from_json(r["stats"]))
 
 
 def manifest_for(shard: tuple[int, int], inputs: list[dict[str, Any]], pieces: list[dict[str, Any]],

@@ -23,9 +23,10 @@ import numpy as np
 
 from ..checks.base import Check
 from ..config import ScanConfig
-from ..readers import BadRecord, BadRecordSink, InputFile, RecordBatch, read_file
+from ..readers import BadRecord, BadRecordSink, InputFile, InputStats, RecordBatch, read_file
+from ..readers.stats import FileStats
 from .annotations import AnnotationCollector
-from .sample import count_slots
+from ..readers import count_slots
 from .sources import SourceIndex
 
 
@@ -76,7 +77,7 @@ def _size(f: InputFile) -> int:
 
 
 def shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConfig,
-                  sink: BadRecordSink) -> Iterator[RecordBatch]:
+                  sink: BadRecordSink, stats: InputStats | None = None) -> Iterator[RecordBatch]:
     """The records of one shard as batches whose indices start at 0.
 
     A piece that starts inside a file reads the file from its beginning and drops the rows before
@@ -91,7 +92,7 @@ def shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConfi
         ranged = piece.row_lo > 0 or piece.row_hi is not None
         window = _Window(sink) if piece.row_lo > 0 else None
         for batch in read_file(info, piece.file_index, config.fields.text, fields, config.batch_size,
-                               window or sink, 0):
+                               window or sink, 0, stats):
             past_end = False
             if ranged:
                 rows = np.asarray(batch.rows, dtype=np.int64)
@@ -154,9 +155,11 @@ class ShardState:
     skipped: int = 0
     skipped_per_file: dict[str, int] = field(default_factory=dict)
     skipped_examples: list[BadRecord] = field(default_factory=list)
+    stats: InputStats = field(default_factory=InputStats)
 
     def merge(self, other: ShardState) -> None:
         """Fold in the state of the shard that immediately follows this one."""
+        merge_stats(self.stats, other.stats)
         for mine, theirs in zip(self.checks, other.checks):
             mine.merge(theirs)
         self.sources.merge(other.sources)
@@ -170,11 +173,44 @@ class ShardState:
             self.skipped_per_file[k] = self.skipped_per_file.get(k, 0) + v
         self.skipped_examples += other.skipped_examples[: max(0, 20 - len(self.skipped_examples))]
 
+    def check_bad(self, max_bad: int) -> None:
+        """The whole scan's tolerance: each shard only knew its own bad records."""
+        if self.skipped > max_bad:
+            from ..errors import AuditError
+
+            raise AuditError(f"More than {max_bad} unreadable records ({self.skipped} in all); the first is in "
+                             f"{self.skipped_examples[0].sentence()}.")
+
     def sink(self, max_bad: int) -> BadRecordSink:
         """The reading's bad-record account as one scan's sink holds it."""
         sink = BadRecordSink(max_bad=max_bad)
         sink.count, sink.per_file, sink.examples = self.skipped, dict(self.skipped_per_file), list(self.skipped_examples)
         return sink
+
+
+def merge_stats(mine: InputStats, theirs: InputStats) -> None:
+    """Sizes and fingerprints come from the shard that read an input to its end."""
+    for i, f in theirs.files.items():
+        entry = mine.file(i)
+        entry.size = f.size if f.size is not None else entry.size
+        entry.fingerprint = f.fingerprint or entry.fingerprint
+        entry.sampled += f.sampled
+    mine.note_columns(list(theirs.columns))
+    mine.present |= theirs.present
+
+
+def stats_json(stats: InputStats) -> dict[str, Any]:
+    return {"fields": list(stats.fields), "columns": list(stats.columns), "present": sorted(stats.present),
+            "files": {str(i): {"size": f.size, "fingerprint": f.fingerprint, "sampled": f.sampled}
+                      for i, f in stats.files.items()}}
+
+
+def stats_from_json(data: dict[str, Any]) -> InputStats:
+    stats = InputStats(tuple(data["fields"]))
+    stats.note_columns(list(data["columns"]))
+    stats.present = set(data["present"])
+    stats.files = {int(i): FileStats(**f) for i, f in data["files"].items()}
+    return stats
 
 
 def merge_collectors(mine: AnnotationCollector, theirs: AnnotationCollector) -> None:
@@ -193,8 +229,9 @@ def scan_shard(files: list[InputFile], pieces: list[Piece], config: ScanConfig, 
     """Read one shard and fold it into fresh ``checks``; bad records beyond ``max_bad`` stop it."""
     sink = BadRecordSink(max_bad=max_bad)
     state = ShardState(checks=checks, sources=SourceIndex(config.fields.source),
-                       collector=AnnotationCollector(config.fields.id) if annotations else None)
-    for batch in shard_batches(files, pieces, config, sink):
+                       collector=AnnotationCollector(config.fields.id) if annotations else None,
+                       stats=InputStats(tuple(config.fields.metadata_fields())))
+    for batch in shard_batches(files, pieces, config, sink, state.stats):
         for check in checks:
             check.observe(batch, check.prepare(batch))
         state.sources.observe(batch)

@@ -54,7 +54,8 @@ def _summary(state, files, config):
         out[c.name] = {"metrics": r.metrics, "details": r.details,
                        "flags": {k: v.tolist() for k, v in r.flags.items()}}
     out["sources"] = state.sources.array().tolist()
-    out["reading"] = [state.total, sorted(state.per_file.items())]
+    out["reading"] = [state.total, sorted(state.per_file.items()),
+                      [state.stats.entry(i) for i in range(len(files))], sorted(state.stats.present)]
     return json.loads(json.dumps(out, sort_keys=True, default=str))
 
 
