@@ -97,6 +97,20 @@ class ExactDuplicates(Check):
             remap[first[qi[ok]]] = e_first[ok]
             known[qi[ok]] = True
         self.index.add(hi[~known], lo[~known], first[~known] + base)
+        self.merge_records(other, remap)
+
+    def key_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(high, low, first record) of every distinct key (for a distributed merge)."""
+        hi, (lo, first) = self.index.entries()
+        return hi, lo, first
+
+    def drop_index(self) -> None:
+        self.index = SortedRuns(np.uint64, np.int64)
+
+    def merge_records(self, other: "ExactDuplicates", remap: np.ndarray) -> None:
+        """Append the later shard's records; ``remap`` maps each of its first-copy indices to the
+        merged first copy (found in this index, or by a distributed key shuffle)."""
+        self._merge_guard(other)
         self.first = [self._first_array(), remap[other._first_array()]]
         self.file_idx += other.file_idx
         self.rows += other.rows

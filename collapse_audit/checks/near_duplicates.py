@@ -231,10 +231,54 @@ class NearDuplicates(Check):
         pair = np.unique(np.stack((np.concatenate(qa), np.concatenate(sb)), axis=1), axis=0)
         return pair[:, 0], pair[:, 1]
 
-    def merge(self, other: "NearDuplicates") -> None:
+    def merge_records(self, other: "NearDuplicates") -> int:
+        """Append the later shard's records, clusters, excerpts and counts, without looking its
+        slots up in this index (a distributed engine finds the cross-shard links itself and hands
+        them to ``add_links``). Returns the offset added to the later shard's indices."""
         self._merge_guard(other)
         base = self.uf.append_shifted(other.uf)
         self.n += other.n
+        self.file_idx += other.file_idx
+        self.rows_ += other.rows_
+        self.files.update(other.files)
+        self.starts += [(s + base, g + base) for s, g in other.starts]
+        for r, text in sorted(other.excerpts.items()):
+            if len(self.excerpts) >= MAX_EXCERPTS:
+                break
+            self.excerpts.setdefault(r + base, text)
+        self.newer += [n + base for n in other.newer]
+        self.pairs_checked += other.pairs_checked
+        self.pairs_verified += other.pairs_verified
+        self._roots = None
+        return base
+
+    def add_links(self, newer: np.ndarray, older: np.ndarray) -> None:
+        """Union verified links found outside this state (global record indices)."""
+        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist()):
+            self.uf.union(i, j)
+        if len(newer):
+            self.newer.append(np.unique(np.asarray(newer, dtype=np.int64)))
+        self._roots = None
+
+    def slot_table(self) -> dict[str, np.ndarray]:
+        """Every slot's band keys, signature hash, verification values and record (for a
+        distributed merge that partitions them by key)."""
+        bands, sighash = self._slot_bands()
+        every = np.arange(self.sigs.n)
+        return {"bands": bands, "sighash": sighash, "sigv": self.sigs.take(every),
+                "record": self.slot_record.take(every)}
+
+    def drop_index(self) -> None:
+        """Forget the slot indexes (after ``slot_table`` was taken): what remains merges with
+        ``merge_records``."""
+        self.band_index = [SortedRuns(np.uint32) for _ in range(self.bands)]
+        self.sig_index = SortedRuns(np.uint32)
+        self.sigs = RowStore(self.num_perm, VERIFY_DTYPE)
+        self.slot_record = RowStore(None, np.int64)
+
+    def merge(self, other: "NearDuplicates") -> None:
+        self._merge_guard(other)
+        base = self.uf.n
         o_bands, o_hash = other._slot_bands()
         o_sigv = other.sigs.take(np.arange(other.sigs.n))
         o_rec = other.slot_record.take(np.arange(other.sigs.n)) + base
@@ -265,12 +309,10 @@ class NearDuplicates(Check):
         qa, sb = self._band_pairs(o_bands, new)
         ok = verify(o_sigv[new[qa]], self.sigs.take(sb), self.threshold) if len(qa) else np.zeros(0, bool)
         links.append((o_rec[new[qa[ok]]], self.slot_record.take(sb[ok])))
-        self.pairs_checked += other.pairs_checked - other_checked + len(qa)
-        self.pairs_verified += other.pairs_verified - other_verified + int(ok.sum())
-        for x, y in links:
-            for i, j in zip(x.tolist(), y.tolist()):
-                self.uf.union(i, j)
-        self.newer += [n + base for n in other.newer] + [np.unique(np.concatenate([x for x, _ in links]))]
+        self.merge_records(other)
+        self.pairs_checked += len(qa) - other_checked
+        self.pairs_verified += int(ok.sum()) - other_verified
+        self.add_links(np.concatenate([x for x, _ in links]), np.concatenate([y for _, y in links]))
         # 4. other's new classes join the indexes
         if len(new):
             slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
@@ -278,15 +320,6 @@ class NearDuplicates(Check):
             for j in range(self.bands):
                 self.band_index[j].add(o_bands[new, j], slots)
             self.sig_index.add(o_hash[new], slots)
-        self.file_idx += other.file_idx
-        self.rows_ += other.rows_
-        self.files.update(other.files)
-        self.starts += [(s + base, g + base) for s, g in other.starts]
-        for r, text in sorted(other.excerpts.items()):
-            if len(self.excerpts) >= MAX_EXCERPTS:
-                break
-            self.excerpts.setdefault(r + base, text)
-        self._roots = None
 
     # ---- per batch -----------------------------------------------------------------------------
 
