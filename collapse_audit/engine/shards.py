@@ -157,11 +157,13 @@ class ShardState:
     skipped_examples: list[BadRecord] = field(default_factory=list)
     stats: InputStats = field(default_factory=InputStats)
 
-    def merge(self, other: ShardState) -> None:
-        """Fold in the state of the shard that immediately follows this one."""
+    def merge(self, other: ShardState,
+              custom: dict[str, Callable[[Check, Check], None]] | None = None) -> None:
+        """Fold in the state of the shard that immediately follows this one (``custom``: how to
+        merge some checks instead of ``Check.merge``, by name)."""
         merge_stats(self.stats, other.stats)
         for mine, theirs in zip(self.checks, other.checks):
-            mine.merge(theirs)
+            (custom or {}).get(mine.name, type(mine).merge)(mine, theirs)
         self.sources.merge(other.sources)
         if self.collector is not None and other.collector is not None:
             merge_collectors(self.collector, other.collector)

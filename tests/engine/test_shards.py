@@ -122,3 +122,15 @@ def test_worker_shards_merge_to_one_scan(corpus):
     state = scan_sharded(files, config, resources, workers=2, max_bad=0, annotations=False)
     assert _summary(state, files, config) == expected
     assert np.array_equal(state.sources.array(), _one(files, config, resources).sources.array())
+
+
+@pytest.mark.parametrize("shards", [2, 4])
+def test_key_partitioned_merge_equals_one_scan(corpus, shards):
+    """The distributed plan (map shards, reduce key partitions) run in one process."""
+    from collapse_audit.engine.distributed import InProcess, run_distributed
+
+    _, files, config, resources = corpus
+    expected = _summary(_one(files, config, resources), files, config)
+    state = run_distributed(InProcess(), files, config, resources, shards=shards, max_bad=0, annotations=False,
+                            reducers=3)
+    assert _summary(state, files, config) == expected
