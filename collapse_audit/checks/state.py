@@ -81,7 +81,7 @@ def unpack(v: Any, arrays: Any) -> Any:
     if not isinstance(v, dict):
         return v
     if "__a" in v:
-        return np.asarray(arrays[v["__a"]])
+        return np.array(arrays[v["__a"]])          # a writable copy (shared-memory loads are read-only)
     if "__f" in v:
         return float(v["__f"])
     if "__ol" in v:
