@@ -56,7 +56,7 @@ from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
 from .spec import Column, Metric, Rule
 
-RESOURCES = ("detector", "sample_rows", "baseline", "eval_index")
+RESOURCES = ("detector", "sample_rows", "baseline", "eval_index", "previous")
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
 _CODE = re.compile(r"^CA\d{3}$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")

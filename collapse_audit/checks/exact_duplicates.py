@@ -35,6 +35,7 @@ from ..result.sections import Section
 from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import SortedRuns
+from ..text.memo import per_batch
 from ..text.normalize import exact_keys
 from . import presenting as P
 from .base import Check, CheckResult
@@ -44,6 +45,15 @@ from .spec import Column, Metric, Rule
 LARGEST = 10
 MAX_EXCERPTS = 10000
 PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
+
+
+@per_batch
+def batch_keys(batch) -> np.ndarray:
+    """``(n, 2)`` uint64 canonical-text keys of a batch (computed once per batch per process: the
+    seen-before check uses them too)."""
+    nfc = nfc_batch(batch)
+    parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
 
 
 @register_check
@@ -123,9 +133,7 @@ class ExactDuplicates(Check):
         self._first_all = None
 
     def prepare(self, batch):
-        nfc = nfc_batch(batch)
-        parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
-        return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+        return batch_keys(batch)
 
     def observe(self, batch, prepared) -> None:
         keys = prepared if prepared is not None else exact_keys(batch.texts)

@@ -68,6 +68,7 @@ from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import RowStore, SortedRuns, UnionFind, pairs_within
 from ..text.limits import clip_nfc
+from ..text.memo import per_batch
 from ..text.minhash import MinHasher
 from . import presenting as P
 from .base import Check, CheckResult
@@ -138,6 +139,23 @@ def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
     """Signature Jaccard estimate >= threshold, row by row (share of agreeing values)."""
     agree = np.count_nonzero(a == b, axis=1)
     return agree / a.shape[1] >= threshold
+
+
+_HASHERS: dict[tuple[int, int, int], MinHasher] = {}
+
+
+@per_batch
+def batch_signatures(batch, num_perm: int, ngram: int, seed: int, bands: int, rows: int) -> dict[str, np.ndarray]:
+    """What ``observe`` needs of a batch's MinHash signatures: band keys, whole-signature hashes and
+    verification values (computed once per batch and settings per process: the seen-before check
+    uses them too)."""
+    hasher = _HASHERS.get((num_perm, ngram, seed))
+    if hasher is None:
+        hasher = _HASHERS[(num_perm, ngram, seed)] = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
+    nfc = clip_nfc(nfc_batch(batch))  # capped: see text/limits.py
+    parts = [hasher.signatures(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
+    sig = np.concatenate(parts) if parts else np.zeros((0, num_perm), dtype=np.uint32)
+    return {"bands": band_keys(sig, bands, rows), "sighash": row_hash(sig, 0x51C), "sigv": verification_values(sig)}
 
 
 @dataclass(frozen=True)
@@ -324,14 +342,7 @@ class NearDuplicates(Check):
     # ---- per batch -----------------------------------------------------------------------------
 
     def prepare(self, batch):
-        nfc = clip_nfc(nfc_batch(batch))  # capped: see text/limits.py
-        parts = [self.hasher.signatures(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
-        sig = np.concatenate(parts) if parts else np.zeros((0, self.num_perm), dtype=np.uint32)
-        return {
-            "bands": band_keys(sig, self.bands, self.rows),
-            "sighash": row_hash(sig, 0x51C),
-            "sigv": verification_values(sig),
-        }
+        return batch_signatures(batch, self.num_perm, self.hasher.ngram, int(self.seed), self.bands, self.rows)
 
     def observe(self, batch, prepared) -> None:
         if prepared is None:

@@ -27,7 +27,12 @@ from collapse_audit.checks.base import CheckContext
 from collapse_audit.checks.diversity import DiversityOptions
 from collapse_audit.checks.synthetic import DetectorOptions
 from collapse_audit.config import FieldMap, ScanConfig
+from collapse_audit.checks.exact_duplicates import ExactDuplicates
+from collapse_audit.checks.near_duplicates import NearDuplicates
+from collapse_audit.engine.against import load_previous
 from collapse_audit.engine.excerpts import fill_excerpts
+from collapse_audit.engine.partials import manifest_for, save_partial
+from collapse_audit.engine.shards import plan_shards, scan_shard
 from collapse_audit.engine.scan import _load_resources, read_batches
 from collapse_audit.engine.sources import SourceIndex
 from collapse_audit.readers import BadRecordSink, discover
@@ -82,8 +87,25 @@ def setup(tmp_path_factory):
                         baseline=str(tmp / "base.json"), eval_sets=(str(ev),))
     files = discover([str(tmp / "a.jsonl"), str(tmp / "b.jsonl")])
     resources = _load_resources(config, files)
+    resources["previous"] = _previous(tmp, rows, config)
     batches = list(read_batches(files, config, BadRecordSink()))
     return config, resources, batches, files
+
+
+def _previous(tmp, rows, config):
+    """An earlier snapshot sharing some records (exactly, and with one word changed)."""
+    earlier = _corpus(300, seed=7)
+    for k in range(0, 40, 2):
+        earlier[k]["text"] = rows[k * 30]["text"]
+        w = rows[k * 30 + 1]["text"].split()
+        w[0] = "earlier"
+        earlier[k + 1]["text"] = " ".join(w)
+    path = write_jsonl(tmp / "earlier.jsonl", earlier)
+    files = discover([str(path)])
+    state = scan_shard(files, plan_shards(files, 1)[0], config,
+                       [ExactDuplicates.from_config(config), NearDuplicates.from_config(config)], 0, False)
+    save_partial(str(tmp / "earlier-state"), state, manifest_for((0, 1), [str(path)], [], "x", config.seed, {}))
+    return load_previous(str(tmp / "earlier-state"), config)
 
 
 def _observe(checks, batches, offset=0):
@@ -133,6 +155,9 @@ def _split_and_compare(setup, seed):
     assert {c.name for c in one} == {c.name for c in registered()}, "every registered check runs"
     one_sources = _observe(one, batches)
     expected = {c.name: c.finish() for c in one}
+    seen = expected["seen_before"].metrics
+    assert seen["duplicates.against_exact_count"] >= 20 - 2          # planted (a copy may be overwritten)
+    assert seen["duplicates.against_near_count"] >= seen["duplicates.against_exact_count"] + 15
 
     rng = random.Random(seed)
     k = rng.randint(2, 4)
