@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -105,7 +104,7 @@ def eval_(
     file: str = typer.Argument(..., help="labelled JSONL(.gz) or Parquet file"),
     label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
     text_field: str = typer.Option("text", "--text-field"),
-    group_field: Optional[str] = typer.Option(None, "--group-field", help="report metrics per value of this field"),
+    group_field: str | None = typer.Option(None, "--group-field", help="report metrics per value of this field"),
     synthetic_values: str = typer.Option("synthetic,machine,model-generated,ai,generated,fake,1,true",
                                          "--synthetic-values",
                                          help="comma-separated label values meaning synthetic (others: human)"),
@@ -164,10 +163,10 @@ def eval_(
 @user_errors
 def train(
     kind: str = typer.Option("default", "--kind", help="default | neural | all"),
-    data: Optional[str] = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
-    out_dir: Optional[str] = typer.Option(None, "--out-dir",
+    data: str | None = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
+    out_dir: str | None = typer.Option(None, "--out-dir",
                                           help="where to write the weights (default: the package's models/ folder)"),
-    cache: Optional[str] = typer.Option(None, "--embedding-cache",
+    cache: str | None = typer.Option(None, "--embedding-cache",
                                         help="neural: .npy file to reuse/save MiniLM features"),
 ):
     """Reproduce the shipped detector weights from L2R (deterministic split and solver; byte-identical output).
@@ -190,3 +189,53 @@ def train(
         T.train_neural(d, out, Path(cache) if cache else None, log)
     from ..detectors.card import write_card
     write_card(out)
+
+
+@app.command()
+@user_errors
+def calibrate(
+    file: str = typer.Argument(..., help="labelled in-domain records: JSONL(.gz) or Parquet"),
+    output: str = typer.Option(..., "--output", "-o", help="calibration YAML to write"),
+    label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
+    text_field: str = typer.Option("text", "--text-field"),
+    human_only: bool = typer.Option(False, "--human-only",
+                                    help="FILE holds trusted human records only (no label field): "
+                                         "measures the false-positive side alone"),
+    synthetic_values: str = typer.Option("synthetic,machine,model-generated,ai,generated,fake,1,true",
+                                         "--synthetic-values",
+                                         help="comma-separated label values meaning synthetic (others: human)"),
+    detector: str = DETECTOR_OPT,
+    option: list[str] = OPTION_OPT,
+):
+    """Measure the detector's score histograms on labelled records from your corpus's domain.
+
+    Reference the file from the policy (detector: {calibration: FILE}); the share estimate then
+    uses these error rates and reports the state `calibrated` with the file's name. The file
+    records the detector's name, version and weights hash; another detector refuses it."""
+    from ..detectors import calibration as C
+    from ..detectors.applicability import load_reference
+
+    syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
+    det = _load(detector, option)
+    scores, labels = [], []
+    fields = [] if human_only else [label_field]
+    for batch in _stream(file, text_field, fields):
+        if not human_only:
+            for i, v in enumerate(batch.fields[label_field]):
+                if v is None:
+                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+        else:
+            labels.extend([False] * len(batch))
+        scores.append(np.asarray(det.score(batch.texts), np.float64))
+    if not labels:
+        raise AuditError(f"No records found in {file} (the input is empty).")
+    ref = load_reference(det.name) if det.name == "default" else None
+    edges = ref.score.edges if ref is not None else np.array([det.threshold])
+    cal = C.measure(det, np.concatenate(scores), np.array(labels), edges=edges, source=Path(file).name,
+                    kind="human_reference" if human_only else "labelled")
+    C.save(cal, output)
+    r = cal.rates()
+    tpr = f"tpr {r['tpr']:.3f} on {r['n_pos']} synthetic, " if "tpr" in r else ""
+    typer.echo(f"calibrated {det.name} ({det.version}): {tpr}fpr {r['fpr']:.3f} on {r['n_neg']} human "
+               f"records; wrote {output}", err=True)
