@@ -61,7 +61,7 @@ def test_width_shrinks_with_corpus_size(ref):
     w = [assess_share(_scores(rng, n, 0.3), reference=ref, applicability=VALIDATED).ci_high
          - assess_share(_scores(rng, n, 0.3), reference=ref, applicability=VALIDATED).ci_low
          for n in (200, 20000)]
-    assert w[1] < w[0] / 3
+    assert w[1] < w[0] / 2
 
 
 def test_unvalidated_interval_is_widened_to_fold_rate_bounds(ref):
