@@ -213,27 +213,12 @@ def calibrate(
     uses these error rates and reports the state `calibrated` with the file's name. The file
     records the detector's name, version and weights hash; another detector refuses it."""
     from ..detectors import calibration as C
-    from ..detectors.applicability import load_reference
 
-    syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
+    if Path(output).resolve() == Path(file).resolve():
+        raise AuditError(f"The output {output} is the input file; choose another path.")
     det = _load(detector, option)
-    scores, labels = [], []
-    fields = [] if human_only else [label_field]
-    for batch in _stream(file, text_field, fields):
-        if not human_only:
-            for i, v in enumerate(batch.fields[label_field]):
-                if v is None:
-                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
-            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
-        else:
-            labels.extend([False] * len(batch))
-        scores.append(np.asarray(det.score(batch.texts), np.float64))
-    if not labels:
-        raise AuditError(f"No records found in {file} (the input is empty).")
-    ref = load_reference(det.name) if det.name == "default" else None
-    edges = ref.score.edges if ref is not None else np.array([det.threshold])
-    cal = C.measure(det, np.concatenate(scores), np.array(labels), edges=edges, source=Path(file).name,
-                    kind="human_reference" if human_only else "labelled")
+    cal = C.measure_file(det, file, text_field=text_field, label_field=label_field, human_only=human_only,
+                         synthetic_values=[v for v in synthetic_values.split(",") if v.strip()])
     C.save(cal, output)
     r = cal.rates()
     tpr = f"tpr {r['tpr']:.3f} on {r['n_pos']} synthetic, " if "tpr" in r else ""

@@ -188,13 +188,23 @@ def load_reference(model_name: str = "default", path: str | Path | None = None) 
 
 
 def check_reference_matches(ref: Reference, detector) -> None:
-    """The reference must describe the detector that ran (same version and threshold)."""
-    from ..errors import AuditError
+    """The reference must describe the detector that runs: same version and weights.
 
-    if ref.meta.get("version") != getattr(detector, "version", None):
-        raise AuditError(f"The applicability reference was built for {ref.meta.get('version')} but "
-                         f"the detector is {getattr(detector, 'version', '?')}; rebuild it with "
-                         f"`python -m collapse_audit.detectors.applicability`.")
+    A stale reference (new weights shipped without rebuilding it) is an error, not a silent
+    comparison against another model's validation data. A policy-set threshold is fine: the
+    histograms bin the corpus scores with their own edges, whatever threshold flags records.
+    """
+    from ..errors import AuditError
+    from .calibration import detector_identity
+
+    ident = detector_identity(detector)
+    name = f"models/{ref.meta.get('detector', '?')}{REFERENCE_SUFFIX}"
+    if (ref.meta.get("version") != ident["version"]
+            or ref.meta.get("weights_sha256") != ident["weights_sha256"]):
+        raise AuditError(f"The applicability reference {name} was built for {ref.meta.get('version')} "
+                         f"(weights {str(ref.meta.get('weights_sha256'))[:12]}) but the detector is "
+                         f"{ident['version']} (weights {str(ident['weights_sha256'])[:12]}); rebuild it "
+                         f"with `python -m collapse_audit.detectors.applicability`.")
 
 
 # ----------------------------------------------------------------------------- the probe

@@ -117,6 +117,40 @@ def measure(detector, scores, labels, *, edges, source: str, kind: str = "labell
                        pos=binned(s[y], edges).tolist() if kind == "labelled" else None, source=source)
 
 
+SYNTHETIC_VALUES = ("synthetic", "machine", "model-generated", "ai", "generated", "fake", "1", "true")
+
+
+def measure_file(detector, path: str, *, text_field: str = "text", label_field: str | None = "label",
+                 human_only: bool = False, synthetic_values=SYNTHETIC_VALUES) -> Calibration:
+    """Score a labelled (or, with ``human_only``, trusted human-only) file and measure a calibration.
+
+    Streams the file through the shared readers (same formats and bad-record errors as ``scan``);
+    this is what ``detector calibrate`` and ``scan --human-reference`` run.
+    """
+    from ..readers import BadRecordSink, discover, iter_batches
+    from .applicability import load_reference
+
+    syn = {str(v).strip().lower() for v in synthetic_values}
+    fields = [] if human_only or not label_field else [label_field]
+    scores, labels = [], []
+    for batch in iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
+                              BadRecordSink(max_bad=0)):
+        if fields:
+            for i, v in enumerate(batch.fields[label_field]):
+                if v is None:
+                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+        else:
+            labels.extend([False] * len(batch))
+        scores.append(np.asarray(detector.score(batch.texts), np.float64))
+    if not labels:
+        raise AuditError(f"No records found in {path} (the input is empty).")
+    ref = load_reference(detector.name) if detector.name == "default" else None
+    edges = ref.score.edges if ref is not None else np.array([detector.threshold])
+    return measure(detector, np.concatenate(scores), np.array(labels), edges=edges,
+                   source=Path(path).name, kind="human_reference" if human_only else "labelled")
+
+
 def save(cal: Calibration, path: str) -> None:
     """Write the calibration as YAML (temp file + rename: never a half-written file)."""
     import yaml

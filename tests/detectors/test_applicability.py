@@ -55,7 +55,7 @@ def test_scores_piled_where_neither_class_lies_fail_the_fit(ref):
     s = np.random.default_rng(3).beta(30, 30, 2000)        # all near the threshold
     a = A.assess(_probe(ref, 2000), s, ref)
     assert a["state"] == "unvalidated"
-    assert not a["tests"]["score_fit"]["passed"] and "score histogram" in a["reason"]
+    assert not a["tests"]["score_fit"]["passed"] and "neither validated class" in a["reason"]
 
 
 def test_shifted_features_fail_the_feature_test(ref):
@@ -97,3 +97,12 @@ def test_l2r_held_out_test_split_stays_validated(l2r, default_detector):
     p.update(texts)
     a = A.assess(p, default_detector.score(texts), ref)
     assert a["state"] == "validated", a["reason"]
+
+
+def test_stale_reference_is_an_error_naming_it(default_detector):
+    from collapse_audit.errors import AuditError
+
+    ref = A.load_reference("default")
+    ref.meta = {**ref.meta, "weights_sha256": "0" * 64}
+    with pytest.raises(AuditError, match="default_reference.npz"):
+        A.check_reference_matches(ref, default_detector)

@@ -93,3 +93,19 @@ def test_cli_calibrate_writes_a_file_the_default_detector_accepts(tmp_path):
     assert cal.n_pos == 25 and cal.n_neg == 25 and cal.kind == "labelled"
     r = CliRunner().invoke(app, ["calibrate", str(f), "-o", str(out), "--label-field", "nope"])
     assert r.exit_code == 2 and "nope" in r.output
+
+
+def test_cli_human_only_reference_and_output_guard(tmp_path):
+    from collapse_audit.cli.detector import app
+
+    f = tmp_path / "trusted.jsonl"
+    f.write_text("".join(json.dumps({"text": f"Minutes of meeting {i}: the board approved the budget."}) + "\n"
+                         for i in range(30)))
+    out = tmp_path / "hr.yaml"
+    r = CliRunner().invoke(app, ["calibrate", str(f), "-o", str(out), "--human-only"])
+    assert r.exit_code == 0, r.output
+    from collapse_audit.detectors import load_detector
+    cal = C.load(str(out), load_detector("default"))
+    assert cal.kind == "human_reference" and cal.pos is None and cal.n_neg == 30
+    r = CliRunner().invoke(app, ["calibrate", str(f), "-o", str(f), "--human-only"])
+    assert r.exit_code == 2 and "is the input" in r.output
