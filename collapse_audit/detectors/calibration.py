@@ -117,6 +117,15 @@ def measure(detector, scores, labels, *, edges, source: str, kind: str = "labell
                        pos=binned(s[y], edges).tolist() if kind == "labelled" else None, source=source)
 
 
+def from_rates(detector, *, tpr: float, fpr: float, n_pos: int, n_neg: int,
+               source: str = "tpr/fpr set in the policy") -> Calibration:
+    """A two-bin calibration from rates the user measured (``detector eval``) and put in the policy."""
+    tp, fp = float(tpr) * int(n_pos), float(fpr) * int(n_neg)
+    return Calibration(kind="rates", detector=detector_identity(detector), threshold=float(detector.threshold),
+                       edges=[float(detector.threshold)], neg=[int(n_neg) - fp, fp], pos=[int(n_pos) - tp, tp],
+                       source=source)
+
+
 SYNTHETIC_VALUES = ("synthetic", "machine", "model-generated", "ai", "generated", "fake", "1", "true")
 
 

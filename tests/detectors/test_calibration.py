@@ -109,3 +109,11 @@ def test_cli_human_only_reference_and_output_guard(tmp_path):
     assert cal.kind == "human_reference" and cal.pos is None and cal.n_neg == 30
     r = CliRunner().invoke(app, ["calibrate", str(f), "-o", str(f), "--human-only"])
     assert r.exit_code == 2 and "is the input" in r.output
+
+
+def test_policy_rates_become_a_two_bin_calibration():
+    cal = C.from_rates(FakeDetector(), tpr=0.8, fpr=0.1, n_pos=500, n_neg=500)
+    assert cal.rates() == pytest.approx({"tpr": 0.8, "fpr": 0.1, "n_pos": 500, "n_neg": 500})
+    flagged = np.r_[np.ones(int(1000 * (0.3 * 0.8 + 0.7 * 0.1))), np.zeros(1000 - int(1000 * 0.31))]
+    a = assess_share(np.where(flagged == 1, 0.9, 0.1), reference=None, calibration=cal)
+    assert a.applicability["state"] == "calibrated" and a.ci_low <= 0.3 <= a.ci_high
