@@ -20,13 +20,32 @@ from .scan import scan
 
 app = typer.Typer(
     name="collapse-audit",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Audit an ML training corpus for model-collapse risk (duplicates, synthetic text, provenance, "
          "diversity) and gate it on a policy.\n\nExit codes: 0 policy passed, 1 policy failed, "
          "2 the audit could not be run.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ..version import __version__
+
+        sys.stdout.write(f"collapse-audit {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Audit an ML training corpus for model-collapse risk and gate it on a policy."""
+
+
 app.command(no_args_is_help=True)(scan)
 app.command(no_args_is_help=True)(report)
 app.add_typer(rules_cli.app, name="rules")

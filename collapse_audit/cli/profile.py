@@ -3,52 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Optional
 
-import numpy as np
 import typer
 
-from ..checks.base import Check, CheckResult
 from ..errors import AuditError
 from .common import user_errors
-
-
-class _ProfileStep(Check):
-    """Adapter so the profile pass runs through the scan engine's parallel prepare/observe loop."""
-
-    name = "profile"
-    produces = ()
-
-    def __init__(self, config, builder, detector=None, sample_rows=None):
-        super().__init__(config, {})
-        self.builder = builder
-        self.detector = detector
-        self.sample_rows = sample_rows
-
-    def prepare(self, batch):
-        from ..signals.figures import prepare_part
-
-        b = self.builder
-        part = prepare_part(batch, b.params, b.seed, b.source_field)
-        scores = None
-        if self.detector is not None:
-            if self.sample_rows is None:
-                idx = np.arange(len(batch))
-            else:
-                chosen = self.sample_rows.get(batch.file_index, np.zeros(0, np.int64))
-                idx = np.flatnonzero(np.isin(np.asarray(batch.rows, dtype=np.int64), chosen))
-            if len(idx):
-                scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
-        return part, scores
-
-    def observe(self, batch, prepared) -> None:
-        part, scores = prepared
-        self.builder.add_part(part)
-        if scores is not None:
-            self.builder.add_scores(scores)
-
-    def finish(self) -> CheckResult:
-        return CheckResult()
 
 
 @user_errors
@@ -79,42 +39,14 @@ def profile(
     `scan --baseline FILE` then reports drift.* metrics (Jensen-Shannon and KL divergence, PSI,
     changes in diversity) that rules CA4xx can cap.
     """
-    from .. import __version__
-    from ..engine.parallel import prepared_batches
-    from ..engine.progress import progress_bar
-    from ..engine.scan import ScanOptions, default_workers, read_batches, scan_config
-    from ..policy import load_policy, resolve_policy_path
-    from ..readers import BadRecordSink, discover
-    from ..signals.figures import DiversityParams
-    from ..signals.profile import ProfileBuilder, save_profile
+    from ..engine.profile import build_profile
+    from ..engine.scan import ScanOptions, default_workers
+    from ..signals.profile import save_profile
 
     opts = ScanOptions(paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
-                       max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers())
-    pol = load_policy(resolve_policy_path(policy))
-    config = scan_config(pol, opts)
-    files = discover(paths)
-    sink = BadRecordSink(max_bad=max_bad_records)
-    builder = ProfileBuilder(DiversityParams.from_options(config.diversity), seed=seed,
-                             source_field=config.fields.source, top_k=top_k)
-    det, rows, det_note = None, None, None
-    if not no_scores:
-        det, rows, det_note = _detector(config, files)
-    step = _ProfileStep(config, builder, det, rows)
-    per_file = [0] * len(files)
-    with progress_bar(not quiet, "profiling") as advance:
-        for batch, prepared in prepared_batches([step], read_batches(files, config, sink), config.workers):
-            step.observe(batch, prepared[0])
-            per_file[batch.file_index] += len(batch)
-            advance(len(batch))
-    if builder.state.records == 0:
-        raise AuditError(f"No records found in {', '.join(f.path for f in files)} (the input is empty).")
-    if det is not None:
-        builder.detector = det.describe().get("name", config.detector.name)
-    inputs = [{"path": f.path, "format": f.format, "records": per_file[i]} for i, f in enumerate(files)]
-    data = builder.build(inputs=inputs, tool_version=__version__)
-    data["records_skipped"] = sink.count
-    if det_note:
-        data["scores_note"] = det_note
+                       max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
+                       progress=not quiet)
+    data = build_profile(opts, top_k=top_k, scores=not no_scores)
     try:
         size = save_profile(data, output)
     except OSError as exc:
@@ -127,13 +59,3 @@ def profile(
             f"{int(f['types']):,} token types"
             f"{'' if data['scores'] else '; no score histogram'}\n")
 
-
-def _detector(config, files) -> tuple[Any, Any, str | None]:
-    """The policy's detector and its seeded sample, or (None, None, why not)."""
-    try:
-        from ..detectors.registry import load_detector
-        from ..engine.sample import choose_sample
-    except ImportError as exc:  # pragma: no cover - detector package not installed
-        return None, None, f"no detector available ({exc})"
-    det = load_detector(config.detector.name, dict(config.detector.options))
-    return det, choose_sample(files, config.detector.sample, config.seed), None

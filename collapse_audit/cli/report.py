@@ -14,9 +14,9 @@ import typer
 
 from ..errors import AuditError
 from ..reports.formats import FILE_RENDERERS, SUFFIX_FORMATS
-from ..reports.result import load_result
+from ..result import load_result
 from .common import user_errors, write_output
-from .render import FORMATS, render_result
+from .render import FORMATS, render_result, renderer_input
 
 REPORT_FORMATS = tuple(dict.fromkeys([*FORMATS, *FILE_RENDERERS]))
 
@@ -71,6 +71,6 @@ def report(
 
         from ..reports.console import render
 
-        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        render(renderer_input(result), Console() if sys.stdout.isatty() else Console(width=140))
         return
     write_output(render_result(result, fmt_name), output)

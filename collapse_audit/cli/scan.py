@@ -13,17 +13,27 @@ from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
 from .common import user_errors, write_output
-from .render import FORMATS, render_result
+from ..policy.selection import parse_codes
+from ..result import ScanResult
+from .render import FORMATS, render_result, renderer_input
 
 
 @user_errors
 def scan(
     paths: list[str] = typer.Argument(..., help="Parquet or JSONL (.jsonl, .jsonl.gz, .jsonl.zst) files, "
                                       "directories (read recursively) or globs.", show_default=False),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML. Default: ./collapse-audit.yaml "
-                                         "if present, else the packaged rules/default.yaml."),
+    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
+                                         "[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
+                                         ".collapse-audit.yaml or pyproject.toml [tool.collapse-audit] from here "
+                                         "up to the repository root, else the packaged rules/default.yaml."),
     text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy; dotted paths reach nested fields)."),
+    id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the record id (overrides "
+                                           "fields.id)."),
+    provenance_field: Optional[str] = typer.Option(None, "--provenance-field", help="Field holding the provenance "
+                                                   "tag (overrides fields.provenance)."),
+    source_field: Optional[str] = typer.Option(None, "--source-field", help="Field naming each record's source "
+                                               "(overrides fields.source)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
@@ -44,6 +54,21 @@ def scan(
                                            "to measure drift against."),
     eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
+    select: Optional[list[str]] = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
+                                               "codes or prefixes (CA2, CA101). A catalogued code the policy "
+                                               "lacks is added with its default limit."),
+    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select", help="Also apply these catalogued "
+                                                      "rules (codes or prefixes) with their default limits."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
+                                               "prefixes)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when the policy fails (the report "
+                                   "still says FAIL); exit 2 still means the audit could not be run."),
+    accept: Optional[str] = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
+                                         "listed there leave the numerator of their rules. Default: the "
+                                         "policy's `accept:`."),
+    write_accept: Optional[str] = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
+                                               "accepted-findings file for --accept (to adopt the gate on an "
+                                               "existing corpus and fail only on new problems)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
@@ -51,32 +76,36 @@ def scan(
 
     Reads every record once, streaming, through exact and near-duplicate detection, the synthetic-text detector (on a seeded sample), provenance checks and collapse signals, then applies the policy's rules.
 
+    Rules are selected like a linter's: --select CA2,CA301 --ignore CA202; --exit-zero reports a failing policy without failing the job. --write-accept FILE records today's findings; --accept FILE then leaves them out so only new problems fail.
+
     Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
     """
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     opts = ScanOptions(
-        paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
+        paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
+        source_field=source_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
-        progress=not quiet, argv=sys.argv[1:],
+        select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
+        accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:],
     )
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
 
-        render(result, Console() if sys.stdout.isatty() else Console(width=140))
+        render(renderer_input(result), Console() if sys.stdout.isatty() else Console(width=140))
     else:
         write_output(render_result(result, fmt), output)
         if not quiet:
-            sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
+            sys.stderr.write(f"collapse-audit: verdict {result.verdict.upper()}"
                              f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
     _github_step_summary(result)
-    raise typer.Exit(0 if result["verdict"] == "pass" else 1)
+    raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
 
 
-def _github_step_summary(result: dict) -> None:
+def _github_step_summary(result: ScanResult) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -85,4 +114,4 @@ def _github_step_summary(result: dict) -> None:
         from ..reports.github import write_step_summary
     except ImportError:  # pragma: no cover
         return
-    write_step_summary(result, path)
+    write_step_summary(renderer_input(result), path)

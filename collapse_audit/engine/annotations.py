@@ -25,6 +25,8 @@ CHECK_COLUMNS = (
 
 
 class AnnotationCollector:
+    """Collects each record's file, row and id while streaming (compact arrays, no texts)."""
+
     def __init__(self, id_field: str | None):
         self.id_field = id_field
         self.files: list[str] = []
@@ -43,6 +45,13 @@ class AnnotationCollector:
             self.ids.append(pa.array([None if v is None else str(v) for v in vals], type=pa.string()))
         else:
             self.ids.append(pa.nulls(len(batch), type=pa.string()))
+
+    def keys(self) -> tuple[list[str], np.ndarray, np.ndarray, list[str | None]]:
+        """(files, file index per record, row per record, id per record) in record order."""
+        file_index = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        ids = pa.chunked_array(self.ids, type=pa.string()).to_pylist() if self.ids else []
+        return list(self.files), file_index, rows, ids
 
     def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())

@@ -11,7 +11,8 @@ import yaml
 from collapse_audit.cli.init import init
 from collapse_audit.cli.report import report
 from collapse_audit.reports.formats import FILE_RENDERERS
-from collapse_audit.reports.result import load_result, to_json
+from collapse_audit.reports.result import load_result
+from collapse_audit.result import ScanResult
 from report_fixtures import FIXTURE, run_cli, sample_paths
 
 
@@ -44,7 +45,11 @@ def test_report_writes_exactly_the_renderer_output(tmp_path, fmt):
 def test_report_json_round_trips(tmp_path):
     out = tmp_path / "copy.json"
     _report(FIXTURE, "json", out)
-    assert json.loads(out.read_text(encoding="utf-8")) == json.loads(FIXTURE.read_text(encoding="utf-8"))
+    copy, original = json.loads(out.read_text(encoding="utf-8")), json.loads(FIXTURE.read_text(encoding="utf-8"))
+    assert copy == ScanResult.from_dict(original).to_dict()
+    # schema 1 grows only additively: every key of the saved result comes back unchanged
+    assert all(copy[k] == v for k, v in original.items() if k not in ("inputs", "rules"))
+    assert all(dict(c, **o) == c for c, o in zip(copy["rules"], original["rules"]))
 
 
 def test_report_infers_format_from_suffix(tmp_path):
@@ -112,7 +117,7 @@ def test_scan_and_report_render_the_same_bytes(tmp_path):
 
     result = run_scan(ScanOptions(paths=sample_paths(), progress=False))
     saved = tmp_path / "result.json"
-    saved.write_text(to_json(result), encoding="utf-8")
+    saved.write_text(result.to_json(), encoding="utf-8")
     for fmt in ("html", "markdown", "junit", "summary", "summary-json"):
         direct = render_result(result, fmt)
         out = tmp_path / f"report.{fmt}"
