@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
+from helpers import REPO, run_cli, words, write_jsonl
 
 import collapse_audit
 from collapse_audit.errors import AuditError, PolicyError
 from collapse_audit.result import ScanResult
-from helpers import REPO, run_cli, words, write_jsonl
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 
 import pytest
 import yaml
-
 from helpers import run_cli, words, write_jsonl
 
 

@@ -55,6 +55,7 @@ app.command()(init)
 
 
 def main() -> None:
+    """The console script: run the app; a user error outside a command still exits 2 with one line."""
     try:
         app(standalone_mode=True)
     except AuditError as exc:  # raised outside a command's own handler

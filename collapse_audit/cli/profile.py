@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
@@ -16,12 +15,12 @@ def profile(
     paths: list[str] = typer.Argument(..., help="The trusted corpus: Parquet or JSONL files, directories or globs.",
                                       show_default=False),
     output: str = typer.Option(..., "--output", "-o", help="Where to write the profile JSON."),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML (fields, diversity settings, "
+    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (fields, diversity settings, "
                                          "detector). Default as for scan."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text."),
-    detector: Optional[str] = typer.Option(None, "--detector", help="Detector whose score histogram the profile "
+    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text."),
+    detector: str | None = typer.Option(None, "--detector", help="Detector whose score histogram the profile "
                                            "keeps (for drift.score_psi). Default from the policy."),
-    sample: Optional[int] = typer.Option(None, "--sample", min=0, help="Score at most N records (0 = all). "
+    sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records (0 = all). "
                                          "Default from the policy."),
     no_scores: bool = typer.Option(False, "--no-scores", help="Do not run the detector; the profile then has "
                                    "no score histogram and scans against it report no drift.score_psi."),
@@ -29,7 +28,7 @@ def profile(
                               "distribution sketch (the rest go to 65,536 hash buckets)."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records."),
     seed: int = typer.Option(0, "--seed", help="Seed for the self-similarity and detector samples."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all CPUs)."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all CPUs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
     """Freeze a baseline profile of a trusted (human) corpus for `scan --baseline`.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 
@@ -21,7 +20,7 @@ from .render import FORMATS, render_result, renderer_input
 REPORT_FORMATS = tuple(dict.fromkeys([*FORMATS, *FILE_RENDERERS]))
 
 
-def _pick_format(fmt: Optional[str], output: Optional[str]) -> str:
+def _pick_format(fmt: str | None, output: str | None) -> str:
     if fmt:
         fmt = fmt.strip().lower()
         if fmt not in REPORT_FORMATS:
@@ -40,14 +39,14 @@ def report(
     result_file: str = typer.Argument(
         ..., metavar="RESULT.json", help="A result written by `collapse-audit scan --format json`.", show_default=False
     ),
-    fmt: Optional[str] = typer.Option(
+    fmt: str | None = typer.Option(
         None,
         "--format",
         "-f",
         help=f"Output format: {' | '.join(REPORT_FORMATS)}. "
         "Default: from the suffix of --output (.html, .md, .xml, .json), else table.",
     ),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
 ) -> None:
     """Re-render a saved scan result (the JSON report) as HTML, Markdown, JUnit XML or a compliance summary.
 

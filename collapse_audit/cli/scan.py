@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -12,9 +11,9 @@ from rich.console import Console
 from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
-from .common import user_errors, write_output
 from ..policy.selection import parse_codes
 from ..result import ScanResult
+from .common import user_errors, write_output
 from .render import FORMATS, render_result, renderer_input
 
 
@@ -22,51 +21,51 @@ from .render import FORMATS, render_result, renderer_input
 def scan(
     paths: list[str] = typer.Argument(..., help="Parquet or JSONL (.jsonl, .jsonl.gz, .jsonl.zst) files, "
                                       "directories (read recursively) or globs.", show_default=False),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
+    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
                                          "[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
                                          ".collapse-audit.yaml or pyproject.toml [tool.collapse-audit] from here "
                                          "up to the repository root, else the packaged rules/default.yaml."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
+    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy; dotted paths reach nested fields)."),
-    id_field: Optional[str] = typer.Option(None, "--id-field", help="Field holding the record id (overrides "
+    id_field: str | None = typer.Option(None, "--id-field", help="Field holding the record id (overrides "
                                            "fields.id)."),
-    provenance_field: Optional[str] = typer.Option(None, "--provenance-field", help="Field holding the provenance "
+    provenance_field: str | None = typer.Option(None, "--provenance-field", help="Field holding the provenance "
                                                    "tag (overrides fields.provenance)."),
-    source_field: Optional[str] = typer.Option(None, "--source-field", help="Field naming each record's source "
+    source_field: str | None = typer.Option(None, "--source-field", help="Field naming each record's source "
                                                "(overrides fields.source)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
-    annotations: Optional[str] = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    annotations: str | None = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
-    detector: Optional[str] = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
+    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
                                            "hf:PATH | lm:PATH (default from the policy)."),
-    sample: Optional[int] = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
+    sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
     seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
+    baseline: str | None = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
                                            "to measure drift against."),
-    eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
+    eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
-    select: Optional[list[str]] = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
+    select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
                                                "codes or prefixes (CA2, CA101). A catalogued code the policy "
                                                "lacks is added with its default limit."),
-    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select", help="Also apply these catalogued "
+    extend_select: list[str] | None = typer.Option(None, "--extend-select", help="Also apply these catalogued "
                                                       "rules (codes or prefixes) with their default limits."),
-    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
                                                "prefixes)."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when the policy fails (the report "
                                    "still says FAIL); exit 2 still means the audit could not be run."),
-    accept: Optional[str] = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
+    accept: str | None = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
                                          "listed there leave the numerator of their rules. Default: the "
                                          "policy's `accept:`."),
-    write_accept: Optional[str] = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
+    write_accept: str | None = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
                                                "accepted-findings file for --accept (to adopt the gate on an "
                                                "existing corpus and fail only on new problems)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
@@ -79,7 +78,7 @@ def scan(
     Rules are selected like a linter's: --select CA2,CA301 --ignore CA202; --exit-zero reports a failing policy without failing the job. --write-accept FILE records today's findings; --accept FILE then leaves them out so only new problems fail.
 
     Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
-    """
+    """  # noqa: E501 - Typer's help keeps docstring line breaks, so each paragraph is one line
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")

@@ -35,6 +35,7 @@ class AnnotationCollector:
         self.ids: list[pa.Array] = []     # compact Arrow strings, not one Python object per record
 
     def observe(self, batch) -> None:
+        """Keep the batch's file index, rows and ids (called in input order)."""
         while len(self.files) <= batch.file_index:
             self.files.append("")
         self.files[batch.file_index] = batch.file
@@ -54,6 +55,7 @@ class AnnotationCollector:
         return list(self.files), file_index, rows, ids
 
     def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
+        """Write the annotations Parquet file: the keys, each check's columns and the issues."""
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
             "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..version import __version__
 from ..config import ScanConfig
 from ..readers import BadRecordSink, InputFile, RecordBatch, discover
+from ..version import __version__
 from .sample import choose_sample
 from .scan import ScanOptions, load_scan_policy, no_records_error, read_batches, scan_config, stream
 

@@ -7,6 +7,7 @@ same everywhere.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -16,7 +17,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..version import __version__
 from ..checks import CHECKS
 from ..checks.base import Check, CheckResult
 from ..config import DetectorConfig, FieldMap, ScanConfig
@@ -28,6 +28,7 @@ from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
 from ..policy.selection import select_rules
 from ..readers import BadRecordSink, InputFile, RecordBatch, discover, iter_batches
 from ..result import InputEntry, ScanResult
+from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
 from .progress import progress_bar
@@ -78,9 +79,9 @@ class Step(Protocol):
 def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
     """The policy's settings with the command line's overrides (fields, detector, sample, seed...)."""
     fields: FieldMap = policy.fields
-    overrides = {"text": opts.text_field, "id": opts.id_field, "provenance": opts.provenance_field,
-                 "source": opts.source_field}
-    fields = replace(fields, **{k: v for k, v in overrides.items() if v})
+    fields = replace(fields, text=opts.text_field or fields.text, id=opts.id_field or fields.id,
+                     provenance=opts.provenance_field or fields.provenance,
+                     source=opts.source_field or fields.source)
     if policy.provenance is not None:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
     det = policy.detector
@@ -139,7 +140,7 @@ def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, 
     per_file = [0] * n_files
     with progress_bar(progress, label) as advance:
         for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
-            for step, prep in zip(steps, prepared):
+            for step, prep in zip(steps, prepared, strict=True):
                 step.observe(batch, prep)
             for observe in observers:
                 observe(batch)
@@ -309,15 +310,16 @@ def _fields_json(f: FieldMap) -> dict[str, Any]:
             "license_allowlist": None if f.license_allowlist is None else list(f.license_allowlist)}
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, (np.integer,)):
+def _num(v: object) -> float | None:
+    """A metric as a JSON number: numpy scalars to Python, NaN/inf (and non-numbers) to null."""
+    if isinstance(v, (bool, np.bool_)):
         return int(v)
-    if isinstance(v, (np.floating, float)):
-        v = float(v)
-        if v != v or v in (float("inf"), float("-inf")):
-            return None
-        return v
-    return v  # type: ignore[no-any-return]
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return None
 
 
 def default_workers() -> int:

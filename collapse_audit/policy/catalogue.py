@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RuleDoc:
+    """One catalogued rule: its code, metric, default limit and severity, and why it exists."""
+
     id: str
     name: str
     metric: str

@@ -160,7 +160,8 @@ def _number(ctx: _Ctx, value: Any, *at: Any, integer: bool = False, lo: float | 
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
         kind = "an integer" if integer else "a number"
-        rng = f" between {lo} and {hi}" if lo is not None and hi is not None else (f" >= {lo}" if lo is not None else "")
+        rng = (f" between {lo} and {hi}" if lo is not None and hi is not None
+               else (f" >= {lo}" if lo is not None else ""))
         raise ctx.fail(f"'{'.'.join(map(str, at))}' must be {kind}{rng}, not {value!r}", *at)
     return value
 
@@ -197,7 +198,8 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
     near = NearDupConfig(
         threshold=float(_number(ctx, nd.get("threshold", 0.8), "near_duplicates", "threshold", lo=0.05, hi=1.0)),
         ngram=int(_number(ctx, nd.get("ngram", 5), "near_duplicates", "ngram", integer=True, lo=1, hi=64)),
-        num_perm=int(_number(ctx, nd.get("num_perm", 128), "near_duplicates", "num_perm", integer=True, lo=16, hi=1024)),
+        num_perm=int(_number(ctx, nd.get("num_perm", 128), "near_duplicates", "num_perm", integer=True,
+                             lo=16, hi=1024)),
     )
 
     det = top.get("detector") or {}

@@ -10,8 +10,8 @@ import pytest
 
 from collapse_audit.errors import AuditError, PolicyError
 from collapse_audit.policy import find_policy, load_policy
-from collapse_audit.policy.catalogue import catalogue
 from collapse_audit.policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
+from collapse_audit.policy.catalogue import catalogue
 from collapse_audit.policy.discovery import default_policy_path
 from collapse_audit.policy.load import RuleSpec
 from collapse_audit.policy.provenance import ProvenanceDerivation
