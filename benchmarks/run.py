@@ -136,7 +136,7 @@ def pipeline_main(path: str, workers: int, out_json: str | None) -> None:
     from collapse_audit.readers import BadRecordSink
 
     cfg = ScanConfig(workers=workers)
-    checks = [ExactDuplicates(cfg), NearDuplicates(cfg)]
+    checks = [ExactDuplicates.from_config(cfg), NearDuplicates.from_config(cfg)]
     t0 = time.perf_counter()
     n = 0
     for batch, prepared in prepared_batches(checks, read_batches([path], cfg, BadRecordSink()), workers):

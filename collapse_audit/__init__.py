@@ -16,6 +16,8 @@ writes); ``load_policy`` reads and validates a policy file; ``register_check`` a
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .version import __version__
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     from .result import ScanResult
 
 
-def scan(paths: str | list[str], policy: str | Policy | None = None, **options: Any) -> ScanResult:
+def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+         policy: str | os.PathLike[str] | Policy | None = None, **options: Any) -> ScanResult:
     """Audit ``paths`` against ``policy`` and return the result; nothing is printed or exited.
 
     ``policy`` is a path (YAML, or a pyproject.toml with ``[tool.collapse-audit]``), a ``Policy``
@@ -53,7 +56,14 @@ def scan(paths: str | list[str], policy: str | Policy | None = None, **options: 
             options[key] = parse_codes(value)
     if isinstance(options.get("eval_sets"), str):
         options["eval_sets"] = [options["eval_sets"]]
-    path_list = [paths] if isinstance(paths, str) else [str(p) for p in paths]
+    if isinstance(policy, os.PathLike):
+        policy = os.fspath(policy)
+    for key in ("accept", "write_accept", "annotations", "baseline"):
+        if isinstance(options.get(key), os.PathLike):
+            options[key] = os.fspath(options[key])
+    if isinstance(options.get("eval_sets"), (list, tuple)):
+        options["eval_sets"] = [os.fspath(e) for e in options["eval_sets"]]
+    path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if not path_list:
         raise AuditError("scan() needs at least one path.")
     return run_scan(ScanOptions(paths=path_list, policy=policy, **options))

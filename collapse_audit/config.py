@@ -1,11 +1,13 @@
-"""Settings a scan runs with: the policy's field mapping and check parameters plus CLI overrides.
+"""Settings a scan runs with: the policy's field mapping and typed check options plus CLI overrides.
 
-Checks receive a ``ScanConfig`` and nothing else, so they never read files or the command line.
+The engine builds each check from it (``Check.from_config``), so checks never read files or the command line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -33,29 +35,19 @@ class FieldMap:
 
 
 @dataclass(frozen=True)
-class NearDupConfig:
-    threshold: float = 0.8
-    ngram: int = 5
-    num_perm: int = 128
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    name: str = "default"
-    sample: int = 20000           # score at most this many records (0 = all)
-    options: dict = field(default_factory=dict, hash=False, compare=False)
-
-
-@dataclass(frozen=True)
 class ScanConfig:
+    """What a scan runs with. ``options`` maps a policy section (``near_duplicates``, ``detector``,
+    ``diversity``, ``contamination``, ...) to that check's typed ``Options`` instance, validated at
+    policy load; a section that is absent means the check's defaults."""
+
     fields: FieldMap = FieldMap()
-    near_duplicates: NearDupConfig = NearDupConfig()
-    detector: DetectorConfig = DetectorConfig()
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     seed: int = 0
     workers: int = 1
     batch_size: int = 4096
-    # Options for collapse-signal checks (diversity / drift / contamination), straight from the policy.
-    diversity: dict = field(default_factory=dict, hash=False, compare=False)
     baseline: str | None = None
     eval_sets: tuple[str, ...] = ()
-    contamination: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def option(self, section: str) -> Any:
+        """The options instance of ``section``, or None when the policy left it at the defaults."""
+        return self.options.get(section)

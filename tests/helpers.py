@@ -35,3 +35,54 @@ def words(i: int, n: int = 40) -> str:
     rng = random.Random(i)
     vocab = [f"w{k}" for k in range(5000)]
     return " ".join(rng.choice(vocab) for _ in range(n))
+
+
+def make_batches(texts, batch_size=512, file="train.jsonl", sources=None, start=0, ids=None, fields=None,
+                 file_index=0, lines=True):
+    """RecordBatch objects over ``texts`` as a JSONL reader would produce them (rows 0.., lines 1..).
+
+    ``sources``/``ids`` fill the ``source``/``id`` fields; ``fields`` maps any other field name to
+    one value per record. The one batch builder every check test uses.
+    """
+    from collapse_audit.readers.base import RecordBatch
+
+    columns = dict(fields or {})
+    if sources is not None:
+        columns["source"] = sources
+    if ids is not None:
+        columns["id"] = ids
+    out = []
+    for s in range(0, len(texts), batch_size):
+        chunk = list(texts[s:s + batch_size])
+        rows = list(range(s, s + len(chunk)))
+        out.append(RecordBatch(file=file, file_index=file_index, start=start + s, rows=rows,
+                               lines=[r + 1 for r in rows] if lines else None, texts=chunk,
+                               fields={k: list(v[s:s + batch_size]) for k, v in columns.items()}))
+    return out
+
+
+def make_check(cls, options=None, resources=None, seed=0, fields=None):
+    """A check built as the engine builds it; ``options`` is a dict of its policy section's keys."""
+    from collapse_audit.checks.base import CheckContext
+    from collapse_audit.config import FieldMap
+
+    opts = cls.Options(**options) if options else None
+    return cls(CheckContext(fields=fields or FieldMap(), options=opts, seed=seed, resources=resources or {}))
+
+
+def run_check(check, batches):
+    """prepare + observe every batch in order, then finish."""
+    for b in batches:
+        check.observe(b, check.prepare(b))
+    return check.finish()
+
+
+def zipf_texts(n_records: int, vocab: int, length: int = 60, seed: int = 0, a: float = 1.1) -> list[str]:
+    """Synthetic Zipfian texts (for sketch and size tests without the L2R data)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    ranks = np.minimum(rng.zipf(a, size=n_records * length), vocab) - 1
+    vocab_words = np.array([f"t{k}" for k in range(vocab)], dtype=object)
+    toks = vocab_words[ranks].reshape(n_records, length)
+    return [" ".join(row) for row in toks]

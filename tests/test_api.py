@@ -43,7 +43,7 @@ def test_scan_returns_a_scan_result_that_matches_the_cli_json(corpus, policy):
 
 def test_scan_accepts_a_loaded_policy_and_options(corpus, policy):
     loaded = collapse_audit.load_policy(policy)
-    result = collapse_audit.scan([corpus], policy=loaded, ignore="CA202", sample=5, seed=3)
+    result = collapse_audit.scan([corpus], policy=loaded, ignore="CA202", sample=5, seed=3)   # Path objects too
     assert [r.id for r in result.rules] == ["CA301"] and result.verdict == "pass"
     assert result.detector["scored"] == 5
 
@@ -91,3 +91,11 @@ def test_registration_hooks_are_exported():
         assert callable(hook)
     with pytest.raises(AttributeError):
         collapse_audit.no_such_thing  # noqa: B018
+
+
+def test_paths_may_be_path_objects(corpus, policy):
+    from pathlib import Path
+
+    result = collapse_audit.scan(corpus, policy=Path(policy), workers=1)
+    assert result.policy["path"] == policy and result.policy["source"] == "--policy"
+    json.loads(result.to_json())

@@ -1,38 +1,47 @@
-"""Checks: independent streaming units. Adding one is one new file and one line in ``CHECKS``."""
+"""Checks: independent streaming units, each carrying everything about itself (``base.Check``).
+
+Adding a check is one new module (whose class is decorated with ``@register_check``) and one
+line in ``BUILTIN`` below; a plugin outside the package calls ``register_check`` itself.
+"""
 
 from __future__ import annotations
 
-from .base import Check, CheckResult
-from .contamination import Contamination
-from .diversity import Diversity
-from .drift import Drift
-from .exact_duplicates import ExactDuplicates
-from .near_duplicates import NearDuplicates
-from .provenance import Provenance
-from .synthetic import Synthetic
+from importlib import import_module
 
-CHECKS: list[type[Check]] = [
-    ExactDuplicates,
-    NearDuplicates,
-    Synthetic,
-    Provenance,
-    Diversity,       # Diversity, Drift and Contamination share one tokenisation per batch, in this order
-    Drift,
-    Contamination,
-]
+from .base import Check, CheckContext, CheckResult
+from .registry import (
+    annotation_columns,
+    build_checks,
+    catalogue,
+    metric_spec,
+    options_sections,
+    register_check,
+    registered,
+)
 
-ALWAYS_METRICS = ("records.total", "records.skipped")
+#: The built-in checks, one line each, in the order the engine runs them (diversity, drift and
+#: contamination share one tokenisation per batch, in this order). Importing a module registers
+#: its class (``@register_check``).
+BUILTIN = (
+    "exact_duplicates",
+    "near_duplicates",
+    "synthetic",
+    "provenance",
+    "diversity",
+    "drift",
+    "contamination",
+    "pii",
+)
+for _module in BUILTIN:
+    import_module(f"{__name__}.{_module}")
 
 
 def is_known_metric(name: str) -> bool:
-    """Whether some check can produce ``name`` (exact names, or families declared as ``prefix.*``)."""
-    if name in ALWAYS_METRICS:
-        return True
-    for check in CHECKS:
-        for m in check.produces:
-            if m == name or (m.endswith(".*") and name.startswith(m[:-1])):
-                return True
-    return False
+    """Whether some registered check (or the engine) produces metric ``name`` (exact names)."""
+    return metric_spec(name) is not None
 
 
-__all__ = ["CHECKS", "Check", "CheckResult", "is_known_metric"]
+__all__ = [
+    "BUILTIN", "Check", "CheckContext", "CheckResult", "annotation_columns", "build_checks", "catalogue",
+    "is_known_metric", "metric_spec", "options_sections", "register_check", "registered",
+]

@@ -1,6 +1,22 @@
-"""The one small interface every check implements.
+"""The one small interface every check implements, and the declarations it carries about itself.
 
-A check is split in two so a scan can use every core and still give byte-identical results:
+A check class declares (see ``checks.spec`` for the types):
+
+* ``name``, ``title``  - its key in the result's ``details`` and its heading in reports;
+* ``metrics``          - every metric it produces (``Metric``: kind, unit, description, per source);
+* ``rules``            - the catalogued rules on those metrics (``Rule``);
+* ``Options``, ``options_key`` - a dataclass of its typed policy options and the policy section
+  that holds them (``None`` when it has none); validated at policy load (``policy.options``);
+* ``needs``            - the resources it needs: ``"detector"``, ``"sample_rows"``, ``"baseline"``,
+  ``"eval_index"``; a check whose resources were not loaded does not run;
+* ``columns``          - its per-record annotation columns (``Column``);
+* ``section(details, metrics)`` - its renderer-neutral report section, drawn from the JSON-able
+  details its ``finish`` returned (so a saved ``result.json`` re-renders the same).
+
+The declarations are validated when the class is created (``__init_subclass__``): a rule on an
+undeclared metric, a duplicate code or an unknown column type fails at import, i.e. in every test.
+
+The work is split in two so a scan can use every core and still give byte-identical results:
 
 * ``prepare(batch)`` is pure per-batch work (normalising, hashing, MinHash signatures, detector
   scores). It may run in a worker process, on any batch, in any order.
@@ -11,28 +27,32 @@ A check is split in two so a scan can use every core and still give byte-identic
 columns, and per-record *flags*: for each metric, which records make it worse. Flags are how a
 rule's failure is traced back to the records behind it, and how metrics are broken down per source.
 
-A check never reads files and never prints; it keeps hashes, signatures and counters, never texts
-(beyond a few short excerpts kept as examples for reports).
+A check is built from a small ``CheckContext`` (the field map, its options, the seed and the loaded
+resources): it never reads files and never prints; it keeps hashes, signatures and counters, never
+texts (beyond a few short excerpts kept as examples for reports).
 """
 
 from __future__ import annotations
 
 import abc
+import dataclasses
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..config import ScanConfig
+from ..config import FieldMap, ScanConfig
 from ..readers.base import RecordBatch
+from ..result.sections import Section
+from ..text.excerpt import EXCERPT_CHARS, excerpt
+from .spec import Column, Metric, Rule
 
-EXCERPT_CHARS = 200
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """A short, single-line excerpt of a record for report examples (renderers escape it)."""
-    t = " ".join(text.split())
-    return t if len(t) <= limit else t[: limit - 1] + "…"
+RESOURCES = ("detector", "sample_rows", "baseline", "eval_index")
+COLUMN_TYPES = ("int64", "float64", "string", "bool")
+_CODE = re.compile(r"^CA\d{3}$")
+_METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 
 @dataclass
@@ -43,22 +63,70 @@ class CheckResult:
     flags: dict[str, np.ndarray] = field(default_factory=dict)     # metric -> bool array, len = records
 
 
-class Check(abc.ABC):
-    #: short name, also the key of this check's ``details`` in the JSON report
-    name: ClassVar[str]
-    #: metric names this check can produce; an entry ending in ".*" covers a family (``diversity.*``)
-    produces: ClassVar[tuple[str, ...]]
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check is built from: nothing here reads a file or the command line."""
 
-    def __init__(self, config: ScanConfig, resources: dict[str, Any] | None = None):
-        # ``resources`` holds things the engine loaded for the checks (a baseline profile, an
-        # eval-set index), so that checks themselves never touch the filesystem.
-        self.config = config
-        self.resources = resources or {}
+    fields: FieldMap = FieldMap()
+    options: Any = None                  # the check's ``Options`` instance (None: the defaults)
+    seed: int = 0
+    resources: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DeclarationError(TypeError):
+    """A check class declares something inconsistent (a programming error, raised at import)."""
+
+
+class Check(abc.ABC):
+    #: short name, also the key of this check's ``details`` in the JSON result
+    name: ClassVar[str]
+    #: heading of its report section
+    title: ClassVar[str]
+    metrics: ClassVar[tuple[Metric, ...]] = ()
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    #: dataclass of typed policy options; ``options_key`` is its policy section
+    Options: ClassVar[type | None] = None
+    options_key: ClassVar[str | None] = None
+    needs: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[Column, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            validate_declarations(cls)
+
+    def __init__(self, ctx: CheckContext | None = None):
+        ctx = ctx or CheckContext()
+        missing = [r for r in self.needs if r not in ctx.resources]
+        if missing:
+            raise RuntimeError(f"the {self.name} check needs resources {missing} (loaded by the engine)")
+        self.ctx = ctx
+        self.fields = ctx.fields
+        self.seed = ctx.seed
+        self.resources = ctx.resources
+        self.options = ctx.options if ctx.options is not None else (self.Options() if self.Options else None)
+
+    # ---- construction ----------------------------------------------------------------------------
 
     @classmethod
-    def enabled(cls, config: ScanConfig) -> bool:
-        """Whether this check runs for this configuration (e.g. drift needs a baseline)."""
+    def options_from(cls, config: ScanConfig) -> Any:
+        """This check's options in ``config`` (the defaults when the policy did not set them)."""
+        if cls.Options is None:
+            return None
+        found = config.options.get(cls.options_key) if cls.options_key else None
+        return found if found is not None else cls.Options()
+
+    @classmethod
+    def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> "Check":
+        return cls(CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
+                                resources=dict(resources or {})))
+
+    @classmethod
+    def active(cls, options: Any) -> bool:
+        """Whether the options switch this check on (its resources permitting). Default: yes."""
         return True
+
+    # ---- the work ----------------------------------------------------------------------------------
 
     def prepare(self, batch: RecordBatch) -> Any:
         """Pure per-batch work; may run in a worker process. Default: nothing."""
@@ -79,3 +147,57 @@ class Check(abc.ABC):
         engine's default (flag counts over the subset) and leave this empty.
         """
         return {}
+
+    # ---- reporting -----------------------------------------------------------------------------------
+
+    @classmethod
+    def section(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> Section | None:
+        """The report section for these details (from ``finish`` or a saved result); None: nothing to show."""
+        return None
+
+    @classmethod
+    def metric(cls, name: str) -> Metric:
+        return next(m for m in cls.metrics if m.name == name)
+
+
+def validate_declarations(cls: type[Check]) -> None:
+    """Raise ``DeclarationError`` when a check's declarations do not fit together."""
+    def fail(msg: str) -> DeclarationError:
+        return DeclarationError(f"check {cls.__name__}: {msg}")
+
+    if not isinstance(cls.__dict__.get("name"), str) or not cls.name:
+        raise fail("'name' must be a non-empty string")
+    if not isinstance(getattr(cls, "title", None), str) or not cls.title:
+        raise fail("'title' must be a non-empty string")
+    names = [m.name for m in cls.metrics]
+    if len(set(names)) != len(names):
+        raise fail(f"metric declared twice: {sorted({n for n in names if names.count(n) > 1})}")
+    known = set(names) | {c for m in cls.metrics for c in m.companions()}
+    for m in cls.metrics:
+        if not isinstance(m, Metric) or not _METRIC.match(m.name) or not m.description:
+            raise fail(f"metric {m!r} needs a dotted lower-case name and a description")
+    codes = [r.code for r in cls.rules]
+    if len(set(codes)) != len(codes):
+        raise fail(f"rule code declared twice: {codes}")
+    for r in cls.rules:
+        if not _CODE.match(r.code):
+            raise fail(f"rule code {r.code!r} is not of the form CA123")
+        if r.metric not in known:
+            raise fail(f"rule {r.code} is on metric {r.metric!r}, which the check does not declare")
+        if r.op not in ("max", "min") or r.severity not in ("error", "warning"):
+            raise fail(f"rule {r.code} needs op max|min and severity error|warning")
+        if len(r.rationale) < 40 or not r.example.startswith(f"{{id: {r.code}"):
+            raise fail(f"rule {r.code} needs a rationale and an example starting '{{id: {r.code}'")
+    for c in cls.columns:
+        if c.type not in COLUMN_TYPES:
+            raise fail(f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})")
+    for need in cls.needs:
+        if need not in RESOURCES:
+            raise fail(f"unknown resource {need!r} (one of {', '.join(RESOURCES)})")
+    if (cls.Options is None) != (cls.options_key is None):
+        raise fail("'Options' and 'options_key' go together")
+    if cls.Options is not None and not dataclasses.is_dataclass(cls.Options):
+        raise fail("'Options' must be a dataclass")
+
+
+__all__ = ["EXCERPT_CHARS", "Check", "CheckContext", "CheckResult", "DeclarationError", "excerpt"]

@@ -7,32 +7,82 @@ An eval record is contaminated when at least ``threshold`` (default 0.5) of its 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..errors import AuditError
+from ..result.formatting import fmt_metric, fmt_number
+from ..result.sections import Section, Table
 from ..signals.tokens import batch_tokens, ngrams
+from . import presenting as P
 from .base import Check, CheckResult
+from .registry import register_check
+from .spec import Metric, Rule, option
 
 NO_MATCH = np.iinfo(np.int64).max
 
 
+@dataclass(frozen=True)
+class ContaminationOptions:
+    ngram: int = option(13, "Words per n-gram compared with the eval sets.", min=1, max=64)
+    threshold: float = option(0.5, "Share of an eval record's n-grams found in training that makes it "
+                              "contaminated.", min=0.0, min_exclusive=True, max=1.0)
+    max_listed: int = option(200, "Contaminated eval records listed in the report.", min=0)
+    max_pairs: int = option(2_000_000, "(training record, n-gram) hits kept for per-record flags.", min=0)
+
+
+@register_check
 class Contamination(Check):
     name = "contamination"
-    produces = ("contamination.*",)
+    title = "Eval-set contamination"
+    Options = ContaminationOptions
+    options_key = "contamination"
+    needs = ("eval_index",)
+    metrics = (
+        Metric("contamination.eval_records", "count", "Records in the eval sets.", unit="records",
+               per_source=False),
+        Metric("contamination.eval_count", "count", "Eval records whose n-grams occur in the training "
+               "corpus at or above the threshold.", unit="records"),
+        Metric("contamination.eval_fraction", "fraction", "Share of eval records that are contaminated."),
+        Metric("contamination.max_overlap", "fraction", "Largest share of one eval record's n-grams found "
+               "in the training corpus."),
+        Metric("contamination.train_count", "count", "Training records sharing an n-gram with a "
+               "contaminated eval record.", unit="records"),
+        Metric("contamination.train_fraction", "fraction", "Share of training records sharing an n-gram "
+               "with a contaminated eval record."),
+    )
+    rules = (
+        Rule(
+            "CA501", "eval-contamination", "contamination.eval_fraction", "max", 0.0, "error",
+            rationale=(
+                "Share of eval-set records of which at least half the word 13-grams occur in the training "
+                "corpus. Training on the test set inflates benchmark scores and hides the degradation that "
+                "collapse causes; a model that has seen the eval cannot be measured by it. The report lists "
+                "each contaminated eval record with the first training record (file, row) that overlaps it, "
+                "and the annotations flag every overlapping training record. Needs --eval-set."
+            ),
+            example="{id: CA501, metric: contamination.eval_fraction, max: 0.0}",
+            enabled_by_default=False,
+        ),
+        Rule(
+            "CA502", "contaminated-training-records", "contamination.train_count", "max", 0, "warning",
+            rationale=(
+                "Training records that share an n-gram with a contaminated eval record: what to remove to "
+                "decontaminate. Needs --eval-set."
+            ),
+            example="{id: CA502, metric: contamination.train_count, max: 0, severity: warning}",
+            enabled_by_default=False,
+        ),
+    )
 
-    def __init__(self, config, resources=None):
-        super().__init__(config, resources)
-        index = self.resources.get("eval_index")
-        if index is None:
-            raise RuntimeError("the contamination check needs resources['eval_index'] "
-                               "(signals.resources.load_resources)")
-        opts = dict(config.contamination or {})
+    def __init__(self, ctx=None):
+        super().__init__(ctx)
+        index = self.resources["eval_index"]
+        opts = self.options
         self.index = index
-        self.threshold = float(opts.get("threshold", 0.5))
-        if not 0.0 < self.threshold <= 1.0:
-            raise AuditError(f"contamination.threshold must be in (0, 1] (got {self.threshold}).")
-        self.max_listed = int(opts.get("max_listed", 200))
-        self.max_pairs = int(opts.get("max_pairs", 2_000_000))
+        self.threshold = float(opts.threshold)
+        self.max_listed = int(opts.max_listed)
+        self.max_pairs = int(opts.max_pairs)
         g = len(index.grams)
         self.first = np.full(g, NO_MATCH, dtype=np.int64)   # first training record (global index) with gram
         self.locations: dict[int, tuple] = {}
@@ -40,10 +90,6 @@ class Contamination(Check):
         self.n_pairs = 0
         self.pairs_truncated = False
         self.records = 0
-
-    @classmethod
-    def enabled(cls, config) -> bool:
-        return bool(config.eval_sets)
 
     def prepare(self, batch):
         tok = batch_tokens(batch)
@@ -158,3 +204,32 @@ class Contamination(Check):
                 "contamination.max_overlap": float(overlap.max()) if n_eval else 0.0,
                 "contamination.train_count": float(flags.sum()),
                 "contamination.train_fraction": float(flags.sum() / k) if k else 0.0}
+
+    @classmethod
+    def section(cls, details, metrics) -> Section | None:
+        sets = P.dicts(details.get("eval_sets"))
+        tables = []
+        if sets:
+            tables.append(Table(["eval set", "records", "contaminated", "share"],
+                                [[str(s.get("path")), fmt_number(s.get("records")), fmt_number(s.get("contaminated")),
+                                  fmt_metric("fraction", s.get("fraction"))] for s in sets], title="Eval sets"))
+        listed = P.dicts(details.get("contaminated"))
+        if listed:
+            rows = [[P.location(e, "eval_file", "eval_row"), fmt_metric("fraction", e.get("overlap")),
+                     P.location(e, "train_file", "train_row") if e.get("train_file") else "",
+                     P.text(e.get("excerpt"))] for e in listed]
+            tables.append(Table(["eval record", "overlap", "first training record", "excerpt"], rows,
+                                title="Contaminated eval records",
+                                caption=str(details.get("note") or "")))
+        paragraphs = [str(details[k]) for k in ("flags_note",) if details.get(k)]
+        return Section(
+            key=cls.name, title=cls.title, paragraphs=paragraphs,
+            facts=P.facts(P.fact(metrics, "contaminated eval records", "contamination.eval_count", "count"),
+                          P.fact(metrics, "share of the eval sets", "contamination.eval_fraction", "fraction"),
+                          P.fact(metrics, "largest overlap", "contamination.max_overlap", "fraction"),
+                          P.fact(metrics, "training records involved", "contamination.train_count", "count"),
+                          None if details.get("ngram") is None else ("n-gram", fmt_number(details["ngram"])),
+                          None if details.get("threshold") is None else
+                          ("threshold", fmt_metric("fraction", details["threshold"]))),
+            tables=tables,
+        )

@@ -22,22 +22,49 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..result.formatting import fmt_number
+from ..result.sections import Section
 from ..text.batch import nfc_batch
+from ..text.excerpt import excerpt
 from ..text.index import SortedRuns
 from ..text.normalize import exact_keys
-from .base import Check, CheckResult, excerpt
+from . import presenting as P
+from .base import Check, CheckResult
+from .registry import register_check
+from .spec import Column, Metric, Rule
 
 LARGEST = 10
 MAX_EXCERPTS = 10000
 PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
 
 
+@register_check
 class ExactDuplicates(Check):
     name = "exact_duplicates"
-    produces = ("duplicates.exact_count", "duplicates.exact_fraction")
+    title = "Exact duplicates"
+    metrics = (
+        Metric("duplicates.exact_count", "count", "Records identical (after NFC and whitespace collapsing) "
+               "to an earlier record.", unit="records"),
+        Metric("duplicates.exact_fraction", "fraction", "Share of records that repeat an earlier record: "
+               "what exact deduplication would remove."),
+    )
+    rules = (
+        Rule(
+            "CA202", "exact-duplicate-share", "duplicates.exact_fraction", "max", 0.01, "error",
+            rationale=(
+                "Exact copies (after NFC and whitespace collapsing) are pure waste and a sign of a broken "
+                "pipeline (re-ingested shards, joins that fan out)."
+            ),
+            example="{id: CA202, metric: duplicates.exact_fraction, max: 0.0}",
+            enabled_by_default=False,
+        ),
+    )
+    columns = (
+        Column("exact_group", "int64", "Dense id of the record's exact-duplicate group (null when unique)."),
+    )
 
-    def __init__(self, config, resources=None):
-        super().__init__(config, resources)
+    def __init__(self, ctx=None):
+        super().__init__(ctx)
         # distinct keys seen: high 64 bits -> (low 64 bits, index of the first record)
         self.index = SortedRuns(np.uint64, np.int64)
         self.first: list[np.ndarray] = []               # per record: internal index of its first copy
@@ -134,3 +161,15 @@ class ExactDuplicates(Check):
             return {"duplicates.exact_count": 0, "duplicates.exact_fraction": 0.0}
         count = m - len(np.unique(first[mask]))
         return {"duplicates.exact_count": count, "duplicates.exact_fraction": count / m}
+
+    @classmethod
+    def section(cls, details, metrics) -> Section | None:
+        groups = details.get("groups")
+        return Section(
+            key=cls.name, title=cls.title,
+            facts=P.facts(P.fact(metrics, "duplicate records", "duplicates.exact_count", "count"),
+                          P.fact(metrics, "share", "duplicates.exact_fraction", "fraction"),
+                          None if groups is None else ("groups", fmt_number(groups))),
+            tables=P.tables(P.examples_table("Largest groups (first copy)", details.get("largest"),
+                                             extra=(("copies", "size"),))),
+        )

@@ -44,15 +44,22 @@ Per-record outputs:
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from ..result.formatting import fmt_number
+from ..result.sections import Section, Table
 from ..sketches.hashing import mix64
 from ..text.batch import nfc_batch
+from ..text.excerpt import excerpt
 from ..text.index import RowStore, SortedRuns, UnionFind, pairs_within
 from ..text.minhash import MinHasher
-from .base import Check, CheckResult, excerpt
+from . import presenting as P
+from .base import Check, CheckResult
+from .registry import register_check
+from .spec import Column, Metric, Rule, option
 
 LARGEST = 10
 MEMBERS_SHOWN = 10
@@ -120,16 +127,50 @@ def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
     return agree / a.shape[1] >= threshold
 
 
+@dataclass(frozen=True)
+class NearDuplicateOptions:
+    threshold: float = option(0.8, "MinHash Jaccard similarity at which two records are near duplicates.",
+                              min=0.05, max=1.0)
+    ngram: int = option(5, "Words per shingle.", min=1, max=64)
+    num_perm: int = option(128, "MinHash permutations per record.", min=16, max=1024)
+
+
+@register_check
 class NearDuplicates(Check):
     name = "near_duplicates"
-    produces = ("duplicates.near_count", "duplicates.near_fraction", "duplicates.near_clusters")
+    title = "Near duplicates"
+    Options = NearDuplicateOptions
+    options_key = "near_duplicates"
+    metrics = (
+        Metric("duplicates.near_count", "count", "Records in a near-duplicate cluster other than its first "
+               "record: what near-deduplication would remove.", unit="records"),
+        Metric("duplicates.near_fraction", "fraction", "Share of records that near-deduplication would remove."),
+        Metric("duplicates.near_clusters", "count", "Clusters of two or more near-duplicate records.",
+               unit="clusters"),
+    )
+    rules = (
+        Rule(
+            "CA201", "near-duplicate-share", "duplicates.near_fraction", "max", 0.05, "error",
+            rationale=(
+                "Near-duplicates (MinHash Jaccard >= 0.8 over 5-word shingles) over-weight recycled content "
+                "and shrink effective diversity; training on them accelerates memorisation and collapse. The "
+                "share counts every cluster member but one, i.e. what deduplication would remove."
+            ),
+            example="{id: CA201, metric: duplicates.near_fraction, max: 0.05}",
+            enabled_by_default=True,
+        ),
+    )
+    columns = (
+        Column("near_cluster", "int64", "Dense id of the record's near-duplicate cluster (null when alone)."),
+        Column("duplicate_of_row", "int64", "Global index of the cluster's kept record, for every other member."),
+    )
 
-    def __init__(self, config, resources=None):
-        super().__init__(config, resources)
-        nd = config.near_duplicates
+    def __init__(self, ctx=None):
+        super().__init__(ctx)
+        nd = self.options
         self.threshold = float(nd.threshold)
         self.num_perm = int(nd.num_perm)
-        self.hasher = MinHasher(num_perm=self.num_perm, ngram=int(nd.ngram), seed=int(config.seed))
+        self.hasher = MinHasher(num_perm=self.num_perm, ngram=int(nd.ngram), seed=int(self.seed))
         self.bands, self.rows = lsh_params(self.threshold, self.num_perm)
         # Only records whose signature is new get a slot (a stored signature and index entries).
         self.band_index = [SortedRuns(np.uint32) for _ in range(self.bands)]   # per band: key -> slot
@@ -317,3 +358,23 @@ class NearDuplicates(Check):
         count = m - len(counts)
         return {"duplicates.near_count": int(count), "duplicates.near_fraction": count / m,
                 "duplicates.near_clusters": int((counts >= 2).sum())}
+
+    @classmethod
+    def section(cls, details, metrics) -> Section | None:
+        sizes = details.get("cluster_sizes")
+        tables = []
+        if isinstance(sizes, dict) and sizes:
+            tables.append(Table(["cluster size", "clusters"], [[str(k), fmt_number(v)] for k, v in sizes.items()],
+                                title="Cluster sizes"))
+        for n, cluster in enumerate(P.dicts(details.get("largest")), start=1):
+            t = P.examples_table(f"Cluster {n} ({fmt_number(cluster.get('size'))} records)", cluster.get("members"))
+            if t is not None:
+                tables.append(t)
+        params = [(k, fmt_number(details[k])) for k in ("threshold", "ngram", "num_perm") if k in details]
+        return Section(
+            key=cls.name, title=cls.title,
+            facts=P.facts(P.fact(metrics, "duplicate records", "duplicates.near_count", "count"),
+                          P.fact(metrics, "share", "duplicates.near_fraction", "fraction"),
+                          P.fact(metrics, "clusters", "duplicates.near_clusters", "count"), *params),
+            tables=tables,
+        )

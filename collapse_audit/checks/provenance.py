@@ -7,24 +7,79 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-from .base import Check, CheckResult, excerpt
+from ..result.sections import Section
+from ..text.excerpt import excerpt
+from . import presenting as P
+from .base import Check, CheckResult
 from .provenance_tags import MISSING, UNKNOWN, classify_tags, provenance_values, tag_text
+from .registry import register_check
+from .spec import Column, Metric, Rule
 
 MAX_EXAMPLES = 20
 MAX_DISTINCT = 100   # distinct tag / licence values kept for the report (bounded state)
 
 
+KINDS = {
+    "missing": "without a provenance tag",
+    "unknown_value": "whose provenance tag is in neither the synthetic nor the human vocabulary",
+    "missing_required": "missing a field of the policy's fields.required",
+    "disallowed_license": "whose licence is not on fields.license_allowlist",
+}
+
+
+@register_check
 class Provenance(Check):
     name = "provenance"
-    produces = (
-        "provenance.missing_count", "provenance.missing_fraction",
-        "provenance.unknown_value_count", "provenance.unknown_value_fraction",
-        "provenance.missing_required_count", "provenance.missing_required_fraction",
-        "provenance.disallowed_license_count", "provenance.disallowed_license_fraction",
+    title = "Provenance"
+    metrics = tuple(m for key, what in KINDS.items() for m in (
+        Metric(f"provenance.{key}_count", "count", f"Records {what}.", unit="records"),
+        Metric(f"provenance.{key}_fraction", "fraction", f"Share of records {what}."),
+    ))
+    rules = (
+        Rule(
+            "CA301", "provenance-required", "provenance.missing_fraction", "max", 0.0, "error",
+            rationale=(
+                "A record that cannot say where it came from cannot be excluded when its source turns out to "
+                "be model-generated or unlicensed. Every record needs a provenance tag."
+            ),
+            example="{id: CA301, metric: provenance.missing_fraction, max: 0.0}",
+            enabled_by_default=True,
+        ),
+        Rule(
+            "CA302", "required-fields", "provenance.missing_required_fraction", "max", 0.0, "error",
+            rationale=(
+                "The policy's `fields.required` (e.g. source, license) must be present on every record for "
+                "audits and takedown requests to be answerable."
+            ),
+            example="{id: CA302, metric: provenance.missing_required_fraction, max: 0.0}",
+            enabled_by_default=False,
+        ),
+        Rule(
+            "CA303", "license-allowlist", "provenance.disallowed_license_fraction", "max", 0.0, "error",
+            rationale=(
+                "Records whose licence is not on the policy's `fields.license_allowlist` may not be usable "
+                "for training; the annotations list them."
+            ),
+            example="{id: CA303, metric: provenance.disallowed_license_fraction, max: 0.0}",
+            enabled_by_default=False,
+        ),
+        Rule(
+            "CA304", "unknown-provenance-value", "provenance.unknown_value_fraction", "max", 0.0, "warning",
+            rationale=(
+                "A provenance tag that is in neither the synthetic nor the human vocabulary (a typo, a new "
+                "vendor label) silently escapes CA101's declared count; extend the vocabularies or fix the "
+                "tags."
+            ),
+            example="{id: CA304, metric: provenance.unknown_value_fraction, max: 0.0, severity: warning}",
+            enabled_by_default=False,
+        ),
+    )
+    columns = (
+        Column("provenance", "string", "The record's provenance tag as found (null when absent)."),
     )
 
-    def __init__(self, config, resources=None):
-        super().__init__(config, resources)
+    def __init__(self, ctx=None):
+        super().__init__(ctx)
         self.codes: list[np.ndarray] = []
         self.missing_required: list[np.ndarray] = []
         self.disallowed: list[np.ndarray] = []
@@ -36,7 +91,7 @@ class Provenance(Check):
                                           "disallowed_license": []}
 
     def observe(self, batch, prepared) -> None:
-        f = self.config.fields
+        f = self.fields
         raw = provenance_values(batch, f)
         codes = classify_tags(raw, f)
         tags = [tag_text(v) for v in raw]
@@ -104,3 +159,18 @@ class Provenance(Check):
             "disallowed_license_examples": self.examples["disallowed_license"],
         }
         return CheckResult(metrics=metrics, details=details, columns={"provenance": tags}, flags=self.flags)
+
+    @classmethod
+    def section(cls, details, metrics) -> Section | None:
+        return Section(
+            key=cls.name, title=cls.title,
+            facts=P.facts(*(P.fact(metrics, f"records {what}", f"provenance.{key}_count", "count")
+                            for key, what in KINDS.items())),
+            tables=P.tables(
+                P.counts_table("Provenance tags", details.get("values"), "tag"),
+                P.counts_table("Licences", details.get("licenses"), "licence"),
+                P.counts_table("Missing required fields", details.get("missing_required"), "field"),
+                *(P.examples_table(f"Records {what}", details.get(f"{key}_examples"), extra=(("tag", "provenance"),))
+                  for key, what in KINDS.items()),
+            ),
+        )

@@ -20,8 +20,8 @@ registered checks (``checks.registry``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 MetricKind = Literal["count", "fraction", "value", "interval"]
 
@@ -67,3 +67,11 @@ class Column:
     name: str
     type: str                     # Arrow type name: "int64", "float64", "string", "bool"
     description: str
+
+
+def option(default: Any, doc: str, *, min: float | None = None, max: float | None = None,
+           min_exclusive: bool = False, choices: tuple[str, ...] | None = None) -> Any:
+    """A field of a check's ``Options`` dataclass with what the policy loader validates: its range
+    (``min``/``max``; ``min_exclusive`` for an open lower bound), allowed ``choices`` and a ``doc``."""
+    meta = {"doc": doc, "min": min, "max": max, "min_exclusive": min_exclusive, "choices": choices}
+    return field(default=default, metadata=meta)

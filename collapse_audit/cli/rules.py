@@ -6,11 +6,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..checks.registry import catalogue
 from ..errors import AuditError
-from ..policy.catalogue import catalogue
 from .common import user_errors
 
-app = typer.Typer(help="List and explain the policy rules (stable codes CA1xx-CA5xx).", no_args_is_help=True)
+app = typer.Typer(help="List and explain the policy rules (stable codes CA1xx-CA6xx).", no_args_is_help=True)
 
 
 @app.command("list")
@@ -21,7 +21,7 @@ def list_rules() -> None:
     for col in ("id", "name", "metric", "default", "severity", "on by default"):
         table.add_column(col)
     for d in catalogue().values():
-        table.add_row(d.id, d.name, d.metric, f"{d.op} {d.default_threshold:g}", d.severity,
+        table.add_row(d.code, d.name, d.metric, f"{d.op} {d.limit:g}", d.severity,
                       "yes" if d.enabled_by_default else "no")
     console.print(table)
 
@@ -35,8 +35,8 @@ def explain(rule_id: str = typer.Argument(..., help="Rule code, e.g. CA101.")) -
     if doc is None:
         raise AuditError(f"Unknown rule '{rule_id}' (run `collapse-audit rules list`).")
     out = Console(highlight=False)
-    out.print(f"{doc.id} {doc.name}", style="bold", markup=False)
-    out.print(f"metric: {doc.metric}   default: {doc.op} {doc.default_threshold:g}   severity: {doc.severity}   "
+    out.print(f"{doc.code} {doc.name}", style="bold", markup=False)
+    out.print(f"metric: {doc.metric}   default: {doc.op} {doc.limit:g}   severity: {doc.severity}   "
               f"on by default: {'yes' if doc.enabled_by_default else 'no'}", markup=False)
     out.print()
     out.print(doc.rationale, markup=False)

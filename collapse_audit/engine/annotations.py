@@ -1,8 +1,9 @@
 """The annotations Parquet file: one row per audited record, the records behind every number.
 
-Columns (DESIGN.md): file, row, id, exact_group, near_cluster, duplicate_of_row, synthetic_score,
-provenance, issues. Only the small per-record keys (file index, row, id) are collected while
-streaming; everything else comes from the checks' per-record columns at the end.
+Columns (DESIGN.md): file, row, id, then every registered check's declared columns in check order
+(exact_group, near_cluster, duplicate_of_row, synthetic_score, provenance, ...), then issues. Only
+the small per-record keys (file index, row, id) are collected while streaming; everything else
+comes from the checks' per-record columns at the end.
 """
 
 from __future__ import annotations
@@ -13,15 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..checks.registry import annotation_columns
 from ..errors import AuditError
 
-CHECK_COLUMNS = (
-    ("exact_group", pa.int64()),
-    ("near_cluster", pa.int64()),
-    ("duplicate_of_row", pa.int64()),
-    ("synthetic_score", pa.float64()),
-    ("provenance", pa.string()),
-)
+ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
 
 
 class AnnotationCollector:
@@ -66,8 +62,8 @@ class AnnotationCollector:
         found: dict[str, Any] = {}
         for res in results.values():
             found.update(res.columns)
-        for name, typ in CHECK_COLUMNS:
-            columns[name] = _as_array(found.get(name), typ, n)
+        for col in annotation_columns():
+            columns[col.name] = _as_array(found.get(col.name), ARROW_TYPES[col.type], n)
         columns["issues"] = issues
         table = pa.table(columns)
         try:

@@ -54,20 +54,21 @@ def _detector(config: ScanConfig, files: list[InputFile]) -> tuple[Any, Any, str
         from ..detectors.registry import load_detector
     except ImportError as exc:  # pragma: no cover - detector package not installed
         return None, None, f"no detector available ({exc})"
-    det = load_detector(config.detector.name, dict(config.detector.options))
-    return det, choose_sample(files, config.detector.sample, config.seed), None
+    opts = config.option("detector")
+    det = load_detector(opts.name, opts.detector_options())
+    return det, choose_sample(files, opts.sample, config.seed), None
 
 
 def build_profile(opts: ScanOptions, *, top_k: int, scores: bool = True) -> dict[str, Any]:
     """The profile document of ``opts.paths`` (see ``signals.profile``), not yet written anywhere."""
-    from ..signals.figures import DiversityParams
+    from ..checks.diversity import diversity_params
     from ..signals.profile import ProfileBuilder
 
     policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
     files = discover(opts.paths)
     sink = BadRecordSink(max_bad=opts.max_bad_records)
-    builder = ProfileBuilder(DiversityParams.from_options(config.diversity), seed=opts.seed,
+    builder = ProfileBuilder(diversity_params(config.option("diversity")), seed=opts.seed,
                              source_field=config.fields.source, top_k=top_k)
     det, rows, note = (None, None, None)
     if scores:
@@ -78,7 +79,7 @@ def build_profile(opts: ScanOptions, *, top_k: int, scores: bool = True) -> dict
     if builder.state.records == 0:
         raise no_records_error(files, sink)
     if det is not None:
-        builder.detector = det.describe().get("name", config.detector.name)
+        builder.detector = det.describe().get("name", config.option("detector").name)
     inputs = [{"path": f.path, "format": f.format, "records": per_file[i]} for i, f in enumerate(files)]
     data: dict[str, Any] = builder.build(inputs=inputs, tool_version=__version__)
     data["records_skipped"] = sink.count

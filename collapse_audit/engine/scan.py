@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..checks import CHECKS
 from ..checks.base import Check, CheckResult
-from ..config import DetectorConfig, FieldMap, ScanConfig
+from ..checks.registry import build_checks
+from ..checks.synthetic import DetectorOptions
+from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
@@ -84,16 +85,11 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
                      source=opts.source_field or fields.source)
     if policy.provenance is not None:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
-    det = policy.detector
-    detector = DetectorConfig(
-        name=opts.detector or det.name,
-        sample=det.sample if opts.sample is None else opts.sample,
-        options=det.options,
-    )
-    return ScanConfig(fields=fields, near_duplicates=policy.near_duplicates, detector=detector,
+    det = policy.options.get("detector") or DetectorOptions()
+    detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
+    return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
-                      diversity=policy.diversity, baseline=opts.baseline, eval_sets=tuple(opts.eval_sets),
-                      contamination=policy.contamination)
+                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
 
 
 def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> str | None:
@@ -161,9 +157,10 @@ def _load_resources(config: ScanConfig, files: list[InputFile],
                     derivation: ProvenanceDerivation | None) -> dict[str, Any]:
     from ..detectors.registry import load_detector
 
+    det = config.option("detector") or DetectorOptions()
     resources: dict[str, Any] = {
-        "detector": load_detector(config.detector.name, dict(config.detector.options)),
-        "sample_rows": choose_sample(files, config.detector.sample, config.seed),
+        "detector": load_detector(det.name, det.detector_options()),
+        "sample_rows": choose_sample(files, det.sample, config.seed),
     }
     if config.baseline or config.eval_sets:
         from ..signals.resources import load_resources
@@ -205,7 +202,7 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     files = discover(opts.paths)
     sink = BadRecordSink(max_bad=opts.max_bad_records)
     resources = _load_resources(config, files, policy.provenance)
-    checks: list[Check] = [cls(config, resources) for cls in CHECKS if cls.enabled(config)]
+    checks: list[Check] = build_checks(config, resources)
     sources = SourceIndex(config.fields.source)
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
     collector = AnnotationCollector(config.fields.id) if keep_keys else None
@@ -249,7 +246,7 @@ def run_scan(opts: ScanOptions) -> ScanResult:
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
-                  "sample": config.detector.sample},
+                  "sample": config.option("detector").sample},
         policy=_policy_json(policy, config, opts, accept_path),
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},

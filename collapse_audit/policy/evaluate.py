@@ -25,9 +25,9 @@ from typing import Literal, Protocol
 import numpy as np
 import pyarrow as pa
 
+from ..checks.registry import metric_spec
 from ..errors import AuditError
-from ..result import RuleOutcome, fmt_percent
-from ..result.formatting import fmt_number
+from ..result import RuleOutcome, fmt_metric
 from ..result.scan_result import Status
 from .load import RuleSpec
 
@@ -70,10 +70,9 @@ class Evaluation:
 
 
 def fmt(metric: str, value: float) -> str:
-    """A metric value as rule messages show it (shares as percentages, the rest as numbers)."""
-    if metric.endswith(("_fraction", "_share", "_ci_low", "_ci_high")):
-        return fmt_percent(value)
-    return fmt_number(value)
+    """A metric value as rule messages show it, by the metric's declared kind (as every report does)."""
+    spec = metric_spec(metric)
+    return fmt_metric(spec.kind if spec is not None else "value", value)
 
 
 def _number(v: object) -> float | None:

@@ -13,20 +13,20 @@ from typing import Any
 
 import yaml
 
-from ..config import DetectorConfig, FieldMap, NearDupConfig
+from ..checks.registry import catalogue, metric_spec, options_sections
+from ..config import FieldMap
 from ..errors import PolicyError
-from .catalogue import catalogue
 from .discovery import PYPROJECT, TOOL_KEY, PolicySource, default_policy_path, find_policy, pyproject_table
+from .options import build_options
 from .provenance import PROVENANCE_KEYS, ProvenanceDerivation, parse_derivation
 from .yamlmarks import Located, parse
 
 POLICY_FILENAME = "collapse-audit.yaml"
-TOP_KEYS = {"version", "fields", "near_duplicates", "detector", "rules", "diversity", "contamination",
-            "on_inconclusive", "accept"}
+# plus one section per check with options (the registry)
+BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept"}
 FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
               "required", "license_allowlist", *PROVENANCE_KEYS}
 ON_INCONCLUSIVE = ("fail", "warn")
-NEAR_KEYS = {"threshold", "ngram", "num_perm"}
 RULE_KEYS = {"id", "name", "metric", "max", "min", "severity", "where", "enabled", "description"}
 
 
@@ -56,11 +56,9 @@ class Policy:
     path: str
     sha256: str
     fields: FieldMap
-    near_duplicates: NearDupConfig
-    detector: DetectorConfig
     rules: list[RuleSpec]
-    diversity: dict = field(default_factory=dict)
-    contamination: dict = field(default_factory=dict)
+    #: policy section -> that check's validated ``Options`` instance (every registered section)
+    options: dict[str, Any] = field(default_factory=dict)
     on_inconclusive: str = "fail"
     accept: str | None = None
     provenance: ProvenanceDerivation | None = None
@@ -173,7 +171,8 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         top = {}
     if not isinstance(top, dict):
         raise ctx.fail("the policy must be a YAML mapping")
-    _mapping(ctx, top, TOP_KEYS)
+    sections = options_sections()
+    _mapping(ctx, top, BASE_KEYS | set(sections))
     version = top.get("version", 1)
     if version != 1:
         raise ctx.fail(f"unsupported policy version {version!r} (this collapse-audit reads version 1)", "version")
@@ -194,30 +193,7 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         license_allowlist=None if allow is None else _str_list(ctx, allow, "fields", "license_allowlist"),
     )
 
-    nd = _mapping(ctx, top.get("near_duplicates"), NEAR_KEYS, "near_duplicates")
-    near = NearDupConfig(
-        threshold=float(_number(ctx, nd.get("threshold", 0.8), "near_duplicates", "threshold", lo=0.05, hi=1.0)),
-        ngram=int(_number(ctx, nd.get("ngram", 5), "near_duplicates", "ngram", integer=True, lo=1, hi=64)),
-        num_perm=int(_number(ctx, nd.get("num_perm", 128), "near_duplicates", "num_perm", integer=True,
-                             lo=16, hi=1024)),
-    )
-
-    det = top.get("detector") or {}
-    if not isinstance(det, dict):
-        raise ctx.fail("'detector' must be a mapping", "detector")
-    name = det.get("name", "default")
-    if not isinstance(name, str) or not name:
-        raise ctx.fail("'detector.name' must be a detector name such as default, neural, hf:PATH or lm:PATH",
-                       "detector", "name")
-    sample = int(_number(ctx, det.get("sample", 20000), "detector", "sample", integer=True, lo=0))
-    options = {k: v for k, v in det.items() if k not in ("name", "sample")}
-    detector = DetectorConfig(name=name, sample=sample, options=options)
-
-    from ..signals.resources import KNOWN_OPTIONS
-
-    for section in ("diversity", "contamination"):
-        _mapping(ctx, top.get(section), set(KNOWN_OPTIONS[section]), section)
-
+    options = {key: build_options(cls, top.get(key), ctx, key) for key, cls in sections.items()}
     rules = _rules(ctx, top.get("rules"), fields)
     on_inconclusive = top.get("on_inconclusive", "fail")
     if on_inconclusive not in ON_INCONCLUSIVE:
@@ -229,14 +205,11 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         if not os.path.isabs(accept) and os.path.isfile(path):
             accept = os.path.join(os.path.dirname(path), accept)
     derivation = parse_derivation(f, ctx.fail)
-    return Policy(path, sha, fields, near, detector, rules,
-                  diversity=dict(top.get("diversity") or {}), contamination=dict(top.get("contamination") or {}),
-                  on_inconclusive=on_inconclusive, accept=accept, provenance=derivation)
+    return Policy(path, sha, fields, rules, options, on_inconclusive=on_inconclusive, accept=accept,
+                  provenance=derivation)
 
 
 def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
-    from ..checks import is_known_metric
-
     if value is None:
         return []
     if not isinstance(value, list):
@@ -254,7 +227,7 @@ def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
         metric = r.get("metric", doc.metric if doc else None)
         if not isinstance(metric, str):
             raise ctx.fail(f"rule {rid} needs a 'metric' (it is not a catalogued rule id)", *at)
-        if not is_known_metric(metric):
+        if metric_spec(metric) is None:
             raise ctx.fail(f"rule {rid} names unknown metric '{metric}' (see `collapse-audit rules list`)",
                            *at, "metric")
         if r.get("enabled", True) is False:
@@ -267,7 +240,7 @@ def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
             threshold = float(_number(ctx, r[op], *at, op))
         elif doc is not None and metric == doc.metric:
             # a catalogued id alone (`- {id: CA410}`) takes the catalogue's limit
-            op, threshold = doc.op, float(doc.default_threshold)
+            op, threshold = doc.op, float(doc.limit)
         else:
             raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'"
                            + ("" if doc is None else f" (its metric differs from the catalogued {doc.metric})"), *at)

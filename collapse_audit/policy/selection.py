@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ..checks.registry import catalogue
+from ..checks.spec import Rule
 from ..errors import AuditError
-from .catalogue import RuleDoc, catalogue
 from .load import RuleSpec
 
 
@@ -38,8 +39,8 @@ def _matches(rule_id: str, codes: Sequence[str]) -> bool:
     return any(rule_id.upper().startswith(c) for c in codes)
 
 
-def _from_catalogue(doc: RuleDoc) -> RuleSpec:
-    return RuleSpec(doc.id, doc.name, doc.metric, doc.op, float(doc.default_threshold), doc.severity)
+def _from_catalogue(doc: Rule) -> RuleSpec:
+    return RuleSpec(doc.code, doc.name, doc.metric, doc.op, float(doc.limit), doc.severity)
 
 
 def select_rules(rules: Sequence[RuleSpec], select: Sequence[str] = (), extend_select: Sequence[str] = (),
@@ -63,9 +64,9 @@ def select_rules(rules: Sequence[RuleSpec], select: Sequence[str] = (), extend_s
     if extend_select:
         listed = {r.id.upper() for r in out}
         for doc in docs.values():
-            if doc.id in listed or not _matches(doc.id, extend_select):
+            if doc.code in listed or not _matches(doc.code, extend_select):
                 continue
-            if doc.id in extend_select or available(doc.metric):
+            if doc.code in extend_select or available(doc.metric):
                 out.append(_from_catalogue(doc))
     if ignore:
         out = [r for r in out if not _matches(r.id, ignore)]

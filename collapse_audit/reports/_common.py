@@ -206,7 +206,7 @@ _FAMILY_WHY = {
 @lru_cache(maxsize=1)
 def _catalogue_why() -> dict[tuple, str]:
     try:
-        from ..policy.catalogue import catalogue
+        from ..checks.registry import catalogue
 
         docs = catalogue()
     except Exception:  # the catalogue is optional for rendering; a broken one must not break a report

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks.base import excerpt
+from ..text.excerpt import excerpt
 from .tokens import ngrams, tokenize
 
 DEFAULT_NGRAM = 13

@@ -47,7 +47,8 @@ class DiversityParams:
 
     @classmethod
     def from_options(cls, options: dict | None) -> "DiversityParams":
-        """Parameters from the policy's ``diversity:`` mapping (other keys there are ignored here)."""
+        """Parameters from a saved profile's ``params`` (other keys are ignored here). The policy's
+        ``diversity:`` section is validated at load as typed options (``checks.diversity``)."""
         options = dict(options or {})
         kwargs = {}
         for f in fields(cls):
@@ -76,9 +77,6 @@ class DiversityParams:
 
 _RANGES = {"hll_p": (4, 18), "capacity": (1024, 1 << 26), "tail_cut": (1e-12, 0.5), "sample": (0, 20000),
            "sim_ngram": (1, 16), "num_perm": (8, 1024), "residual_bits": (8, 20)}
-
-#: every key the policy's ``diversity:`` section may hold (for the policy loader's validation)
-DIVERSITY_OPTIONS = ("enabled", "max_sources", "drift_min_count", "drift_pool_bits", *_RANGES)
 
 MAX_SOURCES_PER_BATCH = 64
 OTHER = "(other)"

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
-from ..readers.memo import per_batch
 from ..sketches.hashing import mix64
+from ..text.memo import per_batch
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
 _POLY = np.uint64(0x100000001B3)        # FNV prime: n-gram hash = mix(((t0 * P + t1) * P + t2) ...)

@@ -10,7 +10,7 @@ prove equal to it.
 """
 
 from .minhash import MinHasher, reference_signature
-from .normalize import exact_keys, reference_exact_key, normalize_text
+from .normalize import exact_keys, normalize_text, reference_exact_key
 from .shingles import batch_shingles, reference_shingles, reference_tokens, tokenize_batch
 
 __all__ = [

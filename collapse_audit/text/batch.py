@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from ..readers.memo import per_batch
+from .memo import per_batch
 
 
 @dataclass

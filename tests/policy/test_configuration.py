@@ -8,10 +8,10 @@ import os
 import numpy as np
 import pytest
 
+from collapse_audit.checks.registry import catalogue
 from collapse_audit.errors import AuditError, PolicyError
 from collapse_audit.policy import find_policy, load_policy
 from collapse_audit.policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
-from collapse_audit.policy.catalogue import catalogue
 from collapse_audit.policy.discovery import default_policy_path
 from collapse_audit.policy.load import RuleSpec
 from collapse_audit.policy.provenance import ProvenanceDerivation
@@ -93,7 +93,7 @@ def test_catalogued_id_alone_takes_the_catalogue_defaults(tmp_path):
     policy = load_policy(write(tmp_path, "rules:\n  - {id: CA410}\n  - {id: CA401}\n"))
     drift, entropy = policy.rules
     assert (drift.metric, drift.op) == ("drift.token_js", "max")
-    assert drift.threshold == catalogue()["CA410"].default_threshold
+    assert drift.threshold == catalogue()["CA410"].limit
     assert entropy.op == "min" and entropy.threshold == 7.5
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from collapse_audit.checks.registry import catalogue
 from collapse_audit.errors import PolicyError
 from collapse_audit.policy import default_policy_path, load_policy
-from collapse_audit.policy.catalogue import catalogue
 from collapse_audit.policy.evaluate import evaluate_rules
 from collapse_audit.policy.load import RuleSpec
 
@@ -25,7 +25,8 @@ def test_packaged_default_policy_has_the_three_required_rules():
     assert by_id["CA201"].metric == "duplicates.near_fraction" and by_id["CA201"].threshold == 0.05
     assert by_id["CA301"].metric == "provenance.missing_fraction" and by_id["CA301"].threshold == 0.0
     assert all(r.severity == "error" for r in (by_id["CA101"], by_id["CA201"], by_id["CA301"]))
-    assert policy.near_duplicates.threshold == 0.8 and policy.near_duplicates.ngram == 5
+    near = policy.options["near_duplicates"]
+    assert near.threshold == 0.8 and near.ngram == 5
 
 
 def test_catalogued_rule_inherits_metric_and_name(tmp_path):
@@ -50,6 +51,15 @@ def test_disabled_rule_is_dropped(tmp_path):
     ("version: 3\n", 1, "unsupported policy version"),
     ("rules:\n  - {id: NEW1, max: 1}\n", 2, "needs a 'metric'"),
     ("rules:\n  - {id: CA201, max: 0.1, where: {vendor: x}}\n", 2, "where"),
+    ("detector: {name: default, treshold: 0.7}\n", 1, "did you mean 'threshold'"),
+    ("version: 1\ncontamination:\n  threshold: 2\n", 3, "'contamination.threshold' must be in (0, 1]"),
+    ("contamination: {threshold: 0}\n", 1, "must be in (0, 1]"),
+    ("diversity:\n  tail_cut: .nan\n", 2, "finite"),
+    ("near_duplicates: {threshold: .inf}\n", 1, "finite"),
+    ("diversity:\n  enabled: 1\n", 2, "true or false"),
+    ("near_duplicates:\n  ngram: 2.5\n", 2, "an integer"),
+    ("detector:\n  tpr: 0.9\n", 2, "give all four"),
+    ("detector:\n  method: magic\n", 2, "one of fast-detectgpt, log-rank"),
 ])
 def test_invalid_policies_name_the_line(tmp_path, text, line, fragment):
     path = write(tmp_path, text)
@@ -63,7 +73,7 @@ def test_catalogue_codes_are_unique_and_documented():
     docs = catalogue()
     assert {"CA101", "CA201", "CA301"} <= set(docs)
     for d in docs.values():
-        assert d.id[:2] == "CA" and len(d.rationale) > 40 and d.example.startswith("{id:")
+        assert d.code[:2] == "CA" and len(d.rationale) > 40 and d.example.startswith("{id:")
 
 
 class FakeSources:

@@ -6,9 +6,10 @@ import unicodedata
 
 import numpy as np
 import pytest
+from helpers import make_batches as batches
+from helpers import make_check
 
 from collapse_audit.checks.exact_duplicates import ExactDuplicates
-from collapse_audit.config import ScanConfig
 from collapse_audit.readers.base import RecordBatch
 from collapse_audit.text.normalize import exact_keys, key_to_bytes, normalize_text, reference_exact_key
 
@@ -18,16 +19,9 @@ TRICKY = ["", " ", "\n\t ", "a", "a  b", "  a b  ", "a\u00a0b", "a\u3000 b\u2029
           "emoji 😀  ok", "İstanbul ΟΔΟΣ"]
 
 
-def batches(texts, size, file="c.jsonl"):
-    for s in range(0, len(texts), size):
-        chunk = texts[s:s + size]
-        yield RecordBatch(file=file, file_index=0, start=s, rows=list(range(s, s + len(chunk))),
-                          lines=None, texts=chunk)
-
-
 def run(texts, size=4):
-    check = ExactDuplicates(ScanConfig())
-    for b in batches(texts, size):
+    check = make_check(ExactDuplicates)
+    for b in batches(texts, size, file="c.jsonl"):
         check.observe(b, check.prepare(b))
     return check, check.finish()
 
@@ -88,7 +82,7 @@ def test_metrics_for_restricts_groups_to_the_subset():
 
 
 def test_64_bit_prefix_collision_is_not_a_duplicate():
-    check = ExactDuplicates(ScanConfig())
+    check = make_check(ExactDuplicates)
     b = RecordBatch(file="f", file_index=0, start=0, rows=[0, 1], lines=None, texts=["x", "y"])
     keys = np.array([[7, 1], [7, 2]], dtype=np.uint64)             # same high half, different low
     check.observe(b, keys)

@@ -6,9 +6,10 @@ import itertools
 
 import numpy as np
 import pytest
+from helpers import make_batches as batches
+from helpers import make_check
 
 from collapse_audit.checks.near_duplicates import NearDuplicates
-from collapse_audit.config import NearDupConfig, ScanConfig
 from collapse_audit.readers.base import RecordBatch
 from collapse_audit.text.shingles import reference_shingles
 
@@ -42,16 +43,9 @@ def make_corpus(n_base=150, seed=1):
     return [texts[i] for i in order]
 
 
-def batches(texts, size, file="corpus.jsonl"):
-    for s in range(0, len(texts), size):
-        chunk = texts[s:s + size]
-        yield RecordBatch(file=file, file_index=0, start=s, rows=list(range(s, s + len(chunk))),
-                          lines=[r + 1 for r in range(s, s + len(chunk))], texts=chunk)
-
-
 def run(texts, size=64, config=None):
-    check = NearDuplicates(config or ScanConfig())
-    for b in batches(texts, size):
+    check = make_check(NearDuplicates, **(config or {}))
+    for b in batches(texts, size, file="corpus.jsonl"):
         check.observe(b, check.prepare(b))
     return check, check.finish()
 
@@ -141,7 +135,7 @@ def test_independent_of_batch_size(corpus):
 
 def test_global_indices_follow_batch_start():
     texts = ["one two three four five six", "one two three four five six"]
-    check = NearDuplicates(ScanConfig())
+    check = make_check(NearDuplicates)
     b = RecordBatch(file="f", file_index=0, start=10, rows=[0, 1], lines=None, texts=texts[:1])
     check.observe(b, check.prepare(b))
     b = RecordBatch(file="g", file_index=1, start=11, rows=[0], lines=None, texts=texts[1:])
@@ -161,18 +155,18 @@ def test_metrics_for_restricts_clusters_to_the_subset():
 
 def test_threshold_and_seed_are_configurable(corpus):
     texts, _ = corpus
-    strict = run(texts, config=ScanConfig(near_duplicates=NearDupConfig(threshold=0.95)))[1]
+    strict = run(texts, config={"options": {"threshold": 0.95}})[1]
     loose = run(texts)[1]
     assert strict.metrics["duplicates.near_count"] <= loose.metrics["duplicates.near_count"]
-    other_seed = run(texts, config=ScanConfig(seed=5))[1]
+    other_seed = run(texts, config={"seed": 5})[1]
     assert abs(other_seed.metrics["duplicates.near_count"] - loose.metrics["duplicates.near_count"]) <= 3
 
 
 def test_prepared_result_pickles(corpus):
     import pickle
     texts, _ = corpus
-    check = NearDuplicates(ScanConfig())
-    b = next(batches(texts, 32))
+    check = make_check(NearDuplicates)
+    b = batches(texts, 32, file="corpus.jsonl")[0]
     prep = check.prepare(b)
     again = pickle.loads(pickle.dumps(prep))
     assert all(np.array_equal(prep[k], again[k]) for k in prep)

@@ -7,16 +7,14 @@ import math
 
 import numpy as np
 import pytest
+from helpers import make_batches, make_check, run_check, zipf_texts
 
 from collapse_audit.checks.diversity import Diversity
-from collapse_audit.config import ScanConfig
 from collapse_audit.signals.tokens import iter_ngrams, tokenize
-
-from .conftest import make_batches, run_check, zipf_texts
 
 
 def _diversity(texts, batch_size=512, sources=None, **options):
-    check = Diversity(ScanConfig(diversity=options))
+    check = make_check(Diversity, options)
     res = run_check(check, make_batches(texts, batch_size, sources=sources))
     return check, res
 
@@ -103,7 +101,7 @@ def test_same_result_with_worker_processes():
     sources = [f"s{i % 4}" for i in range(len(texts))]
     out = []
     for workers in (1, 2):
-        check = Diversity(ScanConfig())
+        check = make_check(Diversity)
         for batch, (prep,) in prepared_batches([check], make_batches(texts, 400, sources=sources), workers):
             check.observe(batch, prep)
         out.append(check.finish())

@@ -8,15 +8,13 @@ import math
 
 import numpy as np
 import pytest
+from helpers import make_batches, make_check, run_check, zipf_texts
 
 from collapse_audit.checks.drift import Drift
-from collapse_audit.config import ScanConfig
 from collapse_audit.errors import AuditError
 from collapse_audit.signals.drift import js_divergence
 from collapse_audit.signals.profile import ProfileBuilder, load_profile, save_profile
 from collapse_audit.signals.tokens import tokenize
-
-from .conftest import make_batches, run_check, zipf_texts
 
 
 def _profile(texts, tmp_path, name="base.json", top_k=65536, sources=None):
@@ -29,7 +27,7 @@ def _profile(texts, tmp_path, name="base.json", top_k=65536, sources=None):
 
 
 def _drift(profile, texts):
-    check = Drift(ScanConfig(baseline="unused.json"), {"baseline": profile})
+    check = make_check(Drift, resources={"baseline": profile})
     return run_check(check, make_batches(texts, 512))
 
 
@@ -116,7 +114,7 @@ def test_profile_figures_equal_scan_figures(tmp_path):
 
     texts = zipf_texts(2000, vocab=20_000, length=45, seed=14)
     profile, _ = _profile(texts, tmp_path)
-    scan = run_check(Diversity(ScanConfig()), make_batches(texts, 300)).metrics
+    scan = run_check(make_check(Diversity), make_batches(texts, 300)).metrics
     for k, v in profile.figures.items():
         if f"diversity.{k}" in scan:
             assert scan[f"diversity.{k}"] == pytest.approx(v, rel=1e-12), k

@@ -6,20 +6,18 @@ import json
 
 import numpy as np
 import pytest
+from helpers import make_batches, make_check, run_check, zipf_texts
 
-from collapse_audit.checks.contamination import Contamination
+from collapse_audit.checks.contamination import Contamination, ContaminationOptions
 from collapse_audit.config import ScanConfig
 from collapse_audit.signals.eval_index import build_eval_index
 from collapse_audit.signals.resources import load_resources
-
-from .conftest import make_batches, run_check, zipf_texts
 
 
 def _scan(train_texts, eval_sets, batch_size=256, **options):
     """eval_sets: {path: [texts]}; returns (check, result)."""
     index = build_eval_index(((p, make_batches(t, 100, file=p)) for p, t in eval_sets.items()), ngram=13)
-    config = ScanConfig(eval_sets=tuple(eval_sets), contamination=options)
-    check = Contamination(config, {"eval_index": index})
+    check = make_check(Contamination, options, resources={"eval_index": index})
     return check, run_check(check, make_batches(train_texts, batch_size, file="train.jsonl"))
 
 
@@ -118,7 +116,7 @@ def test_load_resources_builds_index_from_reader(tmp_path):
         texts = [json.loads(line)["text"] for line in path.read_text().splitlines()]
         return iter(make_batches(texts, 10, file=str(path)))
 
-    res = load_resources(ScanConfig(eval_sets=(str(path),), contamination={"ngram": 8}), read_batches)
+    res = load_resources(ScanConfig(eval_sets=(str(path),), options={"contamination": ContaminationOptions(ngram=8)}), read_batches)
     assert set(res) == {"eval_index"} and seen == [[str(path)]]
     idx = res["eval_index"]
     assert idx.ngram == 8 and idx.records == 2 and list(idx.record_grams) == [3, 1]
