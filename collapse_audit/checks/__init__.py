@@ -36,12 +36,7 @@ for _module in BUILTIN:
     import_module(f"{__name__}.{_module}")
 
 
-def is_known_metric(name: str) -> bool:
-    """Whether some registered check (or the engine) produces metric ``name`` (exact names)."""
-    return metric_spec(name) is not None
-
-
 __all__ = [
     "BUILTIN", "Check", "CheckContext", "CheckResult", "annotation_columns", "build_checks", "catalogue",
-    "is_known_metric", "metric_spec", "options_sections", "register_check", "registered",
+    "metric_spec", "options_sections", "register_check", "registered",
 ]

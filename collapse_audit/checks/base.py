@@ -104,7 +104,7 @@ class Check(abc.ABC):
         self.fields = ctx.fields
         self.seed = ctx.seed
         self.resources = ctx.resources
-        self.options = ctx.options if ctx.options is not None else (self.Options() if self.Options else None)
+        self.options: Any = ctx.options if ctx.options is not None else (self.Options() if self.Options else None)
 
     # ---- construction ----------------------------------------------------------------------------
 
@@ -154,10 +154,6 @@ class Check(abc.ABC):
     def section(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> Section | None:
         """The report section for these details (from ``finish`` or a saved result); None: nothing to show."""
         return None
-
-    @classmethod
-    def metric(cls, name: str) -> Metric:
-        return next(m for m in cls.metrics if m.name == name)
 
 
 def validate_declarations(cls: type[Check]) -> None:

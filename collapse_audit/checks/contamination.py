@@ -13,7 +13,7 @@ import numpy as np
 
 from ..result.formatting import fmt_metric, fmt_number
 from ..result.sections import Section, Table
-from ..signals.tokens import batch_tokens, ngrams
+from ..text.tokens import batch_tokens, ngrams
 from . import presenting as P
 from .base import Check, CheckResult
 from .registry import register_check

@@ -35,7 +35,7 @@ def register_check(cls: type[Check]) -> type[Check]:
             ("name", {cls.name} & {other.name}),
             ("metric", {m.name for m in cls.metrics} & {m.name for m in other.metrics}),
             ("rule code", {r.code for r in cls.rules} & {r.code for r in other.rules}),
-            ("options section", {cls.options_key} & {other.options_key} - {None}),
+            ("options section", {k for k in (cls.options_key,) if k} & {k for k in (other.options_key,) if k}),
             ("annotation column", {c.name for c in cls.columns} & {c.name for c in other.columns}),
         )
         for what, same in clash:
@@ -56,13 +56,16 @@ def check_named(name: str) -> type[Check] | None:
     return next((c for c in _CHECKS if c.name == name), None)
 
 
+def runnable(config: ScanConfig, available: Any) -> list[type[Check]]:
+    """The check classes a scan runs: those whose needed resources are ``available`` (names) and
+    whose options switch them on, in run order."""
+    return [cls for cls in _CHECKS
+            if all(r in available for r in cls.needs) and cls.active(cls.options_from(config))]
+
+
 def build_checks(config: ScanConfig, resources: Mapping[str, Any]) -> list[Check]:
-    """The checks this scan runs: those whose resources were loaded and whose options switch them on."""
-    out = []
-    for cls in _CHECKS:
-        if all(r in resources for r in cls.needs) and cls.active(cls.options_from(config)):
-            out.append(cls.from_config(config, resources))
-    return out
+    """The checks this scan runs (``runnable``), built with the loaded ``resources``."""
+    return [cls.from_config(config, resources) for cls in runnable(config, resources)]
 
 
 def catalogue() -> dict[str, Rule]:
@@ -109,3 +112,20 @@ def annotation_columns() -> tuple[Column, ...]:
 def options_sections() -> dict[str, type]:
     """Policy section -> the ``Options`` dataclass validated for it."""
     return {c.options_key: c.Options for c in _CHECKS if c.options_key and c.Options}
+
+
+def metrics_from_flags(flags: Mapping[str, Any], mask: Any) -> dict[str, float]:
+    """Default per-subset values of flagged metrics, by their declared kind: a ``count`` counts the
+    flagged records in ``mask``, a ``fraction`` is their share of it (what the engine falls back to
+    where a check's ``metrics_for`` gives no value). Other kinds have no default."""
+    out: dict[str, float] = {}
+    n = int(mask.sum())
+    for name, flag in flags.items():
+        spec = metric_spec(name)
+        if spec is None:
+            continue
+        if spec.kind == "count":
+            out[name] = int(flag[mask].sum())
+        elif spec.kind == "fraction" and n:
+            out[name] = float(flag[mask].mean())
+    return out

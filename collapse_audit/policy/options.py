@@ -49,7 +49,7 @@ def _convert(value: Any, allowed: tuple[type, ...]) -> tuple[bool, Any]:
 _NAMES = {int: "an integer", float: "a number", str: "a non-empty string", bool: "true or false"}
 
 
-def _range_text(meta: dict) -> str:
+def _range_text(meta: dict[str, Any]) -> str:
     lo, hi = meta.get("min"), meta.get("max")
     if lo is not None and hi is not None:
         if meta.get("min_exclusive"):
@@ -83,7 +83,7 @@ def build_options(cls: type, mapping: Any, ctx: FailContext, section: str) -> An
     return instance
 
 
-def _check_value(section: str, key: str, value: Any, hint: Any, meta: dict, ctx: FailContext) -> Any:
+def _check_value(section: str, key: str, value: Any, hint: Any, meta: dict[str, Any], ctx: FailContext) -> Any:
     name = f"{section}.{key}"
     allowed, nullable = _allowed_types(hint)
     if value is None:

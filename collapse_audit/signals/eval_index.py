@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..text.excerpt import excerpt
-from .tokens import ngrams, tokenize
+from ..text.tokens import ngrams, tokenize
 
 DEFAULT_NGRAM = 13
 

@@ -12,7 +12,6 @@ sample's signatures (sample × num_perm × 8 bytes, 512 KiB by default).
 from __future__ import annotations
 
 import math
-import weakref
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -21,7 +20,9 @@ from ..errors import AuditError
 from ..sketches.frequent import FrequentItems
 from ..sketches.hashing import mix64, seeded_uniform
 from ..sketches.hll import HyperLogLog, index_rank
-from .tokens import Tokens, batch_tokens, iter_ngrams, record_index
+from ..text.memo import per_batch
+from ..text.minhash import set_signatures
+from ..text.tokens import Tokens, batch_tokens, iter_ngrams, record_index
 
 N_MAX = 4
 
@@ -83,17 +84,6 @@ OTHER = "(other)"
 NONE = "(missing)"
 
 
-def _minhash(shingles: np.ndarray, records: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MinHash signatures of the shingle sets grouped by ``records`` (sorted): (unique records, sigs)."""
-    if len(shingles) == 0:
-        return np.zeros(0, np.int64), np.zeros((0, len(seeds)), np.uint64)
-    uniq, starts = np.unique(records, return_index=True)
-    sig = np.empty((len(uniq), len(seeds)), dtype=np.uint64)
-    for j, s in enumerate(seeds):
-        sig[:, j] = np.minimum.reduceat(mix64(shingles ^ s), starts)
-    return uniq, sig
-
-
 def _hll_groups(idx: np.ndarray, rank: np.ndarray, groups: np.ndarray | None, ngroups: int, p: int) -> np.ndarray:
     """HLL registers per group: shape (ngroups, 2**p)."""
     m = 1 << p
@@ -103,24 +93,10 @@ def _hll_groups(idx: np.ndarray, rank: np.ndarray, groups: np.ndarray | None, ng
     return reg.reshape(ngroups, m)
 
 
+@per_batch
 def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | None = None) -> dict:
-    """Pure per-batch work for ``DiversityState.update`` (cached per batch object and settings)."""
-    global _part_cache
-    key = (params, seed, source_field)
-    if _part_cache is not None and _part_cache[0]() is batch and _part_cache[1] == key:
-        return _part_cache[2]
-    part = _prepare_part(batch, params, seed, source_field)
-    try:
-        _part_cache = (weakref.ref(batch), key, part)
-    except TypeError:
-        _part_cache = None
-    return part
-
-
-_part_cache: tuple | None = None
-
-
-def _prepare_part(batch, params: DiversityParams, seed: int, source_field: str | None) -> dict:
+    """Pure per-batch work for ``DiversityState.update`` (computed once per batch object and settings:
+    the diversity and drift checks share it when their settings agree)."""
     tok: Tokens = batch_tokens(batch)
     n = len(tok)
     lengths = tok.lengths
@@ -172,7 +148,7 @@ def _prepare_part(batch, params: DiversityParams, seed: int, source_field: str |
         if k == params.sim_ngram and len(enter_rec):
             sel = np.isin(r, enter_rec)
             seeds = mix64(np.arange(params.num_perm, dtype=np.uint64), salt=seed + 12345)
-            sig_recs, sigs = _minhash(h[sel], r[sel], seeds)
+            sig_recs, sigs = set_signatures(h[sel], r[sel], seeds)
 
     sample = None
     if len(enter_rec):

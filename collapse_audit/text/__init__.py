@@ -1,20 +1,49 @@
-"""Vectorised text primitives shared by the duplicate checks.
+"""The one text module: normalising, tokenising, n-grams, MinHash, per-batch memo and excerpts.
 
-* ``normalize`` — NFC + whitespace collapsing and the 128-bit exact-duplicate key.
-* ``shingles``  — lower-cased ``\\w+`` tokens and k-word shingle hashes for a whole batch.
-* ``minhash``   — batch MinHash signatures (numpy, no Python call per shingle) and a plain
-  one-document reference implementation of the same scheme.
+Every check takes its text processing from here; nothing else in the package tokenises (except
+the detector, see below). The units:
 
-Each module has a vectorised batch function and a small pure-Python reference that the tests
-prove equal to it.
+* ``normalize`` - NFC + whitespace collapsing and the 128-bit exact-duplicate key.
+* ``batch``     - the NFC text of a batch as one Arrow buffer, shared by both duplicate checks.
+* ``shingles``  - *near-duplicate words*: lower-cased ``\\w+`` runs of the NFC text and k-word
+  shingle hashes (the DESIGN definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
+* ``tokens``    - *corpus-statistics tokens*: lower-cased whitespace-separated words with edge
+  punctuation stripped, xxh3-64 per distinct token, and the n-gram hashes of diversity, drift
+  and contamination.
+* ``minhash``   - MinHash signatures: the near-duplicate scheme (32-bit affine permutations of
+  shingle hashes) and ``set_signatures`` for the diversity self-similarity sample.
+* ``index``     - compact sorted-run index, row store and union-find used by the duplicate checks.
+* ``memo``      - ``per_batch``: work derived from a batch computed once for all checks.
+* ``excerpt``   - the short single-line excerpts checks keep as report examples.
+
+Where a unit must differ, and why:
+
+* Two tokenisers. Near duplicates use ``\\w+`` runs of NFC text, so "don't" and "don t" shingle
+  alike and punctuation never breaks a shingle (the definition the published near-duplicate
+  figures and ``benchmarks/check_reference.py`` are checked against). Corpus statistics keep
+  whitespace words with edge punctuation stripped, so "don't" and "e-mail" stay one type for
+  entropy and distinct-n, and saved baseline profiles name this tokeniser (``profile.TOKENIZER``):
+  changing either would change results against stored baselines or the near-duplicate reference.
+* Two n-gram hashes. Shingles are polynomial hashes over per-token byte hashes, truncated to 32
+  bits (the MinHash input); corpus-statistics n-grams are 64-bit (distinct counts and the
+  contamination index need the full width). Each is defined once (``shingles.combine``,
+  ``tokens._windows``).
+* Two MinHash schemes, for the reasons given in ``minhash``.
+* The synthetic-text detector's features (``detectors/features.py``) are part of a trained model:
+  its tokenisation is frozen with the weights and is deliberately not shared.
+
+Each vectorised unit has a small pure-Python reference that the tests prove equal to it.
 """
 
-from .minhash import MinHasher, reference_signature
+from .excerpt import excerpt
+from .memo import per_batch
+from .minhash import MinHasher, reference_signature, set_signatures
 from .normalize import exact_keys, normalize_text, reference_exact_key
 from .shingles import batch_shingles, reference_shingles, reference_tokens, tokenize_batch
+from .tokens import Tokens, batch_tokens, iter_ngrams, ngrams, tokenize
 
 __all__ = [
-    "MinHasher", "reference_signature",
-    "exact_keys", "reference_exact_key", "normalize_text",
-    "batch_shingles", "reference_shingles", "reference_tokens", "tokenize_batch",
+    "MinHasher", "Tokens", "batch_shingles", "batch_tokens", "exact_keys", "excerpt", "iter_ngrams", "ngrams",
+    "normalize_text", "per_batch", "reference_exact_key", "reference_shingles", "reference_signature",
+    "reference_tokens", "set_signatures", "tokenize", "tokenize_batch",
 ]

@@ -14,6 +14,13 @@ same as for 64-bit multiply-add-shift (0.01, 0.97) — and uint32 lanes run abou
 in numpy (32-bit multiplies vectorise; 64-bit ones do not on AVX2). ``tests/test_minhash.py``
 keeps a bias/variance check.
 
+A second, simpler scheme, ``set_signatures``, serves the diversity check's self-similarity sample:
+its inputs are already 64-bit n-gram hashes (``tokens.py``), and permutation ``i`` is
+``mix64(x XOR seed_i)`` over the full 64 bits. It is kept apart because the sample's signatures
+are frozen into baseline profiles (changing the scheme would shift ``diversity.self_similarity``
+against every saved baseline), and because it runs on a few thousand sampled records, where the
+32-bit lanes above buy nothing.
+
 Batch computation works on a ``(num_perm, shingles)`` matrix in chunks of a few thousand shingles
 (cache-sized; the permutation-major layout lets numpy run each row as one contiguous SIMD loop),
 and takes the per-document minimum with ``np.minimum.reduceat`` along the shingle axis: no Python
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sketches.hashing import mix64
 from .shingles import batch_shingles, reference_shingles
 
 _CHUNK = 8192          # shingles per chunk: (128 x 8192) uint32 = 4 MiB working set
@@ -93,3 +101,15 @@ def reference_signature(text: str, num_perm: int = 128, ngram: int = 5, seed: in
     with np.errstate(over="ignore"):
         h = xv[None, :] * a[:, None] + b[:, None]
     return h.min(axis=1)
+
+
+def set_signatures(hashes: np.ndarray, records: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of 64-bit hash sets grouped by ``records`` (sorted): ``(unique records,
+    (records, len(seeds)) uint64 signatures)``; permutation ``i`` is ``mix64(x ^ seeds[i])``."""
+    if len(hashes) == 0:
+        return np.zeros(0, np.int64), np.zeros((0, len(seeds)), np.uint64)
+    uniq, starts = np.unique(records, return_index=True)
+    sig = np.empty((len(uniq), len(seeds)), dtype=np.uint64)
+    for j, s in enumerate(seeds):
+        sig[:, j] = np.minimum.reduceat(mix64(hashes ^ s), starts)
+    return uniq, sig

@@ -116,7 +116,8 @@ def test_load_resources_builds_index_from_reader(tmp_path):
         texts = [json.loads(line)["text"] for line in path.read_text().splitlines()]
         return iter(make_batches(texts, 10, file=str(path)))
 
-    res = load_resources(ScanConfig(eval_sets=(str(path),), options={"contamination": ContaminationOptions(ngram=8)}), read_batches)
+    config = ScanConfig(eval_sets=(str(path),), options={"contamination": ContaminationOptions(ngram=8)})
+    res = load_resources(config, read_batches)
     assert set(res) == {"eval_index"} and seen == [[str(path)]]
     idx = res["eval_index"]
     assert idx.ngram == 8 and idx.records == 2 and list(idx.record_grams) == [3, 1]

@@ -10,7 +10,7 @@ import pytest
 from helpers import make_batches, make_check, run_check, zipf_texts
 
 from collapse_audit.checks.diversity import Diversity
-from collapse_audit.signals.tokens import iter_ngrams, tokenize
+from collapse_audit.text.tokens import iter_ngrams, tokenize
 
 
 def _diversity(texts, batch_size=512, sources=None, **options):

@@ -14,7 +14,7 @@ from collapse_audit.checks.drift import Drift
 from collapse_audit.errors import AuditError
 from collapse_audit.signals.drift import js_divergence
 from collapse_audit.signals.profile import ProfileBuilder, load_profile, save_profile
-from collapse_audit.signals.tokens import tokenize
+from collapse_audit.text.tokens import tokenize
 
 
 def _profile(texts, tmp_path, name="base.json", top_k=65536, sources=None):

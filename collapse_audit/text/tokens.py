@@ -1,11 +1,13 @@
-"""Word tokens of a batch as 64-bit hashes, and n-gram hashes built from them — all vectorised.
+"""Corpus-statistics tokens: a batch's words as 64-bit hashes, and n-gram hashes built from them.
 
 Tokenisation: lower-case (Unicode), split on whitespace, strip leading/trailing punctuation,
 drop empty pieces. It runs in Arrow's C++ string kernels; each *distinct* token of a batch is then
 hashed once with xxh3-64, and tokens become a flat ``uint64`` array with per-record offsets.
+Used by the diversity, drift and contamination checks and by baseline profiles (whose
+``tokenizer`` field names this definition: changing it invalidates saved profiles).
 
-Several checks (diversity, drift, contamination) need the same tokens of the same batch; when they
-run in one process the result is cached for the batch being prepared, so it is computed once.
+Several checks need the same tokens of the same batch; ``batch_tokens`` computes them once per
+batch (``memo.per_batch``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from ..sketches.hashing import mix64
-from ..text.memo import per_batch
+from .memo import per_batch
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
 _POLY = np.uint64(0x100000001B3)        # FNV prime: n-gram hash = mix(((t0 * P + t1) * P + t2) ...)
@@ -87,12 +89,23 @@ def record_index(tok: Tokens) -> np.ndarray:
     return np.repeat(np.arange(len(tok), dtype=np.int64), tok.lengths)
 
 
-def iter_ngrams(tok: Tokens, n_max: int):
-    """Yield ``(n, hashes, records)`` for n = 1..n_max: every n-gram inside a record, hashed to 64 bits.
+def _windows(raw: np.ndarray, n: int, rec: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the n-token windows that lie inside one record and finish their hashes.
 
-    An n-gram hash depends only on its n token hashes and n, so equal n-grams hash equally across
-    batches, files and runs.
+    ``raw[i]`` is the polynomial ``t_i * P**(n-1) + ... + t_(i+n-1)`` (uint64, wrapping) of the
+    window starting at token ``i``; the n-gram hash is ``mix64(raw, salt=n)``. This is the one
+    n-gram hash of corpus statistics: equal n-grams hash equally across batches, files and runs
+    (baseline profiles and eval indexes depend on it).
     """
+    m = len(raw)
+    r = rec[:m]
+    valid = ends[r] >= np.arange(n, m + n, dtype=np.int64)
+    return mix64(raw[valid], salt=n), r[valid]
+
+
+def iter_ngrams(tok: Tokens, n_max: int):
+    """Yield ``(n, hashes, records)`` for n = 1..n_max: every n-gram inside a record, hashed to 64 bits
+    (each n's polynomial extends the previous one's, so all orders cost one pass each)."""
     t = tok.hashes
     L = len(t)
     rec = record_index(tok)
@@ -102,18 +115,17 @@ def iter_ngrams(tok: Tokens, n_max: int):
         if n > 1:
             with np.errstate(over="ignore"):
                 raw = raw[:-1] * _POLY + t[n - 1:]
-        m = L - n + 1
-        if m <= 0:
+        if L - n + 1 <= 0:
             yield n, np.zeros(0, np.uint64), np.zeros(0, np.int64)
             continue
-        r = rec[:m]
-        valid = ends[r] >= np.arange(n, m + n, dtype=np.int64)
-        yield n, mix64(raw[valid], salt=n), r[valid]
+        h, r = _windows(raw, n, rec, ends)
+        yield n, h, r
 
 
 def ngrams(tok: Tokens, n: int, whole_short: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes and record numbers of all n-grams; with ``whole_short``, a record with 1..n-1 tokens
-    contributes one hash of its whole token sequence instead (so short records can still match)."""
+    """Hashes and record numbers of all n-grams (the same values as ``iter_ngrams`` gives for n);
+    with ``whole_short``, a record with 1..n-1 tokens contributes one hash of its whole token
+    sequence instead (so short records can still match)."""
     t = tok.hashes
     m = len(t) - n + 1
     if m <= 0:
@@ -124,9 +136,7 @@ def ngrams(tok: Tokens, n: int, whole_short: bool = False) -> tuple[np.ndarray, 
             for k in range(1, n):
                 raw *= _POLY
                 raw += t[k:m + k]
-        r = record_index(tok)[:m]
-        valid = tok.offsets[1:][r] >= np.arange(n, m + n, dtype=np.int64)
-        h, r = mix64(raw[valid], salt=n), r[valid]
+        h, r = _windows(raw, n, record_index(tok), tok.offsets[1:])
     if not whole_short:
         return h, r
     lengths = tok.lengths
