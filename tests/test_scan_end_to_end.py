@@ -6,9 +6,9 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from helpers import SAMPLE, run_cli, words, write_jsonl
 
 from collapse_audit.result import ScanResult
-from helpers import SAMPLE, run_cli, words, write_jsonl
 
 
 def scan_json(*args):
