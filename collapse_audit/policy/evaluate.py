@@ -8,6 +8,8 @@ A rule ends in one of five statuses (``result.scan_result.Status``):
   companions) and the estimate cannot support a verdict: its interval straddles the limit, or it is
   not validated on this corpus. A rule on an estimate fails when the whole interval is on the wrong
   side, and passes only when the estimate is validated *and* the whole interval is on the right side.
+  A rule counting the detector's per-record decisions (CA103) is inconclusive, and blames no record,
+  when the scan says the detector is not validated on this corpus.
 * ``not_applicable`` - nothing to judge: no record carries a provenance tag (for rules on tag-based
   metrics), or a ``where: {source: X}`` value that matches no record.
 
@@ -38,6 +40,8 @@ NEEDS = {"drift.": "--baseline", "contamination.": "--eval-set"}
 
 #: metrics computed from provenance tags: with no tagged record they have nothing to judge
 TAG_METRICS = ("synthetic.declared_", "provenance.undeclared_synthetic_", "provenance.unknown_value_")
+#: metrics that count the detector's per-record decisions: as trustworthy as the detector is on this corpus
+DETECTOR_METRICS = ("synthetic.detected_", "provenance.undeclared_synthetic_")
 
 #: how to settle an inconclusive estimate (one sentence, shown in every inconclusive message)
 SETTLE = ("to settle it, calibrate the detector on labelled in-domain records "
@@ -104,6 +108,10 @@ def _unvalidated(metric: str, pool: Mapping[str, object]) -> str | None:
         return None
     return ("the estimate is not validated on this corpus (it lies outside the detector's validated domain; "
             "see the detector's applicability in the report)")
+
+
+def _violated(rule: RuleSpec, value: float) -> bool:
+    return value > rule.threshold if rule.op == "max" else value < rule.threshold
 
 
 def _scope(rule: RuleSpec) -> str:
@@ -214,6 +222,13 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
             out.append(_outcome(rule, None, "not_applicable",
                                 f"not applicable: {rule.metric}{_scope(rule)} could not be computed on this scan"))
             continue
+        if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
+            # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
+            out.append(_outcome(rule, value, "inconclusive",
+                                f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
+                                f"the detector's per-record decisions, which are not validated on this corpus "
+                                f"(see the detector's applicability in the report); {SETTLE}"))
+            continue
 
         ci = _interval(rule.metric, pool)
         flag = flags.get(rule.metric)
@@ -241,7 +256,7 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
             interval = [ci[0], ci[1]]
             decision, message = _decide_interval(rule, value, ci, _unvalidated(rule.metric, pool))
         else:
-            violated = value > rule.threshold if rule.op == "max" else value < rule.threshold
+            violated = _violated(rule, value)
             decision, message = ("violated" if violated else "ok"), _point_message(rule, value, violated)
         status: Status
         if decision == "inconclusive":

@@ -148,3 +148,14 @@ def test_records_cannot_be_accepted_out_of_an_estimate():
     flags = {EST: np.array([True])}
     with pytest.raises(AuditError, match="decides from an estimate"):
         run(CAP, estimate(0.5, 0.4, 0.6), flags=flags, accepted={"CA101": np.array([True])})
+
+
+def test_rules_on_detector_decisions_are_inconclusive_when_the_detector_is_not_validated():
+    rule = RuleSpec("CA103", "undeclared", "provenance.undeclared_synthetic_count", "max", 0, "error")
+    flags = {"provenance.undeclared_synthetic_count": np.array([True, False])}
+    base = {"provenance.undeclared_synthetic_count": 1, "provenance.missing_count": 0, "records.total": 2}
+    ev = run(rule, {**base, "synthetic.estimate_validated": 0.0}, flags=flags, total=2)
+    assert ev.rules[0].status == "inconclusive" and "not validated on this corpus" in ev.rules[0].message
+    assert ev.issues.to_pylist() == [[], []] and ev.verdict == "fail"
+    ev = run(rule, {**base, "synthetic.estimate_validated": 1.0}, flags=flags, total=2)
+    assert ev.rules[0].status == "fail" and ev.issues.to_pylist() == [["CA103"], []]
