@@ -90,11 +90,11 @@ def test_empty_file(tmp_path):
 
 def test_directory_without_inputs(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    assert_user_error(run_cli("scan", tmp_path), "No Parquet or JSONL files found", str(tmp_path))
+    assert_user_error(run_cli("scan", tmp_path), "No data files found", str(tmp_path))
 
 
 def test_unsupported_file_type(tmp_path):
-    path = tmp_path / "data.csv"
+    path = tmp_path / "data.txt"
     path.write_text("text\nhello\n")
     assert_user_error(run_cli("scan", path), str(path), "not a supported input")
 

@@ -19,8 +19,10 @@ from .render import FORMATS, render_result, renderer_input
 
 @user_errors
 def scan(
-    paths: list[str] = typer.Argument(..., help="Parquet or JSONL (.jsonl, .jsonl.gz, .jsonl.zst) files, "
-                                      "directories (read recursively) or globs.", show_default=False),
+    paths: list[str] = typer.Argument(..., help="Parquet, JSONL, CSV/TSV, JSON-array or Arrow files (JSONL/CSV/JSON "
+                                      "also .gz/.zst/.bz2/.xz), directories (read recursively; a saved Hugging Face "
+                                      "dataset folder is one dataset), globs or URLs (s3://, gs://, hf://).",
+                                      show_default=False),
     policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
                                          "[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
                                          ".collapse-audit.yaml or pyproject.toml [tool.collapse-audit] from here "
@@ -53,21 +55,23 @@ def scan(
                                            "to measure drift against."),
     eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
+    split: str | None = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
+                                     "folder with several (e.g. train)."),
     select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
-                                               "codes or prefixes (CA2, CA101). A catalogued code the policy "
-                                               "lacks is added with its default limit."),
+                                            "codes or prefixes (CA2, CA101). A catalogued code the policy "
+                                            "lacks is added with its default limit."),
     extend_select: list[str] | None = typer.Option(None, "--extend-select", help="Also apply these catalogued "
-                                                      "rules (codes or prefixes) with their default limits."),
+                                                   "rules (codes or prefixes) with their default limits."),
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
-                                               "prefixes)."),
+                                            "prefixes)."),
     exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when the policy fails (the report "
                                    "still says FAIL); exit 2 still means the audit could not be run."),
     accept: str | None = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
-                                         "listed there leave the numerator of their rules. Default: the "
-                                         "policy's `accept:`."),
+                                      "listed there leave the numerator of their rules. Default: the "
+                                      "policy's `accept:`."),
     write_accept: str | None = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
-                                               "accepted-findings file for --accept (to adopt the gate on an "
-                                               "existing corpus and fail only on new problems)."),
+                                            "accepted-findings file for --accept (to adopt the gate on an "
+                                            "existing corpus and fail only on new problems)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
@@ -88,7 +92,7 @@ def scan(
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
         select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
-        accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:],
+        accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
     )
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):

@@ -27,8 +27,16 @@ from ..policy.accept import accepted_document, accepted_masks, dump_accepted, lo
 from ..policy.evaluate import evaluate_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
 from ..policy.selection import select_rules
-from ..readers import BadRecordSink, InputFile, RecordBatch, discover, iter_batches
-from ..result import InputEntry, ScanResult
+from ..readers import (
+    BadRecordSink,
+    InputFile,
+    InputStats,
+    RecordBatch,
+    discover,
+    discover_inputs,
+    iter_batches,
+)
+from ..result import InputEntry, ScanResult, SkippedInput
 from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
@@ -65,6 +73,7 @@ class ScanOptions:
     write_accept: str | None = None
     progress: bool = True
     argv: list[str] = field(default_factory=list)
+    split: str | None = None  # [readers] which split of a saved dataset folder (--split)
 
 
 class Step(Protocol):
@@ -97,8 +106,18 @@ def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> 
     return derivation.field or (key[len(DERIVED_PREFIX):] if key.startswith(DERIVED_PREFIX) else None)
 
 
+def read_fields(config: ScanConfig, derivation: ProvenanceDerivation | None = None) -> list[str]:
+    """The record fields the readers must read: the policy's, and the field a derived tag comes from."""
+    wanted = [f for f in config.fields.metadata_fields() if not f.startswith(DERIVED_PREFIX)]
+    source = _derivation_source(config, derivation) if derivation is not None else None
+    if source and source not in wanted and source != config.fields.text:
+        wanted.append(source)
+    return wanted
+
+
 def read_batches(inputs: Sequence[InputFile] | Sequence[str], config: ScanConfig, sink: BadRecordSink,
-                 derivation: ProvenanceDerivation | None = None) -> Iterator[RecordBatch]:
+                 derivation: ProvenanceDerivation | None = None,
+                 stats: InputStats | None = None) -> Iterator[RecordBatch]:
     """The records of ``inputs`` (discovered files, or PATH arguments) as batches carrying the
     policy's fields (a derived provenance tag included); shared by scan, profile and eval sets."""
     files: list[InputFile]
@@ -106,13 +125,9 @@ def read_batches(inputs: Sequence[InputFile] | Sequence[str], config: ScanConfig
         files = [f for f in inputs if isinstance(f, InputFile)]
     else:
         files = discover([str(p) for p in inputs])
-    wanted = [f for f in config.fields.metadata_fields() if not f.startswith(DERIVED_PREFIX)]
-    source = None
-    if derivation is not None:
-        source = _derivation_source(config, derivation)
-        if source and source not in wanted and source != config.fields.text:
-            wanted.append(source)
-    batches = iter_batches(files, config.fields.text, wanted, config.batch_size, sink)
+    batches = iter_batches(files, config.fields.text, read_fields(config, derivation), config.batch_size, sink,
+                           stats=stats)  # [readers] size/fingerprint/schema collector
+    source = _derivation_source(config, derivation) if derivation is not None else None
     if derivation is None or source is None or config.fields.provenance is None:
         return batches
     return _derive(batches, derivation, source, config.fields.provenance)
@@ -199,7 +214,9 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config))
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
-    files = discover(opts.paths)
+    discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
+    files = discovery.files
+    stats = InputStats(tuple(read_fields(config, policy.provenance)))  # [readers]
     sink = BadRecordSink(max_bad=opts.max_bad_records)
     resources = _load_resources(config, files, policy.provenance)
     checks: list[Check] = build_checks(config, resources)
@@ -208,7 +225,7 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     collector = AnnotationCollector(config.fields.id) if keep_keys else None
     observers = [sources.observe] + ([collector.observe] if collector is not None else [])
 
-    batches = read_batches(files, config, sink, policy.provenance)
+    batches = read_batches(files, config, sink, policy.provenance, stats)
     per_file = stream(checks, batches, len(files), config.workers, progress=opts.progress, label="scanning",
                       observers=observers)
     total = sum(per_file)
@@ -241,8 +258,9 @@ def run_scan(opts: ScanOptions) -> ScanResult:
             "argv": list(opts.argv),
         },
         inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
-                           skipped=sink.per_file.get(f.path, 0))
+                           skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint
                 for i, f in enumerate(files)],
+        skipped_inputs=[SkippedInput(s.path, s.reason) for s in discovery.skipped],  # [readers]
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),

@@ -1,14 +1,23 @@
-"""What readers produce: batches of records with only the fields the policy names.
+"""What readers produce, and what a reader is.
 
-A reader knows nothing of checks. It turns one file into ``RecordBatch`` objects (texts plus the
+A reader knows nothing of checks. It turns one input into ``RecordBatch`` objects (texts plus the
 requested metadata columns, in file order) and reports unreadable records to a ``BadRecordSink``
-instead of dropping them silently.
+instead of dropping them silently. Each format is one ``Reader`` subclass registered in
+``registry.py``; discovery and reading both derive from that one registry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stats import InputStats
+
+# The longest decompressed line (or JSON array element) a reader will hold: a record longer than
+# this is a bad record, so a gzip bomb line cannot grow the process past a few hundred MB.
+MAX_RECORD_BYTES = 64 << 20
 
 
 @dataclass
@@ -74,3 +83,61 @@ class BadRecordSink:
             raise AuditError(
                 f"More than {self.max_bad} unreadable records; the latest is in {bad.sentence()}{hint}."
             )
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input to read: a local path or a URL, the reader that reads it and its stream compression."""
+
+    path: str
+    format: str                   # a registered reader's name: "jsonl", "parquet", "csv", ...
+    compression: str | None       # None | "gz" | "zst" | "bz2" | "xz"
+    size: int | None = field(default=None, compare=False)     # bytes as stored, when known at discovery
+    version: str | None = field(default=None, compare=False)  # a remote object's ETag / version id
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the policy asks of every reader: where the text is, which other fields to carry."""
+
+    text_field: str = "text"
+    fields: tuple[str, ...] = ()
+    batch_size: int = 4096
+    split: str | None = None                   # which split of a dataset folder with several
+    text_roles: tuple[str, ...] | None = None  # chat records: the roles whose turns are the text
+
+
+class Reader:
+    """A file format. Subclasses declare what they read and how, and are registered once.
+
+    ``suffixes`` are matched after a stream-compression suffix listed in ``compressions`` is removed.
+    ``count_slots`` counts record slots (Parquet rows from the footer, JSONL lines...) for the seeded
+    detector sample; it must count every position ``read`` may report as a row. A reader that
+    ``claims_directory`` reads a whole folder as one dataset (``expand_directory`` lists its parts).
+    """
+
+    name: ClassVar[str] = ""
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    compressions: ClassVar[tuple[str, ...]] = ()
+    description: ClassVar[str] = ""
+    # File names whose presence in a directory makes discovery ask ``claims_directory`` (a cheap
+    # pre-filter; a reader that claims directories without a marker file leaves it empty).
+    marker_files: ClassVar[tuple[str, ...]] = ()
+
+    def claims_directory(self, path: str) -> bool:
+        return False
+
+    def expand_directory(self, path: str, split: str | None) -> tuple[list[InputFile], list[tuple[str, str]]]:
+        """(files to read, [(path, reason) skipped]) of a claimed directory."""
+        raise NotImplementedError
+
+    def sniff(self, info: InputFile) -> InputFile | str:
+        """Look inside the file when the suffix is not enough: the input to read, or why it is not data."""
+        return info
+
+    def count_slots(self, info: InputFile) -> int:
+        raise NotImplementedError
+
+    def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
+             stats: InputStats) -> Iterator[RecordBatch]:
+        raise NotImplementedError

@@ -1,76 +1,313 @@
-"""Turn the PATH arguments (files, directories, globs) into an ordered list of input files."""
+"""Turn the PATH arguments (files, directories, globs, URLs) into the inputs to read - and say what
+was not read, and why.
+
+Nothing is dropped silently: every file a directory or glob scan does not read is listed in
+``Discovery.skipped`` with its reason (unsupported type, hidden, metadata, special file, not part
+of a saved dataset). A directory or file that cannot be listed or read is an error naming it; a
+FIFO, socket or device is never opened (a named one is an error). A directory that a reader claims
+(a Hugging Face ``save_to_disk`` folder) is one dataset read through that reader.
+"""
 
 from __future__ import annotations
 
 import glob
 import os
-from dataclasses import dataclass
+import posixpath
+import stat
+from dataclasses import dataclass, field
 
 from ..errors import AuditError
+from .base import InputFile, Reader
+from .registry import reader_for_suffix, registered_readers, supported_suffixes
+from .storage import (
+    COMPRESSIONS,
+    filesystem,
+    is_remote,
+    local,
+    remote_version,
+    retrying,
+    special_kind,
+)
 
-JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
-COMPRESSIONS = {".gz": "gz", ".zst": "zst", ".zstd": "zst"}
+METADATA_FILES = frozenset({
+    "dataset_info.json", "state.json", "dataset_dict.json", "dataset_infos.json",  # HF datasets
+    "_success", "_metadata", "_common_metadata",                                   # Spark / Parquet sidecars
+    "readme.md", "license", "license.txt", ".gitattributes", "manifest.json",
+})
+SIDECAR_SUFFIXES = (".crc", ".md5", ".sha256", ".sha1", ".lock", ".idx", ".index.json")
+
+__all__ = ["Discovery", "InputFile", "Skipped", "classify", "discover", "discover_inputs"]
 
 
 @dataclass(frozen=True)
-class InputFile:
+class Skipped:
     path: str
-    format: str              # "jsonl" | "parquet"
-    compression: str | None  # None | "gz" | "zst"
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class Discovery:
+    files: list[InputFile] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
+class _Node:
+    """A directory listing: files as (path, size, info) and subdirectories, in sorted order."""
+
+    path: str
+    files: list[tuple[str, int | None, dict | None]] = field(default_factory=list)
+    dirs: list[_Node] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def all_files(self) -> list[str]:
+        out = [p for p, _, _ in self.files] + [s.path for s in self.skipped]
+        for d in self.dirs:
+            out.extend(d.all_files())
+        return out
 
 
 def classify(path: str) -> InputFile | None:
-    """Format of a file from its name, or None when it is not one we read."""
-    name = path.lower()
-    compression = None
-    for suffix, comp in COMPRESSIONS.items():
-        if name.endswith(suffix):
-            compression, name = comp, name[: -len(suffix)]
-            break
-    if name.endswith(".parquet") or name.endswith(".pq"):
-        return None if compression else InputFile(path, "parquet", None)
-    if name.endswith(JSONL_SUFFIXES):
-        return InputFile(path, "jsonl", compression)
+    """Format of a file from its name, or None when no reader takes it (no content sniffing)."""
+    found = reader_for_suffix(posixpath.basename(path))
+    return None if found is None else InputFile(path, found[0].name, found[1])
+
+
+def _why_not(name: str) -> str:
+    low = name.lower()
+    if low in METADATA_FILES or low.endswith(SIDECAR_SUFFIXES):
+        return "metadata file"
+    for suffix in COMPRESSIONS:
+        if low.endswith(suffix) and reader_for_suffix(low[: -len(suffix)]) is not None:
+            inner = reader_for_suffix(low[: -len(suffix)])[0]  # type: ignore[index]
+            return f"unsupported: {inner.name} files cannot be read through {suffix} compression"
+    return "unsupported file type"
+
+
+def _to_input(path: str, size: int | None, info: dict | None) -> InputFile | str:
+    """The input for a data file, or the reason it is not one."""
+    name = posixpath.basename(path.rstrip("/"))
+    if name.lower() in METADATA_FILES:
+        return "metadata file"
+    found = reader_for_suffix(name)
+    if found is None:
+        return _why_not(name)
+    reader, compression = found
+    entry = InputFile(path, reader.name, compression, size, remote_version(info) if info else None)
+    sniffed = reader.sniff(entry)
+    return sniffed
+
+
+def _claimer(node: _Node) -> Reader | None:
+    names = {posixpath.basename(p) for p, _, _ in node.files}
+    for reader in registered_readers():
+        if type(reader).claims_directory is Reader.claims_directory:
+            continue
+        if reader.marker_files and not names.intersection(reader.marker_files):
+            continue
+        if reader.claims_directory(node.path):
+            return reader
     return None
 
 
-def _walk(directory: str) -> list[str]:
-    found = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
-    return found
+def _list_local(path: str) -> _Node:
+    node = _Node(path)
+    try:
+        with os.scandir(path) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise AuditError(f"Cannot read directory {path} ({exc.strerror or exc}).") from None
+    for e in entries:
+        full = os.path.join(path, e.name)
+        try:
+            st = os.stat(full)
+        except OSError as exc:
+            if os.path.islink(full):
+                node.skipped.append(Skipped(full, "broken symbolic link"))
+                continue
+            raise AuditError(f"Cannot read {full} ({exc.strerror or exc}).") from None
+        if e.name.startswith("."):
+            kind = "hidden directory" if stat.S_ISDIR(st.st_mode) else "hidden file"
+            node.skipped.append(Skipped(full, kind))
+        elif stat.S_ISDIR(st.st_mode):
+            if e.is_symlink():
+                node.skipped.append(Skipped(full, "symbolic link to a directory (not followed)"))
+            else:
+                node.dirs.append(_list_local(full))
+        elif stat.S_ISREG(st.st_mode):
+            if not os.access(full, os.R_OK):
+                raise AuditError(f"Cannot read {full} (permission denied).")
+            node.files.append((full, st.st_size, None))
+        else:
+            node.skipped.append(Skipped(full, f"special file ({special_kind(st.st_mode)}), never opened"))
+    return node
 
 
-def discover(paths: list[str]) -> list[InputFile]:
-    """Expand PATHs in the order given; directories recursively and globs sorted, duplicates once."""
+def _list_remote(url: str) -> _Node:
+    fs, key = filesystem(url)
+    found = retrying(url, lambda: fs.find(key, detail=True))
+    root = _Node(url.rstrip("/"))
+    nodes = {"": root}
+    base = key.rstrip("/")
+    for full in sorted(found):
+        info = found[full]
+        if info.get("type") == "directory":
+            continue
+        rel = full[len(base):].lstrip("/")
+        parts = rel.split("/")
+        parent = root
+        for i, part in enumerate(parts[:-1]):
+            sub = "/".join(parts[: i + 1])
+            if sub not in nodes:
+                nodes[sub] = _Node(f"{root.path}/{sub}")
+                parent.dirs.append(nodes[sub])
+            parent = nodes[sub]
+        path = f"{root.path}/{rel}"
+        if any(p.startswith(".") for p in parts):
+            parent.skipped.append(Skipped(path, "hidden file"))
+        else:
+            parent.files.append((path, info.get("size"), info))
+    return root
+
+
+def _expand(node: _Node, split: str | None, out: Discovery) -> None:
+    reader = _claimer(node)
+    if reader is not None:
+        files, skipped = reader.expand_directory(node.path, split)
+        out.files.extend(files)
+        out.skipped.extend(Skipped(p, r) for p, r in skipped)
+        known = {f.path for f in files} | {p for p, _ in skipped}
+        covered = tuple(p.rstrip("/") + "/" for p, _ in skipped)
+        for path in node.all_files():
+            if path not in known and not path.startswith(covered):
+                out.skipped.append(Skipped(path, f"not part of the saved dataset in {node.path}"))
+        return
+    out.skipped.extend(node.skipped)
+    for path, size, info in node.files:
+        result = _to_input(path, size, info)
+        if isinstance(result, str):
+            out.skipped.append(Skipped(path, result))
+        else:
+            out.files.append(result)
+    for sub in node.dirs:
+        _expand(sub, split, out)
+
+
+def _is_glob(arg: str) -> bool:
+    return any(ch in arg for ch in "*?[")
+
+
+def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
+    """Discovery for one PATH argument, and how to name it in messages."""
+    out = Discovery()
+    if is_remote(arg):
+        fs, key = filesystem(arg)
+        if _is_glob(key):
+            matches = sorted(retrying(arg, lambda: fs.glob(key)))
+            for m in matches:
+                url = fs.unstrip_protocol(m)
+                if retrying(url, lambda m=m: fs.isdir(m)):
+                    _expand(_list_remote(url), split, out)
+                else:
+                    _add_file(url, retrying(url, lambda m=m: fs.info(m)), out)
+            return out, f"glob {arg}"
+        info = _remote_info(fs, key, arg)
+        if info.get("type") == "directory":
+            _expand(_list_remote(arg), split, out)
+            return out, f"directory {arg}"
+        _add_named(arg, info.get("size"), info, out)
+        return out, arg
+    path = local(arg)
+    if os.path.isdir(path):
+        _expand(_list_local(path), split, out)
+        return out, f"directory {arg}"
+    if os.path.lexists(path):
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise AuditError(f"Cannot read {arg} ({exc.strerror or exc}).") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise AuditError(f"{arg} is {special_kind(st.st_mode)}, not a regular file; it is never opened.")
+        if not os.access(path, os.R_OK):
+            raise AuditError(f"Cannot read {arg} (permission denied).")
+        _add_named(path, st.st_size, None, out)
+        return out, arg
+    if _is_glob(path):
+        for match in sorted(glob.glob(path, recursive=True)):
+            if os.path.isdir(match):
+                _expand(_list_local(match), split, out)
+                continue
+            try:
+                st = os.stat(match)
+            except OSError as exc:
+                raise AuditError(f"Cannot read {match} ({exc.strerror or exc}).") from None
+            if not stat.S_ISREG(st.st_mode):
+                out.skipped.append(Skipped(match, f"special file ({special_kind(st.st_mode)}), never opened"))
+            elif posixpath.basename(match).startswith("."):
+                out.skipped.append(Skipped(match, "hidden file"))
+            else:
+                _add_file(match, {"size": st.st_size}, out, local_info=True)
+        return out, f"glob {arg}"
+    raise AuditError(f"Input path not found: {arg}.")
+
+
+def _remote_info(fs, key: str, url: str) -> dict:
+    try:
+        return fs.info(key)
+    except FileNotFoundError:
+        raise AuditError(f"Input path not found: {url}.") from None
+    except Exception:  # noqa: BLE001 - retried and classified by ``retrying``
+        return retrying(url, lambda: fs.info(key))
+
+
+def _add_file(path: str, info: dict, out: Discovery, local_info: bool = False) -> None:
+    result = _to_input(path, info.get("size"), None if local_info else info)
+    if isinstance(result, str):
+        out.skipped.append(Skipped(path, result))
+    else:
+        out.files.append(result)
+
+
+def _add_named(path: str, size: int | None, info: dict | None, out: Discovery) -> None:
+    """A file named on the command line must be data: anything else is an error, not a skip."""
+    result = _to_input(path, size, info)
+    if isinstance(result, str):
+        if result == "unsupported file type":
+            raise AuditError(f"{path} is not a supported input (supported: {supported_suffixes()}).")
+        raise AuditError(f"{path} is not a supported input ({result}).")
+    out.files.append(result)
+
+
+def discover_inputs(paths: list[str], split: str | None = None) -> Discovery:
+    """Expand PATHs in the order given (directories recursively and globs sorted, each file once)
+    into the inputs to read and the files not read, with reasons."""
     if not paths:
         raise AuditError("No input path given.")
-    out: list[InputFile] = []
+    total = Discovery()
     seen: set[str] = set()
+    seen_skipped: set[str] = set()
     for arg in paths:
-        if os.path.isdir(arg):
-            candidates = _walk(arg)
-            where = f"directory {arg}"
-        elif os.path.isfile(arg):
-            info = classify(arg)
-            if info is None:
-                raise AuditError(
-                    f"{arg} is not a supported input (expected .parquet, .jsonl, .jsonl.gz or .jsonl.zst)."
-                )
-            candidates = [arg]
-            where = arg
-        elif any(ch in arg for ch in "*?["):
-            candidates = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
-            where = f"glob {arg}"
-        else:
-            raise AuditError(f"Input path not found: {arg}.")
-        matched = [c for c in (classify(p) for p in candidates) if c is not None]
-        if not matched:
-            raise AuditError(f"No Parquet or JSONL files found in {where}.")
-        for info in matched:
-            key = os.path.realpath(info.path)
+        found, where = _one(str(arg), split)
+        new = 0
+        for info in found.files:
+            key = info.path if is_remote(info.path) else os.path.realpath(info.path)
             if key not in seen:
                 seen.add(key)
-                out.append(info)
-    return out
+                total.files.append(info)
+                new += 1
+        for s in found.skipped:
+            if s.path not in seen_skipped:
+                seen_skipped.add(s.path)
+                total.skipped.append(s)
+        if not found.files:
+            example = f" (skipped: {found.skipped[0].path}: {found.skipped[0].reason})" if found.skipped else ""
+            raise AuditError(f"No data files found in {where}{example}; readable: {supported_suffixes()}.")
+    return total
+
+
+def discover(paths: list[str], split: str | None = None) -> list[InputFile]:
+    """The inputs to read (see ``discover_inputs`` for the files skipped and why)."""
+    return discover_inputs(paths, split).files

@@ -1,117 +1,149 @@
-"""JSON Lines reader (plain, .gz, .zst), streaming line by line.
+"""JSON Lines reader (plain, .gz, .zst, .bz2, .xz), streaming line by line.
 
 Row numbers are 0-based line indices (row N is line N+1), so blank lines keep record rows aligned
 with what ``sed -n`` shows. Every line that cannot become a record goes to the bad-record sink with
-its line number; a truncated or corrupt compressed stream is reported where it broke.
+its line number: invalid JSON or UTF-8 (CESU-8 surrogate bytes included), lone ``\\uD800`` escapes,
+nesting too deep to parse, a line over ``MAX_RECORD_BYTES``. A truncated or corrupt compressed
+stream is bad input naming the last good line: the rest of the file cannot be read, and auditing
+the part before it without saying so would be a silently partial audit.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import zlib
 from collections.abc import Iterator
 from typing import IO
 
 from ..errors import AuditError
-from .base import BadRecord, BadRecordSink, RecordBatch
-from .discover import InputFile
-from .fields import get_path
+from .base import (
+    MAX_RECORD_BYTES,
+    BadRecord,
+    BadRecordSink,
+    InputFile,
+    Reader,
+    ReadOptions,
+    RecordBatch,
+)
+from .batching import DictBatcher
+from .records import may_hold_surrogates, may_nest_deeply
+from .stats import InputStats
+from .storage import (
+    CountingReader,
+    is_remote,
+    open_stream,
+    stream_errors,
+)
+
+CHUNK = 1 << 22
+BOM = b"\xef\xbb\xbf"
 
 
-def _open(info: InputFile) -> IO[bytes]:
-    try:
-        if info.compression == "gz":
-            return gzip.open(info.path, "rb")
-        if info.compression == "zst":
-            import zstandard
-
-            raw = open(info.path, "rb")
-            return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
-        return open(info.path, "rb")
-    except OSError as exc:
-        raise AuditError(f"Cannot open {info.path}: {exc.strerror or exc}.") from None
+def truncated(info: InputFile, line_no: int, exc: BaseException) -> AuditError:
+    """The bad-input error for a stream that breaks: names the file and the last good line."""
+    detail = _short(exc)
+    if line_no:
+        return AuditError(f"{info.path} is truncated or corrupt after line {line_no} (the last complete line; "
+                          f"{detail}); the rest of the file cannot be read.")
+    return AuditError(f"{info.path} is truncated or corrupt before its first line ({detail}); "
+                      "nothing in it can be read.")
 
 
-def _stream_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [EOFError, OSError, zlib.error]
-    try:
-        import zstandard
+def record_fingerprint(info: InputFile, counter: CountingReader, stats: InputStats, file_index: int) -> None:
+    """Size and fingerprint of a file read whole: SHA-256 of the stored bytes, or a remote ETag."""
+    entry = stats.file(file_index)
+    entry.size = counter.size
+    if is_remote(info.path) and info.version:
+        entry.fingerprint = {"algorithm": "etag", "value": info.version}
+    elif counter.sha256 is not None:
+        entry.fingerprint = {"algorithm": "sha256", "value": counter.sha256.hexdigest()}
 
-        errors.append(zstandard.ZstdError)
-    except ImportError:  # pragma: no cover - zstandard is a core dependency
-        pass
-    return tuple(errors)
 
-
-def read_jsonl(
-    info: InputFile,
-    file_index: int,
-    text_field: str,
-    fields: list[str],
-    batch_size: int,
-    sink: BadRecordSink,
-    start: int,
-) -> Iterator[RecordBatch]:
-    """Yield batches of records from one JSONL file; ``start`` is the global index of its first record."""
-    stream_errors = _stream_errors()
-    texts: list[str] = []
-    rows: list[int] = []
-    lines: list[int] = []
-    values: dict[str, list] = {f: [] for f in fields}
-
-    def flush() -> RecordBatch:
-        nonlocal texts, rows, lines, values, start
-        batch = RecordBatch(info.path, file_index, start, rows, lines, texts, values)
-        start += len(texts)
-        texts, rows, lines, values = [], [], [], {f: [] for f in fields}
-        return batch
-
-    line_no = 0
-    with _open(info) as fh:
-        it = iter(fh)
-        while True:
-            try:
-                raw = next(it)
-            except StopIteration:
-                break
-            except stream_errors as exc:
-                sink.add(BadRecord(info.path, f"after line {line_no}",
-                                   f"the file is truncated or corrupt ({_short(exc)}); the rest of it cannot be read"))
-                break
+def read_lines(fh: IO[bytes], info: InputFile, on_long, line_no: int = 0) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw line) with the line length capped; stream errors become AuditError."""
+    errors = stream_errors()
+    while True:
+        try:
+            raw = fh.readline(MAX_RECORD_BYTES + 1)
+            if not raw:
+                return
             line_no += 1
-            if not raw.strip():
+            if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n"):
+                while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                    pass
+                on_long(line_no)
                 continue
+        except errors as exc:
+            raise truncated(info, line_no, exc) from None
+        yield line_no, raw
+
+
+class JsonlReader(Reader):
+    name = "jsonl"
+    suffixes = (".jsonl", ".ndjson", ".jsonlines")
+    compressions = ("gz", "zst", "bz2", "xz")
+    description = "JSON Lines, one object per line"
+
+    def count_slots(self, info: InputFile) -> int:
+        """Lines of the file (one streaming pass); a truncation is reported by ``read`` with its line."""
+        lines, last = 0, b"\n"
+        fh, _ = open_stream(info.path, info.compression)
+        try:
+            with fh:
+                while chunk := fh.read(CHUNK):
+                    lines += chunk.count(b"\n")
+                    last = chunk[-1:]
+        except stream_errors():
+            pass
+        return lines + (last != b"\n")
+
+    def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
+             stats: InputStats) -> Iterator[RecordBatch]:
+        batcher = DictBatcher(info, file_index, options, sink, start, stats)
+        fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
+
+        def too_long(line_no: int) -> None:
+            batcher.bad(f"line {line_no}", f"the line is longer than {MAX_RECORD_BYTES >> 20} MiB, "
+                                           "the cap on one record")
+
+        last_line = 0
+        with fh:
+            for line_no, raw in read_lines(fh, info, too_long):
+                last_line = line_no
+                if line_no == 1 and raw.startswith(BOM):
+                    raw = raw[len(BOM):]
+                if not raw.strip():
+                    continue
+                parsed = parse_json(raw, info, f"line {line_no}", sink)
+                if parsed is None:
+                    continue
+                done = batcher.add(parsed[0], line_no - 1, line_no, f"line {line_no}", *parsed[1:])
+                if done is not None:
+                    yield done
             try:
-                record = json.loads(raw)
-            except UnicodeDecodeError:
-                sink.add(BadRecord(info.path, f"line {line_no}", "the line is not valid UTF-8"))
-                continue
-            except ValueError as exc:
-                sink.add(BadRecord(info.path, f"line {line_no}", f"invalid JSON ({_short(exc)})"))
-                continue
-            if not isinstance(record, dict):
-                sink.add(BadRecord(info.path, f"line {line_no}",
-                                   f"expected a JSON object, found {type(record).__name__}"))
-                continue
-            text = get_path(record, text_field)
-            if text is None:
-                sink.add(BadRecord(info.path, f"line {line_no}", f"the text field '{text_field}' is missing"))
-                continue
-            if not isinstance(text, str):
-                sink.add(BadRecord(info.path, f"line {line_no}",
-                                   f"the text field '{text_field}' is {type(text).__name__}, not a string"))
-                continue
-            texts.append(text)
-            rows.append(line_no - 1)
-            lines.append(line_no)
-            for f in fields:
-                values[f].append(get_path(record, f))
-            if len(texts) >= batch_size:
-                yield flush()
-    if texts:
-        yield flush()
+                counter.drain()
+            except stream_errors() as exc:
+                raise truncated(info, last_line, exc) from None
+        last = batcher.flush()
+        if last is not None:
+            yield last
+        record_fingerprint(info, counter, stats, file_index)
+
+
+def parse_json(raw: bytes, info: InputFile, where: str, sink: BadRecordSink):
+    """Strict UTF-8 decode + JSON parse: (value, may hold surrogates, may nest too deep), or None
+    after reporting it."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        sink.add(BadRecord(info.path, where, f"the line is not valid UTF-8 (byte {exc.start})"))
+        return None
+    try:
+        return json.loads(line), may_hold_surrogates(line), may_nest_deeply(line)
+    except RecursionError:
+        sink.add(BadRecord(info.path, where, "the JSON is nested too deeply to parse"))
+    except ValueError as exc:
+        sink.add(BadRecord(info.path, where, f"invalid JSON ({_short(exc)})"))
+    return None
 
 
 def _short(exc: BaseException) -> str:

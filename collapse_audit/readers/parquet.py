@@ -1,93 +1,58 @@
 """Parquet reader: pyarrow's dataset API, projecting only the policy's fields, streaming by batch.
 
 A 10 GB file is never loaded whole: the scanner reads row groups batch by batch and only the
-projected (possibly nested, ``meta.provenance``) columns are decoded.
+projected (possibly nested, ``meta.provenance``) columns are decoded. Its fingerprint is a hash of
+the audited column values (``columns-xxh3-128``), since the other columns are never read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from ..errors import AuditError
-from .base import BadRecord, BadRecordSink, RecordBatch
-from .discover import InputFile
+from .base import BadRecordSink, InputFile, Reader, ReadOptions, RecordBatch
+from .columnar import Columnar, arrow_errors, batches_from
+from .stats import InputStats
+from .storage import arrow_location, check_regular, is_remote, stored_size
 
 
-def _field_type(schema: pa.Schema, path: str) -> pa.DataType | None:
-    """Type at a dotted path through struct columns, or None when absent."""
-    if path in schema.names:
-        return schema.field(path).type
-    typ: pa.DataType | None = None
-    fields = schema
-    for part in path.split("."):
-        if isinstance(fields, pa.Schema):
-            if part not in fields.names:
-                return None
-            typ = fields.field(part).type
-        elif pa.types.is_struct(fields):
-            idx = fields.get_field_index(part)
-            if idx < 0:
-                return None
-            typ = fields.field(idx).type
-        else:
-            return None
-        fields = typ
-    return typ
+class ParquetReader(Reader):
+    name = "parquet"
+    suffixes = (".parquet", ".pq")
+    description = "Apache Parquet"
+
+    def count_slots(self, info: InputFile) -> int:
+        """Rows from the footer: no data page is read."""
+        fs, path = _location(info)
+        try:
+            return pq.ParquetFile(path, filesystem=fs).metadata.num_rows
+        except arrow_errors() as exc:
+            raise AuditError(f"{info.path} is not a readable Parquet file ({_short(exc)}).") from None
+
+    def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
+             stats: InputStats) -> Iterator[RecordBatch]:
+        fs, path = _location(info)
+        try:
+            dataset = ds.dataset(path, format="parquet", filesystem=fs)
+            schema = dataset.schema
+        except arrow_errors() as exc:
+            raise AuditError(f"{info.path} is not a readable Parquet file ({_short(exc)}).") from None
+        col = Columnar(info, file_index, schema, options, sink, start, stats)
+        try:
+            scanner = dataset.to_batches(columns=col.projection(), batch_size=options.batch_size, use_threads=True)
+            yield from batches_from(col, scanner, projected=True)
+        except arrow_errors() as exc:
+            raise AuditError(f"{info.path} is corrupt near row {col.row} ({_short(exc)}).") from None
+        col.finish(stored_size(info.path, info.size))
 
 
-def _expr(schema: pa.Schema, path: str) -> pc.Expression:
-    return pc.field(path) if path in schema.names else pc.field(*path.split("."))
-
-
-def read_parquet(
-    info: InputFile,
-    file_index: int,
-    text_field: str,
-    fields: list[str],
-    batch_size: int,
-    sink: BadRecordSink,
-    start: int,
-) -> Iterator[RecordBatch]:
-    try:
-        dataset = ds.dataset(info.path, format="parquet")
-        schema = dataset.schema
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-        raise AuditError(f"{info.path} is not a readable Parquet file ({_short(exc)}).") from None
-    text_type = _field_type(schema, text_field)
-    if text_type is None:
-        raise AuditError(f"{info.path} has no column '{text_field}' (the text field).")
-    if not (pa.types.is_string(text_type) or pa.types.is_large_string(text_type)
-            or pa.types.is_string_view(text_type)):
-        raise AuditError(f"Column '{text_field}' in {info.path} is {text_type}, not a string.")
-    present = [f for f in fields if _field_type(schema, f) is not None]
-    columns = {"__text": _expr(schema, text_field), **{f: _expr(schema, f) for f in present}}
-    row = 0
-    try:
-        for rb in dataset.to_batches(columns=columns, batch_size=batch_size, use_threads=True):
-            texts = rb.column("__text").to_pylist()
-            values = {f: (rb.column(f).to_pylist() if f in present else [None] * rb.num_rows) for f in fields}
-            if rb.column("__text").null_count:
-                keep = []
-                for i, t in enumerate(texts):
-                    if t is None:
-                        sink.add(BadRecord(info.path, f"row {row + i}", f"the text field '{text_field}' is null"))
-                    else:
-                        keep.append(i)
-                texts = [texts[i] for i in keep]
-                values = {f: [v[i] for i in keep] for f, v in values.items()}
-                rows = [row + i for i in keep]
-            else:
-                rows = list(range(row, row + rb.num_rows))
-            row += rb.num_rows
-            if texts:
-                yield RecordBatch(info.path, file_index, start, rows, None, texts, values)
-                start += len(texts)
-    except (pa.ArrowInvalid, pa.ArrowIOError, OSError) as exc:
-        raise AuditError(f"{info.path} is corrupt near row {row} ({_short(exc)}).") from None
+def _location(info: InputFile):
+    if not is_remote(info.path):
+        check_regular(info.path)
+    return arrow_location(info.path)
 
 
 def _short(exc: BaseException) -> str:

@@ -34,7 +34,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 TOP_LEVEL_KEYS = (
-    "schema_version", "tool", "run", "inputs", "records", "detector", "policy",
+    "schema_version", "tool", "run", "inputs", "skipped_inputs", "records", "detector", "policy",
     "metrics", "sources", "rules", "details", "verdict",
 )
 

@@ -85,7 +85,7 @@ def test_glob_and_several_paths_keep_order_without_duplicates(tmp_path):
 
 
 def test_glob_matching_nothing_is_an_error(tmp_path):
-    with pytest.raises(AuditError, match="No Parquet or JSONL files found"):
+    with pytest.raises(AuditError, match="No data files found"):
         discover([str(tmp_path / "*.jsonl")])
 
 

@@ -1,0 +1,1 @@
+"""Reader tests: formats, discovery, hostile input, fingerprints, field access, remote storage."""
