@@ -8,7 +8,7 @@ still a dependency; it only hides a cycle until the function runs). Layers, bott
     readers
     detectors
     checks
-    policy
+    policy / schemas
     engine
     filter
     reports
@@ -33,7 +33,7 @@ LAYERS: list[set[str]] = [
     {"readers"},
     {"detectors"},
     {"checks"},
-    {"policy"},
+    {"policy", "schemas"},        # the policy and result JSON Schemas derive from the checks
     {"engine"},
     {"filter"},
     {"reports"},

@@ -52,6 +52,8 @@ class DetectorOptions:
     scale: float | None = option(None, "lm: detectors: criterion scale of the logistic map.")
     batch_size: int | None = option(None, "Texts per model call (neural, hf:, lm:).", min=1, max=4096)
     max_length: int | None = option(None, "Tokens per text the model reads (hf:, lm:).", min=8, max=1 << 20)
+    device: str | None = option(None, "Where torch-based detectors run (neural, hf:, lm:): auto takes a GPU "
+                                "when torch sees one.", choices=("auto", "cpu", "cuda", "mps"))
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field mistakes: (key, sentence) pairs."""

@@ -13,10 +13,12 @@ import typer
 from ..errors import AuditError
 from . import detector as detector_cli
 from . import rules as rules_cli
+from .filter import filter as filter_command
 from .init import init
 from .profile import profile
 from .report import report
 from .scan import scan
+from .schema import schema
 
 app = typer.Typer(
     name="collapse-audit",
@@ -48,10 +50,12 @@ def _root(
 
 app.command(no_args_is_help=True)(scan)
 app.command(no_args_is_help=True)(report)
+app.command("filter", no_args_is_help=True)(filter_command)
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(detector_cli.app, name="detector")
 app.command(no_args_is_help=True)(profile)
 app.command()(init)
+app.command(no_args_is_help=True)(schema)
 
 
 def main() -> None:

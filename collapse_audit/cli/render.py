@@ -1,30 +1,20 @@
-"""Format name -> renderer, shared by ``scan`` and ``report``."""
+"""Format names and rendering shared by ``scan`` and ``report`` (the table lives in reports/formats.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import AuditError
+from ..reports.formats import FORMATS, SUFFIX_FORMATS, render_result
+from ..reports.redact import MODES as REDACT_MODES
 from ..result import ScanResult
 
-FORMATS = ("table", "json", "markdown", "html", "junit", "summary", "summary-json")
+REDACT_HELP = ("Leave data out of the report: 'excerpts' drops record excerpts; 'ids' also replaces the ids "
+               "and file names of example records by short hashes.")
 
 
-def renderer_input(result: ScanResult) -> Any:
-    """What the renderers read. TODO(merge): the renderers move onto ``ScanResult``; then return it as is."""
-    return result.to_dict()
+def renderer_input(result: ScanResult | dict[str, Any]) -> ScanResult:
+    """What the renderers read: the typed result (a dict from older callers is converted)."""
+    return result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
 
 
-def render_result(result: ScanResult, fmt: str) -> str:
-    """The report text of ``result`` in format ``fmt`` (``json`` is ``ScanResult.to_json``)."""
-    if fmt == "json":
-        return result.to_json()
-    if fmt == "table":
-        from ..reports.console import render_text
-
-        return render_text(renderer_input(result))
-    from ..reports.formats import FILE_RENDERERS
-
-    if fmt not in FILE_RENDERERS:
-        raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
-    return FILE_RENDERERS[fmt](renderer_input(result))
+__all__ = ["FORMATS", "REDACT_HELP", "REDACT_MODES", "SUFFIX_FORMATS", "render_result", "renderer_input"]

@@ -12,12 +12,11 @@ import sys
 import typer
 
 from ..errors import AuditError
-from ..reports.formats import FILE_RENDERERS, SUFFIX_FORMATS
 from ..result import load_result
 from .common import user_errors, write_output
-from .render import FORMATS, render_result, renderer_input
+from .render import FORMATS, REDACT_HELP, SUFFIX_FORMATS, render_result
 
-REPORT_FORMATS = tuple(dict.fromkeys([*FORMATS, *FILE_RENDERERS]))
+REPORT_FORMATS = FORMATS
 
 
 def _pick_format(fmt: str | None, output: str | None) -> str:
@@ -44,9 +43,10 @@ def report(
         "--format",
         "-f",
         help=f"Output format: {' | '.join(REPORT_FORMATS)}. "
-        "Default: from the suffix of --output (.html, .md, .xml, .json), else table.",
+        "Default: from the suffix of --output (.html, .md, .xml, .json, .sarif), else table.",
     ),
     output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
 ) -> None:
     """Re-render a saved scan result (the JSON report) as HTML, Markdown, JUnit XML or a compliance summary.
 
@@ -60,6 +60,10 @@ def report(
 
       collapse-audit report result.json -f junit -o rules.xml
 
+      collapse-audit report result.json -f sarif -o results.sarif --redact ids
+
+      collapse-audit report result.json -f github    # annotations in a GitHub Actions log
+
     Exit codes: 0 the report was written (whatever the verdict), 2 the result could not be read
     (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
     """
@@ -69,7 +73,8 @@ def report(
         from rich.console import Console
 
         from ..reports.console import render
+        from ..reports.redact import redact as redact_result
 
-        render(renderer_input(result), Console() if sys.stdout.isatty() else Console(width=140))
+        render(redact_result(result, redact), Console() if sys.stdout.isatty() else Console(width=140))
         return
-    write_output(render_result(result, fmt_name), output)
+    write_output(render_result(result, fmt_name, redact), output)

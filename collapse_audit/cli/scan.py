@@ -14,7 +14,7 @@ from ..errors import AuditError
 from ..policy.selection import parse_codes
 from ..result import ScanResult
 from .common import user_errors, write_output
-from .render import FORMATS, render_result, renderer_input
+from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result, renderer_input
 
 
 @user_errors
@@ -38,6 +38,7 @@ def scan(
     fmt: str | None = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
     output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
     annotations: str | None = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
@@ -86,6 +87,8 @@ def scan(
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
+    if redact is not None and redact not in REDACT_MODES:
+        raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample,
@@ -97,18 +100,20 @@ def scan(
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
+        from ..reports.redact import redact as redact_result
 
-        render(renderer_input(result), Console() if sys.stdout.isatty() else Console(width=140))
+        console = Console() if sys.stdout.isatty() else Console(width=140)
+        render(redact_result(renderer_input(result), redact), console)
     else:
-        write_output(render_result(result, fmt), output)
+        write_output(render_result(result, fmt, redact), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result.verdict.upper()}"
                              f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
-    _github_step_summary(result)
+    _github_step_summary(result, redact)
     raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
 
 
-def _github_step_summary(result: ScanResult) -> None:
+def _github_step_summary(result: ScanResult, redact: str | None = None) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -117,4 +122,6 @@ def _github_step_summary(result: ScanResult) -> None:
         from ..reports.github import write_step_summary
     except ImportError:  # pragma: no cover
         return
-    write_step_summary(renderer_input(result), path)
+    from ..reports.redact import redact as redact_result
+
+    write_step_summary(redact_result(renderer_input(result), redact), path)

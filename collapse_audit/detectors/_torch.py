@@ -33,6 +33,29 @@ def require_transformers(what: str):
     return torch, transformers
 
 
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(torch, requested: str | None) -> str:
+    """The torch device a model runs on: ``auto`` takes a GPU when torch sees one, else the CPU.
+
+    Asking for ``cuda`` (or ``mps``) where none is available is a user error, not a silent CPU run.
+    """
+    want = str(requested or "auto").strip().lower()
+    if want not in DEVICES and not want.startswith("cuda:"):
+        raise AuditError(f"Unknown device {requested!r}; use one of: {', '.join(DEVICES)} (or cuda:N).")
+    mps = getattr(getattr(torch, "backends", None), "mps", None)
+    has_mps = bool(mps is not None and mps.is_available())
+    if want == "auto":
+        return "cuda" if torch.cuda.is_available() else ("mps" if has_mps else "cpu")
+    if want.startswith("cuda") and not torch.cuda.is_available():
+        raise AuditError(f"Device {want!r} was asked for, but torch sees no CUDA GPU "
+                         f"(torch {torch.__version__}); use --device cpu or auto.")
+    if want == "mps" and not has_mps:
+        raise AuditError("Device 'mps' was asked for, but torch sees no Apple GPU; use --device cpu or auto.")
+    return want
+
+
 def max_positions(model, tokenizer, requested=None) -> int:
     """Longest input the model accepts (its position table, its tokenizer, 512 at most)."""
     cfg = model.config

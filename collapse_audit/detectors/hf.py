@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import AuditError
-from ._torch import guarded, local_model_dir, max_positions, option_float, require_transformers, validation_from_options
+from ._torch import (guarded, local_model_dir, max_positions, option_float, pick_device, require_transformers,
+                     validation_from_options)
 from .base import Detector
 
 _SYNTH_NAME = re.compile(r"fake|synth|machine|generated|\bai\b|gpt|llm|model", re.I)
@@ -33,7 +34,8 @@ class HFDetector(Detector):
         except Exception as exc:
             raise AuditError(f"Could not load a sequence-classification model from {path!r}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        self.model.eval()
+        self.device = pick_device(torch, options.get("device"))
+        self.model.to(self.device).eval()
         self.name = f"hf:{path}"
         self.version = f"hf:{d.name}"
         self.threshold = option_float(options, "threshold", 0.5)
@@ -74,7 +76,7 @@ class HFDetector(Detector):
             for i in range(0, len(texts), self.batch_size):
                 chunk = [t if isinstance(t, str) else "" for t in texts[i:i + self.batch_size]]
                 enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length,
-                                     padding=True, return_tensors="pt")
+                                     padding=True, return_tensors="pt").to(self.device)
                 logits = self.model(**enc).logits.float()
                 if logits.shape[-1] == 1:
                     p = torch.sigmoid(logits[:, 0])

@@ -25,7 +25,8 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import AuditError
-from ._torch import guarded, local_model_dir, max_positions, option_float, require_transformers, validation_from_options
+from ._torch import (guarded, local_model_dir, max_positions, option_float, pick_device, require_transformers,
+                     validation_from_options)
 from .base import Detector
 
 DEFAULTS = {
@@ -49,7 +50,8 @@ class LMDetector(Detector):
         except Exception as exc:
             raise AuditError(f"Could not load a causal language model from {path!r}: "
                              f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
-        self.model.eval()
+        self.device = pick_device(torch, options.get("device"))
+        self.model.to(self.device).eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.center = option_float(options, "center", DEFAULTS[self.method]["center"])
@@ -73,7 +75,7 @@ class LMDetector(Detector):
             for i in range(0, len(texts), self.batch_size):
                 chunk = [t if isinstance(t, str) else "" for t in texts[i:i + self.batch_size]]
                 enc = self.tokenizer(chunk, truncation=True, max_length=self.max_length,
-                                     padding=True, return_tensors="pt")
+                                     padding=True, return_tensors="pt").to(self.device)
                 ids, att = enc["input_ids"], enc["attention_mask"]
                 if ids.shape[1] < 2:
                     continue

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import AuditError
-from ._torch import INSTALL_HINT, require_transformers
+from ._torch import INSTALL_HINT, pick_device, require_transformers
 from .base import Detector, load_weights, rethreshold
 
 HEAD_FILE = "neural.npz"
@@ -42,13 +42,15 @@ def encoder_dir() -> Path:
 class Encoder:
     """MiniLM hidden states -> masked mean per chosen layer, concatenated."""
 
-    def __init__(self, layers: Sequence[int], max_length: int = 256, batch_size: int = 32):
+    def __init__(self, layers: Sequence[int], max_length: int = 256, batch_size: int = 32,
+                 device: str | None = None):
         torch, transformers = require_transformers("neural")
         self.torch = torch
         d = encoder_dir()
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(d), local_files_only=True)
         self.model = transformers.AutoModel.from_pretrained(str(d), local_files_only=True)
-        self.model.eval()
+        self.device = pick_device(torch, device)
+        self.model.to(self.device).eval()
         self.layers = tuple(int(x) for x in layers)
         self.max_length = int(max_length)
         self.batch_size = int(batch_size)
@@ -63,11 +65,12 @@ class Encoder:
             for i in range(0, len(texts), self.batch_size):
                 idx = order[i:i + self.batch_size]
                 enc = self.tokenizer([texts[j] for j in idx], truncation=True,
-                                     max_length=self.max_length, padding=True, return_tensors="pt")
+                                     max_length=self.max_length, padding=True,
+                                     return_tensors="pt").to(self.device)
                 hs = self.model(**enc, output_hidden_states=True).hidden_states
                 m = enc["attention_mask"].unsqueeze(-1).float()
                 feats = [(hs[k] * m).sum(1) / m.sum(1).clamp_min(1.0) for k in self.layers]
-                out[idx] = torch.cat(feats, -1).numpy()
+                out[idx] = torch.cat(feats, -1).float().cpu().numpy()
                 if progress:
                     progress(len(idx))
         return out
@@ -84,7 +87,8 @@ class NeuralDetector(Detector):
         options = dict(options or {})
         head = _load_head(head_path)
         meta = head["meta"]
-        self.encoder = Encoder(meta["layers"], meta["max_length"], int(options.get("batch_size", 32)))
+        self.encoder = Encoder(meta["layers"], meta["max_length"], int(options.get("batch_size", 32)),
+                               options.get("device"))
         self.mean, self.std = head["mean"], head["std"]
         self.w, self.b = head["w"].astype(np.float64), float(head["b"])
         self.use_default = bool(meta.get("use_default", False))

@@ -1,89 +1,86 @@
-"""Console report (Rich): verdict, rules with pass/fail colour, key metrics, per-source shares.
+"""Console report (Rich): verdict, rules by status, then every section of the page.
 
-Colour and box drawing only on a terminal; piped output is plain text with no decoration.
+Colour and box drawing only on a terminal; piped output is plain text with no decoration. Every
+string is made inert and passed to Rich as ``Text`` (never parsed as markup), so a data value such
+as ``[/]`` or an ESC sequence prints as the characters it is.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
 
+from rich import box as rich_box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from ..policy.evaluate import fmt
-
-STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow"}
-HEADLINE = (
-    "records.total", "records.skipped", "duplicates.exact_count", "duplicates.exact_fraction",
-    "duplicates.near_count", "duplicates.near_fraction", "duplicates.near_clusters",
-    "synthetic.declared_fraction", "synthetic.scored", "synthetic.detected_fraction",
-    "synthetic.estimated_fraction", "provenance.missing_count", "provenance.missing_fraction",
-    "provenance.undeclared_synthetic_count",
+from ..result import ScanResult, Section
+from .view import (
+    STATUS_LABEL,
+    as_result,
+    header_facts,
+    inert,
+    limit_text,
+    page_sections,
+    rule_label,
+    rule_scope,
+    rule_value_text,
+    short,
+    verdict_sentence,
 )
-SOURCE_COLUMNS = (("records", "records.total"), ("near dup", "duplicates.near_fraction"),
-                  ("declared synth", "synthetic.declared_fraction"),
-                  ("detected synth", "synthetic.detected_fraction"), ("untagged", "provenance.missing_fraction"))
+
+STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "inconclusive": "bold magenta",
+                "not_applicable": "dim"}
 
 
-def render(result: dict[str, Any], console: Console) -> None:
+def _t(s: object, style: str = "") -> Text:
+    return Text(inert(s), style=style)
+
+
+def render(result: ScanResult | dict, console: Console) -> None:
+    res = as_result(result)
     plain = not console.is_terminal
-    box = None if plain else __import__("rich.box", fromlist=["SIMPLE"]).SIMPLE
-    m = result["metrics"]
-    verdict = result["verdict"]
-    style = STATUS_STYLE["pass" if verdict == "pass" else "fail"]
-    rec = result["records"]
-    console.print(f"collapse-audit {result['tool']['version']}: {rec['total']} records from "
-                  f"{len(result['inputs'])} file(s), {rec['skipped']} skipped; detector "
-                  f"{result['detector']['name']} ({result['detector']['version']}) scored "
-                  f"{result['detector']['scored']}")
-    console.print(f"VERDICT: {verdict.upper()}", style=style, highlight=False)
+    box = None if plain else rich_box.SIMPLE
+    console.print(_t(" · ".join(f"{k} {v}" for k, v in header_facts(res))))
+    console.print(_t(f"VERDICT: {res.verdict.upper()}  {verdict_sentence(res)}",
+                     STATUS_STYLE["pass" if res.verdict == "pass" else "fail"]))
 
     rules = Table(title="Rules", box=box, show_edge=not plain, title_justify="left")
     for col in ("status", "rule", "metric", "value", "limit", "records"):
         rules.add_column(col)
-    for r in result["rules"]:
-        value = "-" if r["value"] is None else fmt(r["metric"], r["value"])
-        limit = f"{r['op']} {fmt(r['metric'], r['threshold'])}"
-        rid = f"{r['id']} {r['name']}" + (f" [source={r['where']['source']}]" if r.get("where") else "")
-        records = "" if r.get("records_flagged") is None else str(r["records_flagged"])
-        rules.add_row(r["status"].upper(), rid, r["metric"], value, limit, records,
-                      style=STATUS_STYLE.get(r["status"]))
+    for r in res.rules:
+        scope = rule_scope(r)
+        rules.add_row(_t(STATUS_LABEL.get(r.status, r.status)), _t(rule_label(r) + (f" [{scope}]" if scope else "")),
+                      _t(r.metric), _t(rule_value_text(r)), _t(limit_text(r)),
+                      _t("" if r.records_flagged is None else r.records_flagged),
+                      style=STATUS_STYLE.get(r.status))
     console.print(rules)
-    for r in result["rules"]:
-        if r["status"] != "pass":
-            console.print(f"{r['id']} {r['status']}: {r['message']}", style=STATUS_STYLE[r["status"]],
-                          highlight=False, markup=False, soft_wrap=True)
-
-    metrics = Table(title="Metrics", box=box, show_edge=not plain, title_justify="left")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
-    for name in HEADLINE:
-        if name in m and m[name] is not None:
-            value = fmt(name, m[name])
-            if name == "synthetic.estimated_fraction" and "synthetic.estimated_fraction_ci_low" in m:
-                value += (f" (95% CI {fmt(name, m['synthetic.estimated_fraction_ci_low'])}–"
-                          f"{fmt(name, m['synthetic.estimated_fraction_ci_high'])})")
-            metrics.add_row(name, value)
-    console.print(metrics)
-
-    groups = (result.get("sources") or {}).get("groups") or {}
-    if groups:
-        table = Table(title=f"Per source ({result['sources']['field']})", box=box, show_edge=not plain,
-                      title_justify="left")
-        table.add_column("source")
-        for label, _ in SOURCE_COLUMNS:
-            table.add_column(label, justify="right")
-        for name, g in groups.items():
-            table.add_row(name, *[fmt(k, g[k]) if g.get(k) is not None else "-" for _, k in SOURCE_COLUMNS])
-        console.print(table)
-    if rec["skipped"]:
-        console.print(f"Skipped {rec['skipped']} unreadable record(s), e.g.:", style="yellow")
-        for ex in rec["skipped_examples"][:5]:
-            console.print(f"  {ex['file']}, {ex['location']}: {ex['reason']}", markup=False, highlight=False)
+    for r in res.rules:
+        if r.status != "pass":
+            console.print(_t(f"{r.id} {STATUS_LABEL.get(r.status, r.status)}: {r.message}",
+                             STATUS_STYLE.get(r.status, "")), soft_wrap=True)
+    for section in page_sections(res, with_metrics=False):
+        _section(console, section, box, plain)
 
 
-def render_text(result: dict[str, Any]) -> str:
+def _section(console: Console, s: Section, box: rich_box.Box | None, plain: bool) -> None:
+    console.print()
+    console.print(_t(s.title, "bold"))
+    for p in s.paragraphs:
+        console.print(_t(p), soft_wrap=True)
+    for label, value in s.facts:
+        console.print(_t(f"  {label}: {value}"), soft_wrap=True)
+    for table in s.tables:
+        t = Table(title=_t(table.title) if table.title else None, box=box, show_edge=not plain,
+                  title_justify="left", caption=_t(table.caption) if table.caption else None)
+        for col in table.columns:
+            t.add_column(_t(col), overflow="fold")
+        for row in table.rows:
+            t.add_row(*[_t(short(cell)) for cell in row])
+        console.print(t)
+
+
+def render_text(result: ScanResult | dict) -> str:
     """The console report as plain text (for -o FILE)."""
     buf = io.StringIO()
     render(result, Console(file=buf, force_terminal=False, width=120, color_system=None))

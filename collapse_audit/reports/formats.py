@@ -1,29 +1,47 @@
-"""File formats rendered from a finished result: format name -> ``render(result) -> str``.
+"""The one format table: format name -> ``render(ScanResult) -> str``, shared by ``scan -f`` and ``report -f``.
 
-Shared by ``scan --format`` and ``report --format`` so both produce byte-identical output from the
-same result. (``json`` and ``table`` live with the CLI: ``json`` is ``result.to_json``.)
+Both commands go through :func:`render_result`, so the same result gives byte-identical output
+whichever command wrote it. ``--redact`` is applied here, before any renderer (JSON included).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import html, junit, markdown, summary
+from ..errors import AuditError
+from ..result import ScanResult
+from . import console, html, junit, markdown, sarif, summary, workflow_commands
+from .redact import redact
+from .view import as_result, json_safe
 
-FILE_RENDERERS: dict[str, Callable[[dict], str]] = {
+
+def _json(result: ScanResult | dict) -> str:
+    return json_safe(as_result(result).to_json())
+
+
+RENDERERS: dict[str, Callable[[ScanResult | dict], str]] = {
+    "table": console.render_text,
+    "json": _json,
     "markdown": markdown.render,
     "html": html.render,
     "junit": junit.render,
+    "sarif": sarif.render,
+    "github": workflow_commands.render,
     "summary": summary.render_markdown,
     "summary-json": summary.render_json,
 }
+FORMATS = tuple(RENDERERS)
 
 #: what ``report`` picks when ``--format`` is omitted and ``-o`` has one of these suffixes
 SUFFIX_FORMATS = {
-    ".html": "html",
-    ".htm": "html",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".xml": "junit",
-    ".json": "json",
+    ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
+    ".json": "json", ".sarif": "sarif",
 }
+
+
+def render_result(result: ScanResult | dict, fmt: str, redact_mode: str | None = None) -> str:
+    """The report in format ``fmt`` (after ``--redact``); an unknown format is a user error."""
+    if fmt not in RENDERERS:
+        raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
+    res = result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
+    return RENDERERS[fmt](redact(res, redact_mode))

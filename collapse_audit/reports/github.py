@@ -1,7 +1,7 @@
 """GitHub Actions job summary: the Markdown report appended to ``$GITHUB_STEP_SUMMARY``.
 
 ``scan`` calls :func:`write_step_summary` when that variable is set, so a failed CI job shows the
-verdict, the rules and the per-source breakdown on the run's summary page with no extra step.
+verdict, the rules, the detector's validity and the audit trail on the run's summary page.
 """
 
 from __future__ import annotations
@@ -9,30 +9,31 @@ from __future__ import annotations
 import os
 
 from ..errors import AuditError
+from ..result import ScanResult
 from . import markdown
+from .view import as_result, audit_section, detector_section, sources_section
 
 #: GitHub rejects a step summary over 1 MiB; stay well below it.
 MAX_BYTES = 900_000
 
 
-def render(result: dict) -> str:
-    """The Markdown report, cut down to verdict, rules and sources if the full one is too large."""
-    text = markdown.render(result)
+def render(result: ScanResult | dict) -> str:
+    """The Markdown report, cut down to verdict, rules, detector, sources and audit trail if too large."""
+    res = as_result(result)
+    text = markdown.render(res)
     if len(text.encode("utf-8")) <= MAX_BYTES:
         return text
-    lines = (
-        markdown._lines_head(result)
-        + markdown._rules_section(result)
-        + markdown._sources_section(result)
-        + ["*Report shortened to fit the job summary; see the HTML report for the examples.*", ""]
-    )
+    lines = markdown.head(res) + markdown.rules_block(res)
+    for s in (detector_section(res), sources_section(res), audit_section(res)):
+        if s is not None:
+            lines += markdown.section(s)
+    lines += ["*Report shortened to fit the job summary; see the HTML report for the examples.*", ""]
     text = "\n".join(lines).rstrip("\n") + "\n"
-    return (
-        text if len(text.encode("utf-8")) <= MAX_BYTES else text.encode("utf-8")[:MAX_BYTES].decode("utf-8", "ignore")
-    )
+    data = text.encode("utf-8")
+    return text if len(data) <= MAX_BYTES else data[:MAX_BYTES].decode("utf-8", "ignore")
 
 
-def write_step_summary(result: dict, path: str | None = None) -> bool:
+def write_step_summary(result: ScanResult | dict, path: str | None = None) -> bool:
     """Append the summary to ``path`` (default ``$GITHUB_STEP_SUMMARY``); False when there is nowhere to write."""
     path = path or os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:

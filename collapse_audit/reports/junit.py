@@ -1,11 +1,14 @@
 """JUnit XML: one test case per policy rule, so CI servers (GitLab, Jenkins, GitHub test reporters)
 show rule results natively.
 
-Mapping: a rule with status ``fail`` is a ``<failure>`` (type = its severity, message = the rule's
-message, body = value, threshold, why, and example records); ``pass`` is a plain test case; ``warn``
-(a failing rule whose severity is warning, which does not fail the verdict) passes, with the warning
-in the test case's ``<system-out>`` so it is visible without turning the build red. Validated in the
-test suite against the Jenkins xUnit plugin's ``junit-10.xsd``.
+Mapping: ``fail`` is a ``<failure>`` (type = severity); ``inconclusive`` is a ``<failure
+type="inconclusive">`` when it counts against the verdict (policy ``on_inconclusive: fail``) and
+``<skipped>`` otherwise; ``not_applicable`` is ``<skipped>`` with the reason; ``warn`` passes with the
+warning in ``<system-out>``; ``pass`` is a plain test case. The audit trail (inputs with size and
+fingerprint, skipped inputs, tool version, policy path/source/hash, seed, the detector's
+applicability state, reason and calibration source, validated domains and weak spots) is in the
+suite's ``<properties>``; every section of the report in its ``<system-out>``. Validated in the test
+suite against the Jenkins xUnit plugin's ``junit-10.xsd``.
 """
 
 from __future__ import annotations
@@ -13,148 +16,137 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from typing import Any
 
-from . import _common as c
+from ..result import ScanResult
+from .view import (
+    applicability,
+    as_result,
+    counts_against,
+    flagged_records,
+    inert,
+    limit_text,
+    location_text,
+    page_sections,
+    rule_label,
+    rule_scope,
+    rule_value_text,
+    rule_why,
+    section_text,
+    verdict_sentence,
+)
 
-# Characters XML 1.0 cannot carry at all (dataset excerpts can contain them).
+# Characters XML 1.0 cannot carry at all (inert() already makes controls visible; this is the backstop).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-def _x(value) -> str:
-    return _XML_ILLEGAL.sub("\ufffd", "" if value is None else str(value))
+def _x(value: Any) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", inert("" if value is None else value))
 
 
-def _time(seconds) -> str:
-    return f"{float(seconds):.3f}" if c._is_number(seconds) and seconds >= 0 else "0"
+def _x_multiline(lines: list[str]) -> str:
+    return "\n".join(_x(line) for line in lines)
 
 
-def _timestamp(started) -> str | None:
+def _timestamp(started: Any) -> str | None:
     """ISO-8601 without zone or fraction (the form Ant's schema accepts); None if unparseable."""
     if not isinstance(started, str):
         return None
     try:
-        dt = datetime.fromisoformat(started.replace("Z", "+00:00"))
+        return datetime.fromisoformat(started.replace("Z", "+00:00")).strftime("%Y-%m-%dT%H:%M:%S")
     except ValueError:
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _classname(rule: dict) -> str:
-    rid = str(rule.get("id") or "")
-    family = f"CA{rid[2]}xx" if re.fullmatch(r"CA\d{3}", rid) else (str(rule.get("metric") or "rules").split(".")[0])
+def _classname(rule: Any) -> str:
+    rid = str(rule.id or "")
+    family = f"CA{rid[2]}xx" if re.fullmatch(r"CA\d{3}", rid) else (rule.metric or "rules").split(".")[0]
     return f"collapse-audit.{family}"
 
 
-def _body(result: dict, rule: dict) -> str:
-    lines = [str(rule.get("message", "")).strip()]
-    lines.append(f"metric: {rule.get('metric', '')}")
-    lines.append(f"value: {c.fmt_value(rule.get('metric'), rule.get('value'))} (raw {rule.get('value')!r})")
-    lines.append(f"threshold: {c.fmt_threshold(rule)} (raw {rule.get('op')} {rule.get('threshold')!r})")
-    if c.rule_scope(rule):
-        lines.append(f"where: {c.rule_scope(rule)}")
-    if rule.get("records_flagged") is not None:
-        lines.append(f"records flagged: {rule['records_flagged']} (list them with --annotations)")
-    why = c.rule_why(rule)
-    if why:
-        lines.append(f"why: {why}")
-    examples = c.examples_for(result, rule.get("metric"))
+def _body(res: ScanResult, rule: Any) -> list[str]:
+    lines = [rule.message.strip(), f"metric: {rule.metric}", f"value: {rule_value_text(rule)} (raw {rule.value!r})",
+             f"threshold: {limit_text(rule)} (raw {rule.op} {rule.threshold!r})"]
+    if rule.where:
+        lines.append(f"where: {rule_scope(rule)}")
+    if rule.records_flagged is not None:
+        lines.append(f"records flagged: {rule.records_flagged} (list them with --annotations)")
+    if rule_why(rule):
+        lines.append(f"why: {rule_why(rule)}")
+    examples = flagged_records(res, rule.metric)
     if examples:
         lines.append("examples:")
-        for ex in examples:
-            note = f" [{ex['note']}]" if ex.get("note") else ""
-            lines.append(f"  {c.location(ex)}{note}: {c.excerpt(ex.get('excerpt'))}")
-    return "\n".join(lines)
+        lines += [f"  {location_text(ex)}: {' '.join(str(ex.get('excerpt') or '').split())[:160]}" for ex in examples]
+    return lines
 
 
-def _sources(result: dict) -> list[str]:
-    headers, rows = c.source_table(result)
-    if not rows:
-        return []
-    field = c.source_field(result)
-    out = ["", f"per source ({field}):" if field else "per source:"]
-    for row in rows:
-        (_, name), (_, n), (_, share), *cells = row
-        bits = [f"{c.fmt_number(n)} records ({c.fmt_pct(share)})"]
-        bits += [f"{h.lower()} {c.fmt_value(m, v)}" for h, (m, v) in zip(headers[3:], cells)]
-        out.append(f"  {name}: " + ", ".join(bits))
-    return out
+def properties(res: ScanResult) -> list[tuple[str, Any]]:
+    """The audit trail as (name, value) pairs."""
+    props: list[tuple[str, Any]] = [("verdict", res.verdict), ("tool.version", res.tool.get("version"))]
+    for key in ("path", "source", "sha256", "on_inconclusive"):
+        props.append((f"policy.{key}", res.policy.get(key)))
+    props += [("seed", res.run.get("seed")),
+              ("detector", " ".join(str(x) for x in (res.detector.get("name"), res.detector.get("version")) if x))]
+    app = applicability(res)
+    if app:
+        props += [("detector.applicability.state", app["state"]), ("detector.applicability.reason", app["reason"]),
+                  ("detector.calibration.source", app["calibration"])]
+    det_section = next((s for s in page_sections(res, with_metrics=False) if s.key == "detector"), None)
+    for t in det_section.tables if det_section else []:
+        if t.title in ("Validated domains", "Known weak spots"):
+            props.append(("detector." + t.title.lower().replace(" ", "_"), "; ".join(r[0] for r in t.rows)))
+    props += [("records.total", res.records.get("total")), ("records.skipped", res.records.get("skipped"))]
+    for i, inp in enumerate(res.inputs):
+        props += [(f"inputs.{i}.path", inp.path), (f"inputs.{i}.records", inp.records), (f"inputs.{i}.size", inp.size)]
+        if inp.fingerprint:
+            props.append((f"inputs.{i}.fingerprint",
+                          f"{inp.fingerprint.get('algorithm')}:{inp.fingerprint.get('value')}"))
+    for i, sk in enumerate(res.skipped_inputs):
+        props.append((f"skipped_inputs.{i}", f"{sk.path}: {sk.reason}"))
+    return [(k, v) for k, v in props if v not in (None, "")]
 
 
-def render(result: dict) -> str:
-    rules = c.rules(result)
-    failures = sum(1 for r in rules if r.get("status") == "fail")
-    duration = _time(c.get(result, "run", "duration_s"))
-    suites = ET.Element(
-        "testsuites",
-        {
-            "name": "collapse-audit",
-            "tests": str(len(rules)),
-            "failures": str(failures),
-            "errors": "0",
-            "time": duration,
-        },
-    )
-    attrs = {
-        "name": "collapse-audit policy",
-        "tests": str(len(rules)),
-        "failures": str(failures),
-        "errors": "0",
-        "skipped": "0",
-        "time": duration,
-    }
-    ts = _timestamp(c.get(result, "run", "started"))
+def render(result: ScanResult | dict) -> str:
+    res = as_result(result)
+    failures = sum(1 for r in res.rules if counts_against(res, r))
+    skipped = sum(1 for r in res.rules if r.status in ("not_applicable", "inconclusive") and not counts_against(res, r))
+    duration = res.run.get("duration_s")
+    duration = f"{float(duration):.3f}" if isinstance(duration, (int, float)) and duration >= 0 else "0"
+    n = str(len(res.rules))
+    suites = ET.Element("testsuites", {"name": "collapse-audit", "tests": n, "failures": str(failures),
+                                       "errors": "0", "time": duration})
+    attrs = {"name": "collapse-audit policy", "tests": n, "failures": str(failures), "errors": "0",
+             "skipped": str(skipped), "time": duration}
+    ts = _timestamp(res.run.get("started"))
     if ts:
         attrs["timestamp"] = ts
     suite = ET.SubElement(suites, "testsuite", attrs)
-
     props = ET.SubElement(suite, "properties")
-    tool = c.get(result, "tool", default={})
-    prop_values = [
-        ("verdict", c.verdict(result)),
-        ("tool.version", tool.get("version") if isinstance(tool, dict) else None),
-        ("policy.path", c.get(result, "policy", "path")),
-        ("policy.sha256", c.get(result, "policy", "sha256")),
-        (
-            "detector",
-            " ".join(str(x) for x in (c.get(result, "detector", "name"), c.get(result, "detector", "version")) if x),
-        ),
-        (
-            "records.total",
-            c.metric(result, "records.total")
-            if c.metric(result, "records.total") is not None
-            else c.get(result, "records", "total"),
-        ),
-        ("records.skipped", c.get(result, "records", "skipped")),
-        ("inputs", ", ".join(str(i.get("path", "")) for i in c.inputs(result))),
-    ]
-    for name, value in prop_values:
-        if value not in (None, ""):
-            ET.SubElement(props, "property", {"name": name, "value": _x(value)})
+    for name, value in properties(res):
+        ET.SubElement(props, "property", {"name": _x(name), "value": _x(value)})
 
-    for rule in rules:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            {
-                "name": _x(c.rule_label(rule) + (f" [{c.rule_scope(rule)}]" if c.rule_scope(rule) else "")),
-                "classname": _classname(rule),
-                "time": "0",
-            },
-        )
-        status = rule.get("status")
-        if status == "fail":
-            fail = ET.SubElement(
-                case, "failure", {"type": _x(rule.get("severity") or "error"), "message": _x(rule.get("message", ""))}
-            )
-            fail.text = _x(_body(result, rule))
-        elif status == "warn":
-            out = ET.SubElement(case, "system-out")
-            out.text = _x("WARNING: " + _body(result, rule))
-        elif status != "pass":
-            err = ET.SubElement(case, "error", {"type": "unknown-status", "message": _x(f"rule status {status!r}")})
-            err.text = _x(_body(result, rule))
+    for rule in res.rules:
+        scope = rule_scope(rule)
+        case = ET.SubElement(suite, "testcase", {"name": _x(rule_label(rule) + (f" [{scope}]" if scope else "")),
+                                                 "classname": _classname(rule), "time": "0"})
+        body = _x_multiline(_body(res, rule))
+        if rule.status == "fail" or counts_against(res, rule):
+            kind = "inconclusive" if rule.status == "inconclusive" else (rule.severity or "error")
+            el = ET.SubElement(case, "failure", {"type": _x(kind), "message": _x(rule.message)})
+            el.text = body
+        elif rule.status in ("inconclusive", "not_applicable"):
+            label = "inconclusive" if rule.status == "inconclusive" else "not applicable"
+            ET.SubElement(case, "skipped", {"message": _x(f"{label}: {rule.message}")})
+            ET.SubElement(case, "system-out").text = body
+        elif rule.status == "warn":
+            ET.SubElement(case, "system-out").text = _x("WARNING: ") + body
+        elif rule.status != "pass":
+            el = ET.SubElement(case, "error", {"type": "unknown-status", "message": _x(f"rule status {rule.status!r}")})
+            el.text = body
 
-    summary = ET.SubElement(suite, "system-out")
-    summary.text = _x("\n".join([f"verdict: {c.verdict(result)}. {c.verdict_sentence(result)}", *_sources(result)]))
+    lines = [f"verdict: {res.verdict}. {verdict_sentence(res)}", ""]
+    for s in page_sections(res, with_metrics=False):
+        lines += section_text(s) + [""]
+    ET.SubElement(suite, "system-out").text = _x_multiline(lines)
     ET.indent(suites, space="  ")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -19,15 +19,72 @@ are pure functions of the result; ``render_json`` is canonical JSON (stable key 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
-from . import _common as c
+from ..result import ScanResult, fmt_number, fmt_percent
 from .markdown import code, md
+from .view import applicability, as_result, json_safe, verdict_sentence
 
 TEMPLATE = "EU AI Act - public summary of training content for general-purpose AI models (AI Office template, 2025)"
 TODO = "*To be completed by the provider.*"
 TOKEN_METRICS = ("tokens.total", "records.tokens", "text.tokens", "size.tokens", "diversity.tokens")
 CHAR_METRICS = ("characters.total", "text.characters", "size.characters")
+
+
+class _Reader:
+    """Tolerant reads from the result's JSON form (the summary is a document about that JSON)."""
+
+    fmt_number = staticmethod(fmt_number)
+    fmt_pct = staticmethod(fmt_percent)
+
+    @staticmethod
+    def _is_number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    @staticmethod
+    def get(obj: Any, *path: Any, default: Any = None) -> Any:
+        for key in path:
+            if isinstance(obj, dict) and key in obj:
+                obj = obj[key]
+            else:
+                return default
+        return default if obj is None else obj
+
+    def metric(self, result: dict, name: str) -> float | None:
+        v = (result.get("metrics") or {}).get(name)
+        return v if self._is_number(v) else None
+
+    def source_field(self, result: dict) -> str | None:
+        f = self.get(result, "sources", "field")
+        return str(f) if f else None
+
+    def source_groups(self, result: dict) -> list[tuple[str, dict]]:
+        groups = self.get(result, "sources", "groups", default={})
+        return [(str(k), v if isinstance(v, dict) else {}) for k, v in groups.items()] if isinstance(groups, dict) else []
+
+    def source_records(self, result: dict, group: dict) -> float | None:
+        v = group.get("records.total")
+        return v if self._is_number(v) else None
+
+    @staticmethod
+    def verdict(result: dict) -> str:
+        return str(result.get("verdict") or "fail")
+
+    @staticmethod
+    def rules(result: dict) -> list[dict]:
+        return [r for r in result.get("rules") or [] if isinstance(r, dict)]
+
+    @staticmethod
+    def inputs(result: dict) -> list[dict]:
+        return [i for i in result.get("inputs") or [] if isinstance(i, dict)]
+
+    @staticmethod
+    def verdict_sentence(result: dict) -> str:
+        return verdict_sentence(ScanResult.from_dict(result))
+
+
+c = _Reader()
 
 
 def _size_band(tokens: float | None) -> str | None:
@@ -53,8 +110,10 @@ def _round(v: Any, digits: int = 4) -> Any:
     return round(v, digits) if isinstance(v, float) else v
 
 
-def build(result: dict) -> dict[str, Any]:
+def build(result: ScanResult | dict) -> dict[str, Any]:
     """The summary as a JSON-able dict (what ``render_json`` writes)."""
+    res = as_result(result)
+    result = res.to_dict()
     total = c.metric(result, "records.total")
     if total is None:
         total = c.get(result, "records", "total")
@@ -94,10 +153,14 @@ def build(result: dict) -> dict[str, Any]:
             "scan_started": c.get(result, "run", "started"),
             "policy": c.get(result, "policy", "path"),
             "policy_sha256": c.get(result, "policy", "sha256"),
+            "policy_source": c.get(result, "policy", "source"),
+            "seed": c.get(result, "run", "seed"),
             "inputs": [
-                {"path": i.get("path"), "format": i.get("format"), "records": i.get("records")}
+                {"path": i.get("path"), "format": i.get("format"), "records": i.get("records"),
+                 "size": i.get("size"), "fingerprint": i.get("fingerprint")}
                 for i in c.inputs(result)
             ],
+            "skipped_inputs": result.get("skipped_inputs") or [],
         },
         "general_information": {
             "provider": None,
@@ -142,6 +205,7 @@ def build(result: dict) -> dict[str, Any]:
                     "threshold": det.get("threshold"),
                     "records_scored": det.get("scored"),
                     "validation": det.get("validation"),
+                    "applicability": applicability(res),
                 }
                 if det
                 else None,
@@ -216,16 +280,17 @@ def _todo_paths(d: Any, prefix: str = "") -> list[str]:
     return out
 
 
-def render_json(result: dict) -> str:
-    return json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def render_json(result: ScanResult | dict) -> str:
+    return json_safe(json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _pct(v: Any) -> str:
     return c.fmt_pct(v) if v is not None else "not measured"
 
 
-def render_markdown(result: dict) -> str:
+def render_markdown(result: ScanResult | dict) -> str:
     s = build(result)
+    result = as_result(result).to_dict()
     gi, ds, dp = s["general_information"], s["data_sources"], s["data_processing"]
     size = gi["training_data_size"]
     syn = ds["synthetic_data"]
@@ -281,9 +346,9 @@ def render_markdown(result: dict) -> str:
     if ds["sources"]:
         if ds["source_field"]:
             out += [
-                f"Sources as recorded in the {code(ds['source_field'])} field of each record. Assign each to the "
+                (f"Sources as recorded in the {code(ds['source_field'])} field of each record. Assign each to the "
                 "template's categories (2.1 public datasets, 2.2 licensed or other private third-party data, "
-                "2.3 crawled and scraped data, 2.4 user data, 2.5 synthetic data, 2.6 other).",
+                "2.3 crawled and scraped data, 2.4 user data, 2.5 synthetic data, 2.6 other)."),
                 "",
             ]
         out += [
@@ -304,12 +369,20 @@ def render_markdown(result: dict) -> str:
             "",
         ]
     if gen["inputs"]:
-        out += [
-            "Files audited: "
-            + ", ".join(f"{code(i['path'])} ({c.fmt_number(i['records'])} records)" for i in gen["inputs"])
-            + ".",
-            "",
-        ]
+        out += ["Files audited:", "", "| File | Records | Size | Fingerprint |", "| --- | ---: | ---: | --- |"]
+        for i in gen["inputs"]:
+            fp = i.get("fingerprint") or {}
+            out.append(f"| {md(i['path'])} | {c.fmt_number(i['records'])} | "
+                       f"{c.fmt_number(i['size']) + ' bytes' if i.get('size') is not None else '—'} | "
+                       f"{md(str(fp.get('algorithm')) + ':' + str(fp.get('value'))) if fp.get('value') else '—'} |")
+        out.append("")
+    if gen["skipped_inputs"]:
+        out += ["Files found but not read: "
+                + "; ".join(f"{md(x.get('path'))} ({md(x.get('reason'))})" for x in gen["skipped_inputs"]) + ".", ""]
+    trail = [f"seed {md(gen['seed'])}" if gen.get("seed") is not None else "",
+             f"policy found via {md(gen['policy_source'])}" if gen.get("policy_source") else ""]
+    if any(trail):
+        out += ["Reproduce with the same tool version and " + ", ".join(t for t in trail if t) + ".", ""]
 
     out += ["### 2.5 Synthetic data", ""]
     ci = syn["estimated_share_ci95"]
@@ -340,6 +413,11 @@ def render_markdown(result: dict) -> str:
             + ".",
             "",
         ]
+    app = det.get("applicability") if det else None
+    if app:
+        out += [f"Estimate validity: **{md(app['state'])}**"
+                + (f". {md(app['reason'])}" if app.get("reason") else "")
+                + f" Calibration: {md(app['calibration'])}.", ""]
     out += [f"Models used to generate synthetic data: {TODO}", ""]
 
     out += [

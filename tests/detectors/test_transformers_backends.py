@@ -120,3 +120,21 @@ def test_cli_eval_with_lm(lm_dir, tmp_path):
     assert r.exit_code == 0, r.output
     res = json.loads(r.stdout)
     assert res["detector"]["name"] == f"lm:{lm_dir}" and "groups" in res
+
+
+def test_device_auto_and_cpu_give_the_same_scores(hf_dir, lm_dir):
+    auto = load_detector(f"hf:{hf_dir}", {"device": "auto"})
+    cpu = load_detector(f"hf:{hf_dir}", {"device": "cpu"})
+    assert cpu.device == "cpu"
+    assert auto.device == ("cuda" if torch.cuda.is_available() else auto.device)
+    np.testing.assert_allclose(auto.score(TEXTS), cpu.score(TEXTS), atol=1e-4)
+    lm = load_detector(f"lm:{lm_dir}", {"device": "cpu"})
+    assert lm.device == "cpu" and np.all(np.isfinite(lm.score(TEXTS)))
+
+
+def test_unavailable_or_unknown_device_is_a_clear_error(hf_dir):
+    with pytest.raises(AuditError, match="Unknown device"):
+        load_detector(f"hf:{hf_dir}", {"device": "tpu"})
+    if not torch.cuda.is_available():
+        with pytest.raises(AuditError, match="no CUDA GPU"):
+            load_detector(f"hf:{hf_dir}", {"device": "cuda"})

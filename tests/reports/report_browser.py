@@ -7,6 +7,7 @@ run a probe script, check for an alert, take a screenshot and print to PDF.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -147,9 +148,8 @@ class Browser:
 
     def close(self) -> None:
         try:
-            self._s("DELETE", "")
-        except Exception:
-            pass
+            with contextlib.suppress(Exception):   # the session may already be gone
+                self._s("DELETE", "")
         finally:
             self.proc.terminate()
             try:

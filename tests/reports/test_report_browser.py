@@ -13,10 +13,10 @@ import struct
 from pathlib import Path
 
 import pytest
+from report_browser import Browser, find_browser
+from report_fixtures import XSS_PAYLOADS
 
 from collapse_audit.reports import html
-from report_fixtures import XSS_PAYLOADS
-from report_browser import Browser, find_browser
 
 CHROMIUM, DRIVER, MISSING = find_browser()
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or "")

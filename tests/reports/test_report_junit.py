@@ -10,9 +10,9 @@ import copy
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_fixtures import JUNIT_XSD, minimal_variants
 
 from collapse_audit.reports import junit
-from report_fixtures import JUNIT_XSD, minimal_variants
 
 xmlschema = pytest.importorskip("xmlschema", reason="xmlschema (a test dependency) validates JUnit XML")
 
@@ -71,7 +71,7 @@ def test_one_testcase_per_rule_with_failures(result):
     assert suite.get("timestamp") == "2026-11-25T02:40:00"
     props = {p.get("name"): p.get("value") for p in suite.find("properties")}
     assert props["verdict"] == "fail" and props["records.total"] == "2000"
-    assert "web-crawl: 1,200 records (60.0%)" in suite.find("system-out").text
+    assert "web-crawl | 1,200 | 60.0%" in suite.find("system-out").text
 
 
 def test_passing_result_has_no_failures(result):
@@ -88,3 +88,26 @@ def test_unknown_status_is_an_error_case(schema, result):
     xml = junit.render(result)
     schema.validate(xml)
     assert ET.fromstring(xml.encode("utf-8")).find(".//error").get("type") == "unknown-status"
+
+
+def test_inconclusive_and_not_applicable_cases_are_valid(schema, result):
+    r = copy.deepcopy(result)
+    r["rules"][0]["status"] = "inconclusive"
+    r["rules"][1]["status"] = "not_applicable"
+    schema.validate(junit.render(r))
+    r["policy"]["on_inconclusive"] = "warn"
+    xml = junit.render(r)
+    schema.validate(xml)
+    suite = ET.fromstring(xml.encode("utf-8")).find("testsuite")
+    assert suite.get("skipped") == "2"
+
+
+def test_audit_trail_properties(result):
+    suite = ET.fromstring(junit.render(result).encode("utf-8")).find("testsuite")
+    props = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert props["inputs.0.fingerprint"] == "sha256:" + result["inputs"][0]["fingerprint"]["value"]
+    assert props["inputs.0.size"] == str(result["inputs"][0]["size"])
+    assert props["skipped_inputs.0"].startswith("sample_data/README.md")
+    assert props["detector.applicability.state"] == "validated"
+    assert props["detector.known_weak_spots"] == "non-English text; source code"
+    assert props["seed"] == "0" and props["policy.sha256"] == result["policy"]["sha256"]

@@ -7,12 +7,17 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_fixtures import XSS_PAYLOADS, parse_html
 
 from collapse_audit.reports import html, junit, markdown, summary
-from report_fixtures import XSS_PAYLOADS, parse_html
 
 #: the only elements the HTML report ever emits
 ALLOWED_TAGS = {
+    "dl",
+    "dt",
+    "dd",
+    "details",
+    "summary",
     "html",
     "head",
     "meta",
