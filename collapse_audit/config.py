@@ -19,8 +19,8 @@ class FieldMap:
     provenance: str | None = "provenance"
     source: str | None = "source"
     license: str | None = "license"
-    synthetic_values: tuple[str, ...] = ("synthetic", "machine", "model-generated")
-    human_values: tuple[str, ...] = ("human",)
+    synthetic_values: tuple[str, ...] = ("synthetic", "machine", "model-generated", "llm", "ai-generated")
+    human_values: tuple[str, ...] = ("human", "human-written")
     required: tuple[str, ...] = ()
     license_allowlist: tuple[str, ...] | None = None
 

@@ -55,6 +55,7 @@ from ..sketches.hashing import mix64
 from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import RowStore, SortedRuns, UnionFind, pairs_within
+from ..text.limits import clip_nfc
 from ..text.minhash import MinHasher
 from . import presenting as P
 from .base import Check, CheckResult
@@ -191,7 +192,7 @@ class NearDuplicates(Check):
     # ---- per batch -----------------------------------------------------------------------------
 
     def prepare(self, batch):
-        nfc = nfc_batch(batch)
+        nfc = clip_nfc(nfc_batch(batch))  # capped: see text/limits.py
         parts = [self.hasher.signatures(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
         sig = np.concatenate(parts) if parts else np.zeros((0, self.num_perm), dtype=np.uint32)
         return {

@@ -20,6 +20,7 @@ from ..result.sections import Section
 from ..text.excerpt import excerpt
 from . import presenting as P
 from .base import Check, CheckResult
+from ..text.limits import clip_for_analysis
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
@@ -149,7 +150,8 @@ class Synthetic(Check):
         idx = self._selected(batch)
         if not len(idx):
             return idx, np.zeros(0, dtype=np.float64)
-        scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
+        texts = clip_for_analysis([batch.texts[i] for i in idx])  # capped: see text/limits.py
+        scores = np.asarray(self.detector.score(texts), dtype=np.float64)
         return idx, scores
 
     def observe(self, batch, prepared) -> None:

@@ -1,18 +1,22 @@
 """The ``collapse-audit`` command.
 
-User errors (``AuditError``) become one sentence on stderr and exit code 2; Typer/Click usage
-errors also exit 2. Exit 0 means the policy passed and 1 that it failed.
+Exit codes: 0 the policy passed, 1 it failed - and nothing else exits 1. User errors
+(``AuditError``) and Typer/Click usage errors exit 2 with one sentence; an unexpected exception
+(a bug) also exits 2, with one line saying it is an internal error (the traceback only with the
+global ``--debug`` flag or ``COLLAPSE_AUDIT_DEBUG=1``). SIGINT exits 130, SIGTERM 143, each with
+one line, workers stopped and no partial output left behind.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
-from ..errors import AuditError
 from . import detector as detector_cli
 from . import rules as rules_cli
+from .common import DEBUG_ENV, exit_for, install_signal_handlers
 from .filter import filter as filter_command
 from .init import init
 from .profile import profile
@@ -25,7 +29,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Audit an ML training corpus for model-collapse risk (duplicates, synthetic text, provenance, "
          "diversity) and gate it on a policy.\n\nExit codes: 0 policy passed, 1 policy failed, "
-         "2 the audit could not be run.",
+         "2 the audit could not be run, 130 interrupted, 143 terminated.\n\n"
+         "Global option: --debug (before or after the command) shows the traceback of an internal error.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -60,12 +65,13 @@ app.command(no_args_is_help=True)(schema)
 
 def main() -> None:
     """The console script: run the app; a user error outside a command still exits 2 with one line."""
+    if "--debug" in sys.argv[1:]:
+        sys.argv = [a for a in sys.argv if a != "--debug"]
+        os.environ[DEBUG_ENV] = "1"
+    install_signal_handlers()
     try:
         app(standalone_mode=True)
-    except AuditError as exc:  # raised outside a command's own handler
-        _fail(str(exc))
-
-
-def _fail(message: str) -> None:
-    sys.stderr.write(f"collapse-audit: error: {message}\n")
-    raise SystemExit(2)
+    except SystemExit:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - whatever escaped a command: one line, exit 2/130/143
+        exit_for(exc)

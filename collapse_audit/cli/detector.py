@@ -12,6 +12,9 @@ import numpy as np
 import typer
 
 from ..errors import AuditError
+from ..outputs import atomic_output, check_outputs
+from ..text.inert import inert
+from ..text.limits import clip_for_analysis
 from .common import user_errors
 
 app = typer.Typer(
@@ -71,19 +74,16 @@ def score(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    check_outputs([output], [file])  # before anything is read: never truncate the input
     det = _load(detector, option)
     schema = pa.schema([("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()),
                         ("flagged", pa.bool_())],
                        metadata={"collapse_audit.detector": json.dumps(det.describe(), default=str)})
     n = flagged = 0
     t0 = time.time()
-    try:
-        writer = pq.ParquetWriter(output, schema)
-    except OSError as exc:
-        raise AuditError(f"Cannot write {output}: {exc.strerror or exc}.") from None
-    with writer:
+    with atomic_output(output, "wb") as fh, pq.ParquetWriter(fh, schema) as writer:
         for batch in _stream(file, text_field, []):
-            s = np.asarray(det.score(batch.texts), np.float64)
+            s = np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64)
             writer.write_table(pa.table({
                 "file": pa.array([batch.file] * len(batch), pa.string()),
                 "row": pa.array(batch.rows, pa.int64()),
@@ -92,11 +92,11 @@ def score(
             }, schema=schema))
             n += len(batch)
             flagged += int((s >= det.threshold).sum())
+        if n == 0:  # inside the block: no output file is left behind
+            raise AuditError(f"No records found in {file} (the input is empty).")
     dt = time.time() - t0
-    if n == 0:
-        raise AuditError(f"No records found in {file} (the input is empty).")
     typer.echo(f"scored {n} records with {det.name} ({det.version}) in {dt:.1f}s "
-               f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {output}", err=True)
+               f"({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {inert(output)}", err=True)
 
 
 @app.command("eval")
@@ -129,7 +129,7 @@ def eval_(
         labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
         if group_field:
             groups.extend("" if g is None else g for g in batch.fields[group_field])
-        scores.append(np.asarray(det.score(batch.texts), np.float64))
+        scores.append(np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64))
     dt = time.time() - t0
     if not labels:
         raise AuditError(f"No records found in {file} (the input is empty).")

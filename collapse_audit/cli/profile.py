@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from ..errors import AuditError
+from ..outputs import atomic_path, check_outputs
+from ..text.inert import inert
 from .common import user_errors
 
 
@@ -27,7 +28,7 @@ def profile(
     top_k: int = typer.Option(65536, "--top-k", min=16, help="Most frequent tokens kept exactly in the token "
                               "distribution sketch (the rest go to 65,536 hash buckets)."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the self-similarity and detector samples."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for the self-similarity and detector samples."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all CPUs)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary on stderr."),
 ) -> None:
@@ -42,18 +43,17 @@ def profile(
     from ..engine.scan import ScanOptions, default_workers
     from ..signals.profile import save_profile
 
+    check_outputs([output], [*paths, *([policy] if policy else [])])  # before anything is read
     opts = ScanOptions(paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
                        max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
                        progress=not quiet)
     data = build_profile(opts, top_k=top_k, scores=not no_scores)
-    try:
-        size = save_profile(data, output)
-    except OSError as exc:
-        raise AuditError(f"Cannot write the profile to {output}: {exc.strerror or exc}.") from None
+    with atomic_path(output) as tmp:  # the previous profile survives a failed write
+        size = save_profile(data, tmp)
     if not quiet:
         f = data["figures"]
         sys.stderr.write(
-            f"collapse-audit: profile of {data['records']:,} records written to {output} ({size / 1e6:.2f} MB): "
+            f"collapse-audit: profile of {data['records']:,} records written to {inert(output)} ({size / 1e6:.2f} MB): "
             f"entropy {f['token_entropy']:.2f} bits, distinct-2 {f['distinct_2']:.3f}, "
             f"{int(f['types']):,} token types"
             f"{'' if data['scores'] else '; no score histogram'}\n")

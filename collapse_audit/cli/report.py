@@ -12,6 +12,7 @@ import sys
 import typer
 
 from ..errors import AuditError
+from ..outputs import check_outputs
 from ..result import load_result
 from .common import user_errors, write_output
 from .render import FORMATS, REDACT_HELP, SUFFIX_FORMATS, render_result
@@ -68,6 +69,7 @@ def report(
     (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
     """
     fmt_name = _pick_format(fmt, output)
+    check_outputs([output], [result_file])  # never re-render a result over itself
     result = load_result(result_file)
     if fmt_name == "table" and output in (None, "-"):
         from rich.console import Console

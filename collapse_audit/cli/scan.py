@@ -11,8 +11,10 @@ from rich.console import Console
 from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
+from ..outputs import check_outputs
 from ..policy.selection import parse_codes
 from ..result import ScanResult
+from ..text.inert import inert
 from .common import user_errors, write_output
 from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result, renderer_input
 
@@ -48,7 +50,7 @@ def scan(
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
-    seed: int = typer.Option(0, "--seed", help="Seed for sampling and estimates; same input+policy+seed give "
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
@@ -89,6 +91,10 @@ def scan(
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
+    check_outputs([output, annotations, write_accept],
+                  [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
+                   *([accept] if accept else [])])
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample,
@@ -108,7 +114,7 @@ def scan(
         write_output(render_result(result, fmt, redact), output)
         if not quiet:
             sys.stderr.write(f"collapse-audit: verdict {result.verdict.upper()}"
-                             f"{'' if output in (None, '-') else f' (report written to {output})'}\n")
+                             f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result, redact)
     raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
 

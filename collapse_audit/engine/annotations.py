@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from ..checks.registry import annotation_columns
 from ..errors import AuditError
+from ..outputs import atomic_output
 
 ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
 
@@ -66,10 +67,8 @@ class AnnotationCollector:
             columns[col.name] = _as_array(found.get(col.name), ARROW_TYPES[col.type], n)
         columns["issues"] = issues
         table = pa.table(columns)
-        try:
-            pq.write_table(table, path)
-        except OSError as exc:
-            raise AuditError(f"Cannot write annotations to {path}: {exc.strerror or exc}.") from None
+        with atomic_output(path, "wb") as fh:  # never a half-written file, never a clobbered input
+            pq.write_table(table, fh)
 
 
 def _as_array(col: Any, typ: pa.DataType, n: int) -> pa.Array:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..config import ScanConfig
 from ..readers import BadRecordSink, InputFile, RecordBatch, discover
+from ..text.limits import clip_for_analysis
 from ..version import __version__
 from .sample import choose_sample
 from .scan import ScanOptions, load_scan_policy, no_records_error, read_batches, scan_config, stream
@@ -37,7 +38,8 @@ class ProfileStep:
                 chosen = self.sample_rows.get(batch.file_index, np.zeros(0, np.int64))
                 idx = np.flatnonzero(np.isin(np.asarray(batch.rows, dtype=np.int64), chosen))
             if len(idx):
-                scores = np.asarray(self.detector.score([batch.texts[i] for i in idx]), dtype=np.float64)
+                scores = np.asarray(self.detector.score(clip_for_analysis([batch.texts[i] for i in idx])),
+                                    dtype=np.float64)
         return part, scores
 
     def observe(self, batch: RecordBatch, prepared: tuple[dict[str, Any], np.ndarray | None]) -> None:

@@ -1,10 +1,9 @@
 """The detector's sample: chosen before the scan from record slots, so it is the same for any batching.
 
-A slot is a (file, row) position: a Parquet row or a JSONL line; each reader counts its own
-(``Reader.count_slots``). Choosing ``n`` slots uniformly
-without replacement, seeded, gives a uniform sample of records that does not depend on batch sizes
-or worker count; a chosen slot that turns out blank or unreadable is simply not scored, so at most
-``n`` records are scored.
+A slot is a (file, row) position: a Parquet row, a JSONL line...; each reader counts its own
+(``Reader.count_slots``). Choosing ``n`` slots uniformly without replacement, seeded, gives a
+uniform sample of records that does not depend on batch sizes or worker count; a chosen slot that
+turns out blank or unreadable is simply not scored, so at most ``n`` records are scored.
 """
 
 from __future__ import annotations

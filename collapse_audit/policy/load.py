@@ -7,6 +7,7 @@ a typo in a rule would otherwise turn a gate off without anyone noticing.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from ..errors import PolicyError
 from .discovery import PYPROJECT, TOOL_KEY, PolicySource, default_policy_path, find_policy, pyproject_table
 from .options import build_options
 from .provenance import PROVENANCE_KEYS, ProvenanceDerivation, parse_derivation
-from .yamlmarks import Located, parse
+from .yamlmarks import Located, StrictYAMLError, parse
 
 POLICY_FILENAME = "collapse-audit.yaml"
 # plus one section per check with options (the registry)
@@ -86,9 +87,16 @@ def load_policy(path: str, source: PolicySource | None = None) -> Policy:
     except OSError as exc:
         raise PolicyError(f"Cannot read policy file {path}: {exc.strerror or exc}.") from None
     try:
-        doc = parse(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        if not text.strip():  # robustness: an empty policy is a mistake, never a silent default
+            raise PolicyError(f"Policy file {path} is empty (write at least `rules: []`, or remove it to use "
+                              f"the packaged default).")
+        doc = parse(text)
     except UnicodeDecodeError:
         raise PolicyError(f"Policy file {path} is not valid UTF-8.") from None
+    except StrictYAMLError as exc:  # robustness: duplicate/complex keys, recursive aliases, alias bombs
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise PolicyError(f"Policy {path}{f':{line}' if line else ''}: {exc.problem}.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else path
@@ -156,12 +164,25 @@ def _field_name(ctx: _Ctx, value: Any, *at: Any) -> str | None:
 def _number(ctx: _Ctx, value: Any, *at: Any, integer: bool = False, lo: float | None = None,
             hi: float | None = None) -> float:
     ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    ok = ok and _finite(value)  # robustness: .nan passes every comparison, 1e400 parses as inf
     if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
         kind = "an integer" if integer else "a number"
         rng = (f" between {lo} and {hi}" if lo is not None and hi is not None
                else (f" >= {lo}" if lo is not None else ""))
-        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be {kind}{rng}, not {value!r}", *at)
+        shown = repr(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
+            kind = f"a finite {kind.split()[-1]}"
+            shown = f"an integer of {len(str(value))} digits" if isinstance(value, int) else shown
+        raise ctx.fail(f"'{'.'.join(map(str, at))}' must be {kind}{rng}, not {shown}", *at)
     return value
+
+
+def _finite(value: Any) -> bool:
+    """A number a threshold can be: not NaN, not +-inf, and (for ints) within float range."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _build(path: str, sha: str, doc: Located) -> Policy:

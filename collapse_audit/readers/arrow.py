@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pyarrow as pa
 from pyarrow import ipc
@@ -21,7 +22,7 @@ from .storage import arrow_location, check_regular, stored_size
 
 
 @contextmanager
-def open_ipc(info: InputFile):
+def open_ipc(info: InputFile) -> Iterator[tuple[str, Any]]:
     """(kind, reader) where kind is "file" (random access) or "stream"."""
     fs, path = arrow_location(info.path)
     try:
@@ -47,7 +48,7 @@ def open_ipc(info: InputFile):
         source.close()
 
 
-def _batches(kind: str, reader) -> Iterator[pa.RecordBatch]:
+def _batches(kind: str, reader: Any) -> Iterator[pa.RecordBatch]:
     if kind == "file":
         for i in range(reader.num_record_batches):
             yield reader.get_batch(i)

@@ -55,7 +55,7 @@ class BadRecord:
     def sentence(self) -> str:
         return f"{self.file}, {self.location}: {self.reason}"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "location": self.location, "reason": self.reason}
 
 

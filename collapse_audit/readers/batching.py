@@ -16,6 +16,7 @@ from .records import (
     TextError,
     nesting_depth_exceeds,
     record_text,
+    safe,
     surrogate_path,
 )
 from .stats import SCHEMA_SAMPLE, InputStats
@@ -35,7 +36,7 @@ class DictBatcher:
         self.texts: list[str] = []
         self.rows: list[int] = []
         self.lines: list[int] = []
-        self.values: dict[str, list] = {f: [] for f in self.options.fields}
+        self.values: dict[str, list[Any]] = {f: [] for f in self.options.fields}
 
     def bad(self, where: str, reason: str) -> None:
         self.sink.add(BadRecord(self.info.path, where, reason))
@@ -62,7 +63,7 @@ class DictBatcher:
         try:
             text = record_text(record, self.options.text_field, self.options.text_roles)
         except TextError as exc:
-            self.bad(where, str(exc))
+            self.bad(where, str(exc) + _keys_hint(record, exc))
             return None
         if self.keys_left:
             self.keys_left -= 1
@@ -79,12 +80,12 @@ class DictBatcher:
             return self.flush()
         return None
 
-    def _note_schema(self, record: dict) -> None:
+    def _note_schema(self, record: dict[str, Any]) -> None:
         if self.stats.wants_keys(self.file_index):
             self.stats.note_record(self.file_index, record)
         self.stats.note_present(self.options.text_field)
 
-    def _note_present(self, record: dict) -> None:
+    def _note_present(self, record: dict[str, Any]) -> None:
         still = []
         for f in self.unseen:
             if get_path(record, f) is not None:
@@ -101,3 +102,12 @@ class DictBatcher:
         self.start += len(self.texts)
         self._reset()
         return batch
+
+
+def _keys_hint(record: dict[str, Any], exc: TextError) -> str:
+    """For a missing text field, the keys the record does have and how to point at one."""
+    if not str(exc).endswith("is missing"):
+        return ""
+    keys = [safe(str(k)) for k in list(record)[:12]]
+    more = ", ..." if len(record) > 12 else ""
+    return f" (keys in this record: {', '.join(keys) or 'none'}{more}; set fields.text or --text-field)"

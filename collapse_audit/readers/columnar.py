@@ -88,12 +88,12 @@ def schema_columns(schema: pa.Schema, depth: int = 2) -> list[str]:
 
 
 def _stringlike(t: pa.DataType) -> bool:
-    return (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
-            or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t))
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+                or pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t))
 
 
 def _listlike(t: pa.DataType) -> bool:
-    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t)
+    return bool(pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t))
 
 
 class Columnar:
@@ -150,7 +150,7 @@ class Columnar:
         bad: dict[int, str] = {}
         tops = {k[4:]: _pylist(a, f"column '{k[4:]}'", bad) for k, a in arrays.items() if k.startswith("top:")}
         texts = self._texts(arrays, tops, n, bad)
-        values: dict[str, list] = {}
+        values: dict[str, list[Any]] = {}
         for name, plan in self.fields.items():
             if plan is None:
                 values[name] = [None] * n
@@ -175,14 +175,17 @@ class Columnar:
             self.stats.note_present(self.options.text_field)
         return out
 
-    def _texts(self, arrays: dict[str, pa.Array], tops: dict[str, list], n: int, bad: dict[int, str]) -> list:
+    def _texts(self, arrays: dict[str, pa.Array], tops: dict[str, list[Any]], n: int, bad: dict[int, str]) -> list[Any]:
         field, roles = self.options.text_field, self.options.text_roles
         plan = self.text
         if plan.parts is not None:
-            raw = _pylist(arrays[plan.key], f"the text field '{field}'", bad)
+            column = arrays[plan.key]
+            raw = _pylist(column, f"the text field '{field}'", bad)
+            if not bad and column.null_count == 0 and _stringlike(column.type):
+                return raw  # the common case: every value is already the text
         else:
             raw = [{t: tops[t][i] for t in plan.tops} for i in range(n)]
-        texts: list = [None] * n
+        texts: list[Any] = [None] * n
         for i, value in enumerate(raw):
             if i in bad:
                 continue
@@ -195,7 +198,7 @@ class Columnar:
                 bad[i] = str(exc)
         return texts
 
-    def _note_present(self, values: dict[str, list]) -> None:
+    def _note_present(self, values: dict[str, list[Any]]) -> None:
         if not self.unseen:
             return
         still = []
@@ -215,11 +218,11 @@ class Columnar:
             entry.fingerprint = self.hasher.fingerprint()
 
 
-def _pylist(arr: pa.Array | pa.ChunkedArray, what: str, bad: dict[int, str]) -> list:
+def _pylist(arr: pa.Array | pa.ChunkedArray, what: str, bad: dict[int, str]) -> list[Any]:
     """Python values of a column; binary is decoded as UTF-8; undecodable values mark their row bad."""
     binary = pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type) or pa.types.is_binary_view(arr.type)
     try:
-        values = arr.to_pylist()
+        values: list[Any] = arr.to_pylist()
         if not binary:
             return values
         return [_decode(v, i, what, bad) for i, v in enumerate(values)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv as pycsv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -21,7 +22,7 @@ from .base import BadRecord, BadRecordSink, InputFile, Reader, ReadOptions, Reco
 from .columnar import Columnar, arrow_errors, batches_from
 from .jsonl import CHUNK, record_fingerprint, truncated
 from .stats import InputStats
-from .storage import open_stream, stream_errors
+from .streams import open_stream, stream_errors
 
 HEADER_PEEK = 1 << 20
 
@@ -108,7 +109,7 @@ def _base_name(info: InputFile) -> str:
     return name
 
 
-def _header(fh, info: InputFile, delimiter: str) -> list[str]:
+def _header(fh: Any, info: InputFile, delimiter: str) -> list[str]:  # any buffered stream with peek()
     """Column names from the first record of the file (peeked, not consumed)."""
     try:
         head = fh.peek(HEADER_PEEK)[:HEADER_PEEK]

@@ -10,14 +10,17 @@ FIFO, socket or device is never opened (a named one is an error). A directory th
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import posixpath
 import stat
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import AuditError
 from .base import InputFile, Reader
+from .listing import Node, Skipped, list_local, list_remote
 from .registry import reader_for_suffix, registered_readers, supported_suffixes
 from .storage import (
     COMPRESSIONS,
@@ -39,35 +42,10 @@ SIDECAR_SUFFIXES = (".crc", ".md5", ".sha256", ".sha1", ".lock", ".idx", ".index
 __all__ = ["Discovery", "InputFile", "Skipped", "classify", "discover", "discover_inputs"]
 
 
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-    def to_json(self) -> dict:
-        return {"path": self.path, "reason": self.reason}
-
-
 @dataclass
 class Discovery:
     files: list[InputFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-
-@dataclass
-class _Node:
-    """A directory listing: files as (path, size, info) and subdirectories, in sorted order."""
-
-    path: str
-    files: list[tuple[str, int | None, dict | None]] = field(default_factory=list)
-    dirs: list[_Node] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-
-    def all_files(self) -> list[str]:
-        out = [p for p, _, _ in self.files] + [s.path for s in self.skipped]
-        for d in self.dirs:
-            out.extend(d.all_files())
-        return out
 
 
 def classify(path: str) -> InputFile | None:
@@ -87,7 +65,7 @@ def _why_not(name: str) -> str:
     return "unsupported file type"
 
 
-def _to_input(path: str, size: int | None, info: dict | None) -> InputFile | str:
+def _to_input(path: str, size: int | None, info: dict[str, Any] | None) -> InputFile | str:
     """The input for a data file, or the reason it is not one."""
     name = posixpath.basename(path.rstrip("/"))
     if name.lower() in METADATA_FILES:
@@ -101,7 +79,7 @@ def _to_input(path: str, size: int | None, info: dict | None) -> InputFile | str
     return sniffed
 
 
-def _claimer(node: _Node) -> Reader | None:
+def _claimer(node: Node) -> Reader | None:
     names = {posixpath.basename(p) for p, _, _ in node.files}
     for reader in registered_readers():
         if type(reader).claims_directory is Reader.claims_directory:
@@ -113,67 +91,7 @@ def _claimer(node: _Node) -> Reader | None:
     return None
 
 
-def _list_local(path: str) -> _Node:
-    node = _Node(path)
-    try:
-        with os.scandir(path) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        raise AuditError(f"Cannot read directory {path} ({exc.strerror or exc}).") from None
-    for e in entries:
-        full = os.path.join(path, e.name)
-        try:
-            st = os.stat(full)
-        except OSError as exc:
-            if os.path.islink(full):
-                node.skipped.append(Skipped(full, "broken symbolic link"))
-                continue
-            raise AuditError(f"Cannot read {full} ({exc.strerror or exc}).") from None
-        if e.name.startswith("."):
-            kind = "hidden directory" if stat.S_ISDIR(st.st_mode) else "hidden file"
-            node.skipped.append(Skipped(full, kind))
-        elif stat.S_ISDIR(st.st_mode):
-            if e.is_symlink():
-                node.skipped.append(Skipped(full, "symbolic link to a directory (not followed)"))
-            else:
-                node.dirs.append(_list_local(full))
-        elif stat.S_ISREG(st.st_mode):
-            if not os.access(full, os.R_OK):
-                raise AuditError(f"Cannot read {full} (permission denied).")
-            node.files.append((full, st.st_size, None))
-        else:
-            node.skipped.append(Skipped(full, f"special file ({special_kind(st.st_mode)}), never opened"))
-    return node
-
-
-def _list_remote(url: str) -> _Node:
-    fs, key = filesystem(url)
-    found = retrying(url, lambda: fs.find(key, detail=True))
-    root = _Node(url.rstrip("/"))
-    nodes = {"": root}
-    base = key.rstrip("/")
-    for full in sorted(found):
-        info = found[full]
-        if info.get("type") == "directory":
-            continue
-        rel = full[len(base):].lstrip("/")
-        parts = rel.split("/")
-        parent = root
-        for i, part in enumerate(parts[:-1]):
-            sub = "/".join(parts[: i + 1])
-            if sub not in nodes:
-                nodes[sub] = _Node(f"{root.path}/{sub}")
-                parent.dirs.append(nodes[sub])
-            parent = nodes[sub]
-        path = f"{root.path}/{rel}"
-        if any(p.startswith(".") for p in parts):
-            parent.skipped.append(Skipped(path, "hidden file"))
-        else:
-            parent.files.append((path, info.get("size"), info))
-    return root
-
-
-def _expand(node: _Node, split: str | None, out: Discovery) -> None:
+def _expand(node: Node, split: str | None, out: Discovery) -> None:
     reader = _claimer(node)
     if reader is not None:
         files, skipped = reader.expand_directory(node.path, split)
@@ -207,22 +125,23 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
         fs, key = filesystem(arg)
         if _is_glob(key):
             matches = sorted(retrying(arg, lambda: fs.glob(key)))
-            for m in matches:
-                url = fs.unstrip_protocol(m)
-                if retrying(url, lambda m=m: fs.isdir(m)):
-                    _expand(_list_remote(url), split, out)
+            for match in matches:
+                url = fs.unstrip_protocol(match)
+                info: dict[str, Any] = retrying(url, functools.partial(fs.info, match))
+                if info.get("type") == "directory":
+                    _expand(list_remote(url), split, out)
                 else:
-                    _add_file(url, retrying(url, lambda m=m: fs.info(m)), out)
+                    _add_file(url, info, out)
             return out, f"glob {arg}"
         info = _remote_info(fs, key, arg)
         if info.get("type") == "directory":
-            _expand(_list_remote(arg), split, out)
+            _expand(list_remote(arg), split, out)
             return out, f"directory {arg}"
         _add_named(arg, info.get("size"), info, out)
         return out, arg
     path = local(arg)
     if os.path.isdir(path):
-        _expand(_list_local(path), split, out)
+        _expand(list_local(path), split, out)
         return out, f"directory {arg}"
     if os.path.lexists(path):
         try:
@@ -238,7 +157,7 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
     if _is_glob(path):
         for match in sorted(glob.glob(path, recursive=True)):
             if os.path.isdir(match):
-                _expand(_list_local(match), split, out)
+                _expand(list_local(match), split, out)
                 continue
             try:
                 st = os.stat(match)
@@ -254,16 +173,17 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
     raise AuditError(f"Input path not found: {arg}.")
 
 
-def _remote_info(fs, key: str, url: str) -> dict:
+def _remote_info(fs: Any, key: str, url: str) -> dict[str, Any]:
     try:
-        return fs.info(key)
+        info: dict[str, Any] = fs.info(key)
+        return info
     except FileNotFoundError:
         raise AuditError(f"Input path not found: {url}.") from None
     except Exception:  # noqa: BLE001 - retried and classified by ``retrying``
         return retrying(url, lambda: fs.info(key))
 
 
-def _add_file(path: str, info: dict, out: Discovery, local_info: bool = False) -> None:
+def _add_file(path: str, info: dict[str, Any], out: Discovery, local_info: bool = False) -> None:
     result = _to_input(path, info.get("size"), None if local_info else info)
     if isinstance(result, str):
         out.skipped.append(Skipped(path, result))
@@ -271,7 +191,7 @@ def _add_file(path: str, info: dict, out: Discovery, local_info: bool = False) -
         out.files.append(result)
 
 
-def _add_named(path: str, size: int | None, info: dict | None, out: Discovery) -> None:
+def _add_named(path: str, size: int | None, info: dict[str, Any] | None, out: Discovery) -> None:
     """A file named on the command line must be data: anything else is an error, not a skip."""
     result = _to_input(path, size, info)
     if isinstance(result, str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import posixpath
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import AuditError
 from .arrow import ArrowReader
@@ -41,7 +42,7 @@ def _exists(path: str) -> bool:
     return os.path.isfile(path)
 
 
-def _read_json(path: str) -> dict:
+def _read_json(path: str) -> dict[str, Any]:
     try:
         if is_remote(path):
             fs, key = filesystem(path)

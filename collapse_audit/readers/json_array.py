@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from ..errors import AuditError
 from .base import (
@@ -28,7 +29,7 @@ from .batching import DictBatcher
 from .jsonl import BOM, record_fingerprint, truncated
 from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
-from .storage import open_stream, stream_errors
+from .streams import open_stream, stream_errors
 
 STEP = 1 << 20
 SNIFF = 1 << 20
@@ -79,7 +80,7 @@ class JsonArrayReader(Reader):
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
         batcher = DictBatcher(info, file_index, options, sink, start, stats)
-        counter_box: list = []
+        counter_box: list[Any] = []
         for row, line, value, surrogates, deep in _elements(info, counter_box):
             done = batcher.add(value, row, line, f"element {row} (line {line})", surrogates, deep)
             if done is not None:
@@ -90,7 +91,7 @@ class JsonArrayReader(Reader):
         record_fingerprint(info, counter_box[0], stats, file_index)
 
 
-def _elements(info: InputFile, counter_box: list | None = None) -> Iterator[tuple[int, int, object, bool, bool]]:
+def _elements(info: InputFile, counter_box: list[Any] | None = None) -> Iterator[tuple[int, int, object, bool, bool]]:
     """(element index, line it starts on, parsed value, may hold surrogates, may nest too deep) for
     each array element.
 

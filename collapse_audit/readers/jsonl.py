@@ -10,9 +10,10 @@ the part before it without saying so would be a silently partial audit.
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..errors import AuditError
 from .base import (
@@ -27,12 +28,8 @@ from .base import (
 from .batching import DictBatcher
 from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
-from .storage import (
-    CountingReader,
-    is_remote,
-    open_stream,
-    stream_errors,
-)
+from .storage import is_remote
+from .streams import CountingReader, open_stream, stream_errors
 
 CHUNK = 1 << 22
 BOM = b"\xef\xbb\xbf"
@@ -58,7 +55,8 @@ def record_fingerprint(info: InputFile, counter: CountingReader, stats: InputSta
         entry.fingerprint = {"algorithm": "sha256", "value": counter.sha256.hexdigest()}
 
 
-def read_lines(fh: IO[bytes], info: InputFile, on_long, line_no: int = 0) -> Iterator[tuple[int, bytes]]:
+def read_lines(fh: io.BufferedIOBase, info: InputFile, on_long: Callable[[int], None],
+               line_no: int = 0) -> Iterator[tuple[int, bytes]]:
     """(1-based line number, raw line) with the line length capped; stream errors become AuditError."""
     errors = stream_errors()
     while True:
@@ -129,7 +127,7 @@ class JsonlReader(Reader):
         record_fingerprint(info, counter, stats, file_index)
 
 
-def parse_json(raw: bytes, info: InputFile, where: str, sink: BadRecordSink):
+def parse_json(raw: bytes, info: InputFile, where: str, sink: BadRecordSink) -> tuple[Any, bool, bool] | None:
     """Strict UTF-8 decode + JSON parse: (value, may hold surrogates, may nest too deep), or None
     after reporting it."""
     try:

@@ -8,6 +8,7 @@ the audited column values (``columns-xxh3-128``), since the other columns are ne
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -28,7 +29,7 @@ class ParquetReader(Reader):
         """Rows from the footer: no data page is read."""
         fs, path = _location(info)
         try:
-            return pq.ParquetFile(path, filesystem=fs).metadata.num_rows
+            return int(pq.ParquetFile(path, filesystem=fs).metadata.num_rows)
         except arrow_errors() as exc:
             raise AuditError(f"{info.path} is not a readable Parquet file ({_short(exc)}).") from None
 
@@ -49,7 +50,7 @@ class ParquetReader(Reader):
         col.finish(stored_size(info.path, info.size))
 
 
-def _location(info: InputFile):
+def _location(info: InputFile) -> tuple[Any, str]:
     if not is_remote(info.path):
         check_regular(info.path)
     return arrow_location(info.path)

@@ -55,7 +55,7 @@ def value_text(value: Any, text_field: str, roles: tuple[str, ...] | None = None
     raise TextError(f"the text field '{text_field}' is {type(value).__name__}, not a string")
 
 
-def _chat_text(turns: list[dict], text_field: str, roles: tuple[str, ...] | None) -> str:
+def _chat_text(turns: list[dict[str, Any]], text_field: str, roles: tuple[str, ...] | None) -> str:
     parts = []
     for i, turn in enumerate(turns):
         speaker = turn.get("role", turn.get("from"))
@@ -80,7 +80,11 @@ def _content_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # [{type: text, text: ...}, {type: image_url, ...}]
-        texts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        texts: list[str] = []
+        for part in content:
+            text = part.get("text") if isinstance(part, dict) else None
+            if isinstance(text, str):
+                texts.append(text)
         return JOIN.join(texts)
     return None
 

@@ -29,7 +29,7 @@ KEY_DEPTH = 2              # nested keys listed as 'meta.source', not deeper
 @dataclass
 class FileStats:
     size: int | None = None
-    fingerprint: dict | None = None
+    fingerprint: dict[str, Any] | None = None
     sampled: int = 0
 
 
@@ -53,7 +53,7 @@ class InputStats:
     def wants_keys(self, index: int) -> bool:
         return self.file(index).sampled < SCHEMA_SAMPLE and len(self.columns) < MAX_COLUMNS
 
-    def note_record(self, index: int, record: dict) -> None:
+    def note_record(self, index: int, record: dict[str, Any]) -> None:
         """Remember the keys of one record (first ``SCHEMA_SAMPLE`` per file)."""
         self.file(index).sampled += 1
         self.note_columns(_keys(record, "", KEY_DEPTH))
@@ -99,7 +99,8 @@ class ColumnHasher:
 
     For every projected column (keyed by its dotted path, the text column by ``text:PATH``) two
     xxh3-128 streams are kept: the value lengths (int64 little-endian; -1 for null) and the value
-    bytes (strings/binary as stored, other values as compact JSON). The fingerprint is xxh3-128 over
+    bytes (strings/binary as stored; integers as int64 and floats as float64, little-endian, length
+    8; other values as compact sorted-key JSON). The fingerprint is xxh3-128 over
     ``key \\0 lengths-digest data-digest`` for the keys in sorted order. Two files with the same
     values in the audited columns get the same fingerprint whatever their row groups or encodings.
     """
@@ -130,6 +131,12 @@ class ColumnHasher:
                 lengths.update(np.diff(offsets).astype("<i8").tobytes())
                 data.update(memoryview(buffers[2])[int(offsets[0]):int(offsets[-1])])
             return
+        if pa.types.is_integer(typ) or pa.types.is_floating(typ):
+            numbers = array.cast(pa.float64() if pa.types.is_floating(typ) else pa.int64())
+            valid = np.asarray(numbers.is_valid())
+            lengths.update(np.where(valid, 8, -1).astype("<i8").tobytes())
+            data.update(np.asarray(numbers.drop_null()).astype("<f8" if pa.types.is_floating(typ) else "<i8").tobytes())
+            return
         if stringlike:
             values = array.cast(pa.large_binary()).to_pylist()
         else:
@@ -146,7 +153,7 @@ class ColumnHasher:
         lengths.update(lens.tobytes())
         data.update(b"".join(v for v in values if v is not None))
 
-    def fingerprint(self) -> dict:
+    def fingerprint(self) -> dict[str, Any]:
         total = xxhash.xxh3_128()
         for key in sorted(self.streams):
             lengths, data = self.streams[key]

@@ -1,26 +1,20 @@
 """Where bytes come from: local files and fsspec URLs (s3://, gs://, hf://...), streamed, never copied.
 
 Everything a reader opens goes through here, so every format gets the same guarantees: special
-files are never opened, remote reads are retried with backoff on transient errors, the bytes as
-stored are counted (and hashed when asked), and a compressed stream that ends before its end
-marker raises ``EOFError`` instead of looking like a short file.
+files are never opened, remote reads are retried with backoff on transient errors (a dropped
+connection resumes at the byte where it broke), and remote objects carry their ETag.
 """
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
-import hashlib
 import io
-import lzma
 import os
 import re
 import stat
 import time
-import zlib
 from collections.abc import Callable
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import AuditError
 
@@ -29,7 +23,6 @@ _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 COMPRESSIONS = {".gz": "gz", ".zst": "zst", ".zstd": "zst", ".bz2": "bz2", ".xz": "xz"}
 RETRIES = 4            # attempts for one remote operation
 BACKOFF_S = 0.5        # first wait; doubles each attempt
-_ZSTD_FEED = 4096      # compressed bytes fed to zstd at once: bounds one call's output (RLE bombs)
 
 
 def is_remote(path: str) -> bool:
@@ -47,7 +40,8 @@ def filesystem(url: str) -> tuple[Any, str]:
     except ImportError:  # pragma: no cover - fsspec is a core dependency
         raise AuditError(f"Reading {url} needs fsspec (pip install fsspec).") from None
     try:
-        return fsspec.core.url_to_fs(url)
+        fs, key = fsspec.core.url_to_fs(url)
+        return fs, str(key)
     except ImportError as exc:
         raise AuditError(f"Reading {url} needs an extra package ({_short(exc)}); "
                          "install collapse-audit[remote].") from None
@@ -92,7 +86,8 @@ class RemoteFile(io.RawIOBase):
     def readinto(self, b: Any) -> int:
         def once() -> bytes:
             try:
-                return self._fh.read(len(b))
+                data: bytes = self._fh.read(len(b))
+                return data
             except Exception:
                 self._reopen()
                 raise
@@ -114,94 +109,6 @@ class RemoteFile(io.RawIOBase):
             self._fh.close()
         finally:
             super().close()
-
-
-class CountingReader(io.RawIOBase):
-    """Passes bytes through, counting them and (optionally) hashing them with SHA-256 as they stream."""
-
-    def __init__(self, raw: IO[bytes], hash_bytes: bool = True):
-        self.raw = raw
-        self.size = 0
-        self.sha256 = hashlib.sha256() if hash_bytes else None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        n = self.raw.readinto(b)
-        if n:
-            self.size += n
-            if self.sha256 is not None:
-                self.sha256.update(memoryview(b)[:n])
-        return n or 0
-
-    def drain(self) -> None:
-        """Read what the decoder left (trailing bytes) so size and hash cover the whole object."""
-        buf = bytearray(1 << 20)
-        while self.readinto(buf):
-            pass
-
-    def close(self) -> None:
-        try:
-            self.raw.close()
-        finally:
-            super().close()
-
-
-class ZstdReader(io.RawIOBase):
-    """Zstandard frames (one or several) decoded in small steps; a stream cut inside a frame raises
-    ``EOFError`` (``zstandard``'s own stream reader returns a silently short result instead)."""
-
-    def __init__(self, raw: IO[bytes]):
-        import zstandard
-
-        self.raw = raw
-        self._zstd = zstandard
-        self._dctx = zstandard.ZstdDecompressor()
-        self._dobj = self._dctx.decompressobj()
-        self._in_frame = False
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: Any) -> int:
-        while not self._pending:
-            chunk = self.raw.read(_ZSTD_FEED)
-            if not chunk:
-                if self._in_frame:
-                    raise EOFError("the zstd stream ended before the end of its frame")
-                return 0
-            self._pending = memoryview(self._feed(chunk))
-        n = min(len(b), len(self._pending))
-        b[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def _feed(self, chunk: bytes) -> bytes:
-        out = []
-        while chunk:
-            self._in_frame = True
-            out.append(self._dobj.decompress(chunk))
-            if not self._dobj.eof:
-                break
-            chunk = self._dobj.unused_data
-            self._dobj = self._dctx.decompressobj()
-            self._in_frame = False
-        return b"".join(out)
-
-    def close(self) -> None:
-        try:
-            self.raw.close()
-        finally:
-            super().close()
-
-
-def stream_errors() -> tuple[type[BaseException], ...]:
-    """Errors a decoding stream raises when the bytes are truncated or corrupt."""
-    import zstandard
-
-    return (EOFError, OSError, zlib.error, lzma.LZMAError, zstandard.ZstdError)
 
 
 def check_regular(path: str) -> int:
@@ -227,7 +134,7 @@ def special_kind(mode: int) -> str:
     return "a special file"
 
 
-def open_raw(path: str) -> IO[bytes]:
+def open_raw(path: str) -> io.RawIOBase | io.BufferedIOBase:
     """The bytes as stored, unbuffered-ish: a local regular file or a remote object stream."""
     if is_remote(path):
         return RemoteFile(path)
@@ -239,31 +146,12 @@ def open_raw(path: str) -> IO[bytes]:
         raise AuditError(f"Cannot open {path} ({_describe(exc)}).") from None
 
 
-def decoded(raw: IO[bytes], compression: str | None) -> IO[bytes]:
-    """A buffered stream of the decompressed bytes of ``raw``."""
-    if compression == "gz":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if compression == "bz2":
-        return bz2.BZ2File(raw, "rb")
-    if compression == "xz":
-        return lzma.LZMAFile(raw, "rb")
-    if compression == "zst":
-        return io.BufferedReader(ZstdReader(raw), 1 << 20)
-    return io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedIOBase) else raw
-
-
-def open_stream(path: str, compression: str | None, hash_bytes: bool = False) -> tuple[IO[bytes], CountingReader]:
-    """(decompressed buffered stream, the counter of stored bytes under it)."""
-    counter = CountingReader(open_raw(path), hash_bytes=hash_bytes)
-    return decoded(counter, compression), counter
-
-
-def remote_info(url: str) -> dict:
+def remote_info(url: str) -> dict[str, Any]:
     fs, key = filesystem(url)
     return retrying(url, lambda: fs.info(key))
 
 
-def remote_version(info: dict) -> str | None:
+def remote_version(info: dict[str, Any]) -> str | None:
     """An object's ETag (and version id) from fsspec's ``info``, whatever the backend calls them."""
     etag = next((info[k] for k in ("ETag", "etag", "md5Hash", "blob_id", "sha") if info.get(k)), None)
     version = info.get("VersionId") or info.get("generation")

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..result import ScanResult
-from ._bridge import catalogue_rules
+from .lookups import catalogue_rules
 from .view import (
     STATUS_LABEL,
     as_result,

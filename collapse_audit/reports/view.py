@@ -16,7 +16,7 @@ from typing import Any
 
 from ..result import ScanResult, Section, Table, fmt_metric, fmt_number, fmt_percent
 from ..result.formatting import MISSING, fmt_interval
-from ._bridge import (
+from .lookups import (
     check_of_metric,
     check_sections,
     inert,  # re-exported: renderers import it from here

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from ..sketches.hashing import mix64
+from .limits import clip_for_analysis
 from .memo import per_batch
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
@@ -81,7 +82,7 @@ def tokenize(texts: list[str]) -> Tokens:
 @per_batch
 def batch_tokens(batch) -> Tokens:
     """``tokenize(batch.texts)``, computed once per batch object per process."""
-    return tokenize(batch.texts)
+    return tokenize(clip_for_analysis(batch.texts))  # capped: see text/limits.py
 
 
 def record_index(tok: Tokens) -> np.ndarray:

@@ -91,3 +91,10 @@ def test_missing_text_column_lists_columns(tmp_path, read):
     pq.write_table(pa.table({"body": ["x"], "id": [1]}), tmp_path / "a.parquet")
     with pytest.raises(AuditError, match="no column 'text' .*columns found: body, id; set fields.text or --text-field"):
         read([tmp_path / "a.parquet"])
+
+
+def test_missing_text_field_names_the_keys_the_record_has(tmp_path, read):
+    (tmp_path / "a.jsonl").write_bytes(jsonl_bytes([{"id": 1, "body": "x", "meta": {"a": 1}}]))
+    with pytest.raises(AuditError, match=r"line 1: the text field 'text' is missing \(keys in this record: "
+                                         r"id, body, meta; set fields.text or --text-field\)"):
+        read([tmp_path / "a.jsonl"])

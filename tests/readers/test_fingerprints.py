@@ -12,8 +12,8 @@ from pyarrow import feather
 
 from .conftest import jsonl_bytes
 
-RECORDS = [{"id": f"r{i}", "text": f"text number {i}", "source": None if i % 4 == 0 else f"s{i % 3}"}
-           for i in range(50)]
+RECORDS = [{"id": f"r{i}", "text": f"text number {i}", "source": None if i % 4 == 0 else f"s{i % 3}",
+            "n": None if i % 5 == 0 else i, "score": i / 7} for i in range(50)]
 
 
 def entry(read, path, **kw):
@@ -49,13 +49,16 @@ def test_columnar_fingerprint_follows_the_audited_values_not_the_layout(tmp_path
     changed = table.set_column(1, "text", pa.array([*table.column("text").to_pylist()[:-1], "changed"]))
     pq.write_table(changed, tmp_path / "d.parquet")
     extra = table.append_column("unaudited", pa.array(range(50)))
+    renumbered = table.set_column(3, "n", pa.array([None if i % 5 == 0 else i + 1 for i in range(50)]))
+    pq.write_table(renumbered, tmp_path / "f.parquet", row_group_size=7)
     pq.write_table(extra, tmp_path / "e.parquet")
-    prints = {name: entry(read, tmp_path / name, fields=("source",), batch_size=8)["fingerprint"]
-              for name in ("a.parquet", "b.parquet", "c.feather", "d.parquet", "e.parquet")}
+    prints = {name: entry(read, tmp_path / name, fields=("source", "n", "score"), batch_size=8)["fingerprint"]
+              for name in ("a.parquet", "b.parquet", "c.feather", "d.parquet", "e.parquet", "f.parquet")}
     assert prints["a.parquet"]["algorithm"] == "columns-xxh3-128"
     assert prints["a.parquet"] == prints["b.parquet"] == prints["c.feather"] == prints["e.parquet"]
     assert prints["d.parquet"] != prints["a.parquet"]
-    other_fields = entry(read, tmp_path / "a.parquet", fields=("id",))["fingerprint"]
+    assert prints["f.parquet"] != prints["a.parquet"]  # one audited integer column changed
+    other_fields = entry(read, tmp_path / "a.parquet", fields=("source", "n"))["fingerprint"]
     assert other_fields != prints["a.parquet"]  # the fingerprint says which columns were audited
     assert entry(read, tmp_path / "a.parquet")["size"] == (tmp_path / "a.parquet").stat().st_size
 
