@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from ..errors import AuditError
 from ..readers import InputFile
-from ..readers.storage import open_stream, stream_errors
+from ..readers.streams import open_stream, stream_errors
 
 BUFFER_BYTES = 64 << 20
 SUFFIXES = (".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson.gz", ".ndjson.zst", ".json.gz", ".json.zst",
