@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 @contextmanager
 def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``: a live record counter on a terminal's stderr, a no-op otherwise."""
     if not (enabled and sys.stderr.isatty()):
         yield lambda n: None
         return
