@@ -1,3 +1,92 @@
-"""collapse-audit: audit ML training corpora for model-collapse risk before the training job is spent."""
+"""collapse-audit: audit ML training corpora for model-collapse risk before the training job is spent.
 
-__version__ = "0.1.0"
+The Python API is small and mirrors the command line::
+
+    import collapse_audit
+
+    result = collapse_audit.scan(["data/"], policy="collapse-audit.yaml", sample=5000, seed=1)
+    print(result.verdict, result.metric("duplicates.near_fraction"))
+    for rule in result.rules:
+        print(rule.id, rule.status, rule.message)
+
+``scan`` returns a ``ScanResult`` (``result.to_json()`` is exactly what ``scan --format json``
+writes); ``load_policy`` reads and validates a policy file; ``register_check`` and
+``register_reader`` add a check or an input format.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .policy import Policy
+    from .result import ScanResult
+
+
+def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+         policy: str | os.PathLike[str] | Policy | None = None, **options: Any) -> ScanResult:
+    """Audit ``paths`` against ``policy`` and return the result; nothing is printed or exited.
+
+    ``policy`` is a path (YAML, or a pyproject.toml with ``[tool.collapse-audit]``), a ``Policy``
+    from ``load_policy``, or None for the same discovery as the CLI. ``options`` are the scan
+    flags by their Python names (``text_field``, ``sample``, ``seed``, ``workers``, ``select``,
+    ``ignore``, ``accept``, ``baseline``, ``eval_sets``, ``annotations``...). The verdict is in
+    ``result.verdict``; an audit that cannot run raises ``collapse_audit.errors.AuditError``.
+    """
+    from dataclasses import fields
+
+    from .engine.scan import ScanOptions, run_scan
+    from .errors import AuditError
+    from .policy.selection import parse_codes
+
+    known = {f.name for f in fields(ScanOptions)} - {"paths", "policy", "argv"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"scan() got unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    options.setdefault("progress", False)
+    for key in ("select", "extend_select", "ignore"):
+        value = options.get(key)
+        if isinstance(value, str):
+            value = [value]
+        if value is not None:
+            options[key] = parse_codes(value)
+    if isinstance(options.get("eval_sets"), str):
+        options["eval_sets"] = [options["eval_sets"]]
+    if isinstance(policy, os.PathLike):
+        policy = os.fspath(policy)
+    for key in ("accept", "write_accept", "annotations", "baseline"):
+        if isinstance(options.get(key), os.PathLike):
+            options[key] = os.fspath(options[key])
+    if isinstance(options.get("eval_sets"), (list, tuple)):
+        options["eval_sets"] = [os.fspath(e) for e in options["eval_sets"]]
+    path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    if not path_list:
+        raise AuditError("scan() needs at least one path.")
+    return run_scan(ScanOptions(paths=path_list, policy=policy, **options))
+
+
+def load_policy(path: str) -> Policy:
+    """Read and validate a policy file (YAML, or a pyproject.toml's ``[tool.collapse-audit]``)."""
+    from .policy import load_policy as _load
+
+    return _load(path)
+
+
+def __getattr__(name: str) -> Any:
+    """The registration hooks, imported on first use so ``import collapse_audit`` stays light."""
+    if name == "register_check":
+        from .checks.registry import register_check
+
+        return register_check
+    if name == "register_reader":
+        from .readers.registry import register_reader
+
+        return register_reader
+    raise AttributeError(f"module 'collapse_audit' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load_policy", "register_check", "register_reader", "scan"]

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Set up (or refresh) .venv with every extra — CPU torch pinned by constraints.txt — plus the
-# browser the HTML report test needs, then run the whole test suite. CI runs exactly this.
+# browser the HTML report test needs, then lint (ruff, docstrings included), type-check (mypy,
+# strict on the core contracts; settings in pyproject.toml) and run the whole test suite.
+# CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,neural,train]'
 bash scripts/install-test-deps.sh
+.venv/bin/python -m ruff check .
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest -q "$@"

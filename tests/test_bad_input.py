@@ -8,7 +8,6 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from helpers import run_cli, words, write_jsonl
 
 
@@ -108,7 +107,8 @@ def test_policy_yaml_error_names_line(tmp_path, clean_corpus):
 
 def test_policy_unknown_metric_names_line(tmp_path, clean_corpus):
     policy = tmp_path / "p.yaml"
-    policy.write_text("version: 1\nrules:\n  - {id: CA101, max: 0.3}\n  - {id: X1, metric: synthetic.estimated_fractoin, max: 0.3}\n")
+    policy.write_text("version: 1\nrules:\n  - {id: CA101, max: 0.3}\n"
+                      "  - {id: X1, metric: synthetic.estimated_fractoin, max: 0.3}\n")
     assert_user_error(run_cli("scan", clean_corpus, "-p", policy), f"{policy}:4",
                       "unknown metric 'synthetic.estimated_fractoin'")
 

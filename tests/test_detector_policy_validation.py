@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import run_cli, words, write_jsonl
 
 from collapse_audit.detectors.registry import load_detector
 from collapse_audit.errors import AuditError
-from helpers import run_cli, words, write_jsonl
 
 
 def test_policy_rates_override_validation():

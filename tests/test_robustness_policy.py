@@ -8,7 +8,8 @@ import re
 import pytest
 import yaml
 
-from collapse_audit.config import FieldMap, NearDupConfig
+from collapse_audit.checks.near_duplicates import NearDuplicateOptions
+from collapse_audit.config import FieldMap
 from collapse_audit.errors import PolicyError
 from collapse_audit.policy import default_policy_path, load_policy
 from collapse_audit.policy.yamlmarks import MAX_ALIAS_NODES, parse
@@ -101,11 +102,11 @@ def test_documented_packaged_and_code_defaults_agree():
         assert getattr(code, name) == documented, name
         assert getattr(packaged.fields, name) == documented, name
     assert set(code.synthetic_values) >= {"llm", "ai-generated"}
-    near = NearDupConfig()
+    near = NearDuplicateOptions()
     for name, value in readme["near_duplicates"].items():
-        assert getattr(near, name) == value == getattr(packaged.near_duplicates, name)
-    assert packaged.detector.name == readme["detector"]["name"]
-    assert packaged.detector.sample == readme["detector"]["sample"]
+        assert getattr(near, name) == value == getattr(packaged.options["near_duplicates"], name)
+    assert packaged.options["detector"].name == readme["detector"]["name"]
+    assert packaged.options["detector"].sample == readme["detector"]["sample"]
 
 
 def test_a_policy_without_fields_uses_the_documented_provenance_values(tmp_path):

@@ -26,14 +26,33 @@ from .schema import schema
 
 app = typer.Typer(
     name="collapse-audit",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Audit an ML training corpus for model-collapse risk (duplicates, synthetic text, provenance, "
          "diversity) and gate it on a policy.\n\nExit codes: 0 policy passed, 1 policy failed, "
          "2 the audit could not be run, 130 interrupted, 143 terminated.\n\n"
          "Global option: --debug (before or after the command) shows the traceback of an internal error.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from ..version import __version__
+
+        sys.stdout.write(f"collapse-audit {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Audit an ML training corpus for model-collapse risk and gate it on a policy."""
+
+
 app.command(no_args_is_help=True)(scan)
 app.command(no_args_is_help=True)(report)
 app.command("filter", no_args_is_help=True)(filter_command)
@@ -45,6 +64,7 @@ app.command(no_args_is_help=True)(schema)
 
 
 def main() -> None:
+    """The console script: run the app; a user error outside a command still exits 2 with one line."""
     if "--debug" in sys.argv[1:]:
         sys.argv = [a for a in sys.argv if a != "--debug"]
         os.environ[DEBUG_ENV] = "1"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -13,9 +12,11 @@ from ..engine import ScanOptions, run_scan
 from ..engine.scan import default_workers
 from ..errors import AuditError
 from ..outputs import check_outputs
+from ..policy.selection import parse_codes
+from ..result import ScanResult
 from ..text.inert import inert
 from .common import user_errors, write_output
-from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
+from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result, renderer_input
 
 
 @user_errors
@@ -24,33 +25,56 @@ def scan(
                                       "also .gz/.zst/.bz2/.xz), directories (read recursively; a saved Hugging Face "
                                       "dataset folder is one dataset), globs or URLs (s3://, gs://, hf://).",
                                       show_default=False),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML. Default: ./collapse-audit.yaml "
-                                         "if present, else the packaged rules/default.yaml."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
+    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
+                                         "[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
+                                         ".collapse-audit.yaml or pyproject.toml [tool.collapse-audit] from here "
+                                         "up to the repository root, else the packaged rules/default.yaml."),
+    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy; dotted paths reach nested fields)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
+    id_field: str | None = typer.Option(None, "--id-field", help="Field holding the record id (overrides "
+                                           "fields.id)."),
+    provenance_field: str | None = typer.Option(None, "--provenance-field", help="Field holding the provenance "
+                                                   "tag (overrides fields.provenance)."),
+    source_field: str | None = typer.Option(None, "--source-field", help="Field naming each record's source "
+                                               "(overrides fields.source)."),
+    fmt: str | None = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
                                       "Default: table."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
-    redact: Optional[str] = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
-    annotations: Optional[str] = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
+    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
+    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
+    annotations: str | None = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
                                               "record: duplicates, synthetic score, provenance and the rules it "
                                               "touches."),
-    detector: Optional[str] = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
+    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
                                            "hf:PATH | lm:PATH (default from the policy)."),
-    sample: Optional[int] = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
+    sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
                                          "(uniform, seeded); 0 = all. Default from the policy."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
                              "identical results."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
                                           "available CPUs); results are identical for any count."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
+    baseline: str | None = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
                                            "to measure drift against."),
-    eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
+    eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
                                                  "(repeatable)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
-                                        "folder with several (e.g. train)."),
+    split: str | None = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
+                                     "folder with several (e.g. train)."),
+    select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
+                                            "codes or prefixes (CA2, CA101). A catalogued code the policy "
+                                            "lacks is added with its default limit."),
+    extend_select: list[str] | None = typer.Option(None, "--extend-select", help="Also apply these catalogued "
+                                                   "rules (codes or prefixes) with their default limits."),
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
+                                            "prefixes)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when the policy fails (the report "
+                                   "still says FAIL); exit 2 still means the audit could not be run."),
+    accept: str | None = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
+                                      "listed there leave the numerator of their rules. Default: the "
+                                      "policy's `accept:`."),
+    write_accept: str | None = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
+                                            "accepted-findings file for --accept (to adopt the gate on an "
+                                            "existing corpus and fail only on new problems)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
@@ -58,39 +82,44 @@ def scan(
 
     Reads every record once, streaming, through exact and near-duplicate detection, the synthetic-text detector (on a seeded sample), provenance checks and collapse signals, then applies the policy's rules.
 
+    Rules are selected like a linter's: --select CA2,CA301 --ignore CA202; --exit-zero reports a failing policy without failing the job. --write-accept FILE records today's findings; --accept FILE then leaves them out so only new problems fail.
+
     Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
-    """
+    """  # noqa: E501 - Typer's help keeps docstring line breaks, so each paragraph is one line
     fmt = fmt or "table"
     if fmt not in FORMATS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
     # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
-    check_outputs([output, annotations], [*paths, *([policy] if policy else []),
-                                          *([baseline] if baseline else []), *(eval_set or [])])
+    check_outputs([output, annotations, write_accept],
+                  [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
+                   *([accept] if accept else [])])
     opts = ScanOptions(
-        paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
+        paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
+        source_field=source_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
-        progress=not quiet, argv=sys.argv[1:], split=split,
+        select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
+        accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
     )
     result = run_scan(opts)
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
         from ..reports.redact import redact as redact_result
-        from .render import renderer_input
 
-        render(redact_result(renderer_input(result), redact), Console() if sys.stdout.isatty() else Console(width=140))
+        console = Console() if sys.stdout.isatty() else Console(width=140)
+        render(redact_result(renderer_input(result), redact), console)
     else:
         write_output(render_result(result, fmt, redact), output)
         if not quiet:
-            sys.stderr.write(f"collapse-audit: verdict {result['verdict'].upper()}"
+            sys.stderr.write(f"collapse-audit: verdict {result.verdict.upper()}"
                              f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result, redact)
-    raise typer.Exit(0 if result["verdict"] == "pass" else 1)
+    raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
 
 
-def _github_step_summary(result: dict, redact: Optional[str] = None) -> None:
+def _github_step_summary(result: ScanResult, redact: str | None = None) -> None:
     """In GitHub Actions, also append the Markdown report to the job summary."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
@@ -100,6 +129,5 @@ def _github_step_summary(result: dict, redact: Optional[str] = None) -> None:
     except ImportError:  # pragma: no cover
         return
     from ..reports.redact import redact as redact_result
-    from .render import renderer_input
 
     write_step_summary(redact_result(renderer_input(result), redact), path)

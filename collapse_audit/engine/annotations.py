@@ -15,13 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..checks.registry import annotation_columns
-from ..errors import AuditError
 from ..outputs import atomic_output
 
 ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
 
 
 class AnnotationCollector:
+    """Collects each record's file, row and id while streaming (compact arrays, no texts)."""
+
     def __init__(self, id_field: str | None):
         self.id_field = id_field
         self.files: list[str] = []
@@ -30,6 +31,7 @@ class AnnotationCollector:
         self.ids: list[pa.Array] = []     # compact Arrow strings, not one Python object per record
 
     def observe(self, batch) -> None:
+        """Keep the batch's file index, rows and ids (called in input order)."""
         while len(self.files) <= batch.file_index:
             self.files.append("")
         self.files[batch.file_index] = batch.file
@@ -41,7 +43,15 @@ class AnnotationCollector:
         else:
             self.ids.append(pa.nulls(len(batch), type=pa.string()))
 
+    def keys(self) -> tuple[list[str], np.ndarray, np.ndarray, list[str | None]]:
+        """(files, file index per record, row per record, id per record) in record order."""
+        file_index = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        ids = pa.chunked_array(self.ids, type=pa.string()).to_pylist() if self.ids else []
+        return list(self.files), file_index, rows, ids
+
     def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
+        """Write the annotations Parquet file: the keys, each check's columns and the issues."""
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
             "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),

@@ -40,6 +40,8 @@ def wanted(enabled: bool) -> bool:
 
 @contextmanager
 def progress_bar(enabled: bool, label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``: a live record counter (with a bar and an ETA when ``total`` is known)
+    on a terminal's stderr, a no-op otherwise."""
     if not wanted(enabled):
         yield lambda n: None
         return

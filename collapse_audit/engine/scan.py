@@ -1,24 +1,32 @@
-"""One scan, one direction: discover -> read -> prepare/observe -> finish -> policy -> result."""
+"""One scan, one direction: discover -> read -> prepare/observe -> finish -> policy -> ``ScanResult``.
+
+``stream`` is the one reading loop: every command that reads a corpus (``scan``, ``profile``) runs
+its steps through it, so batching, the worker pool, bad-record accounting and progress behave the
+same everywhere.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from .. import __version__
 from ..checks.base import Check, CheckResult
 from ..checks.registry import build_checks
 from ..checks.synthetic import DetectorOptions
 from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
-from ..policy import Policy, load_policy, resolve_policy_path
+from ..policy import Policy, find_policy, load_policy
+from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
 from ..policy.evaluate import evaluate_rules
+from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
+from ..policy.selection import select_rules
 from ..readers import (
     BadRecordSink,
     InputFile,
@@ -28,19 +36,27 @@ from ..readers import (
     discover_inputs,
     iter_batches,
 )
-from ..reports.result import SCHEMA_VERSION
+from ..result import InputEntry, ScanResult, SkippedInput
+from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
 from .progress import progress_bar
 from .sample import choose_sample
 from .sources import SourceIndex
 
+PACKAGED_POLICY = "(packaged default)"
+
 
 @dataclass
 class ScanOptions:
+    """Everything a scan may be told besides the policy file's contents (CLI flags, API keywords)."""
+
     paths: list[str]
-    policy: str | None = None
+    policy: str | Policy | None = None
     text_field: str | None = None
+    id_field: str | None = None
+    provenance_field: str | None = None
+    source_field: str | None = None
     detector: str | None = None
     sample: int | None = None
     max_bad_records: int = 0
@@ -50,15 +66,34 @@ class ScanOptions:
     annotations: str | None = None
     baseline: str | None = None
     eval_sets: list[str] = field(default_factory=list)
+    select: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    accept: str | None = None
+    write_accept: str | None = None
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     split: str | None = None  # [readers] which split of a saved dataset folder (--split)
 
 
+class Step(Protocol):
+    """One unit of work over the record stream (a check, or the profile builder)."""
+
+    def prepare(self, batch: RecordBatch) -> Any:
+        """Pure per-batch work; may run in a worker process."""
+
+    def observe(self, batch: RecordBatch, prepared: Any) -> None:
+        """Fold one batch into the state, in input order, in this process."""
+
+
 def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
+    """The policy's settings with the command line's overrides (fields, detector, sample, seed...)."""
     fields: FieldMap = policy.fields
-    if opts.text_field:
-        fields = replace(fields, text=opts.text_field)
+    fields = replace(fields, text=opts.text_field or fields.text, id=opts.id_field or fields.id,
+                     provenance=opts.provenance_field or fields.provenance,
+                     source=opts.source_field or fields.source)
+    if policy.provenance is not None:
+        fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
     det = policy.options.get("detector") or DetectorOptions()
     detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
@@ -66,18 +101,75 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
                       baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
 
 
-def read_batches(inputs: list[InputFile] | list[str], config: ScanConfig,
-                 sink: BadRecordSink, stats: InputStats | None = None) -> Iterator[RecordBatch]:
+def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> str | None:
+    key = config.fields.provenance or ""
+    return derivation.field or (key[len(DERIVED_PREFIX):] if key.startswith(DERIVED_PREFIX) else None)
+
+
+def read_fields(config: ScanConfig, derivation: ProvenanceDerivation | None = None) -> list[str]:
+    """The record fields the readers must read: the policy's, and the field a derived tag comes from."""
+    wanted = [f for f in config.fields.metadata_fields() if not f.startswith(DERIVED_PREFIX)]
+    source = _derivation_source(config, derivation) if derivation is not None else None
+    if source and source not in wanted and source != config.fields.text:
+        wanted.append(source)
+    return wanted
+
+
+def read_batches(inputs: Sequence[InputFile] | Sequence[str], config: ScanConfig, sink: BadRecordSink,
+                 derivation: ProvenanceDerivation | None = None,
+                 stats: InputStats | None = None) -> Iterator[RecordBatch]:
     """The records of ``inputs`` (discovered files, or PATH arguments) as batches carrying the
-    policy's fields; shared by scan, profile and eval-set loading."""
-    files = inputs
-    if not all(isinstance(f, InputFile) for f in inputs):
+    policy's fields (a derived provenance tag included); shared by scan, profile and eval sets."""
+    files: list[InputFile]
+    if all(isinstance(f, InputFile) for f in inputs):
+        files = [f for f in inputs if isinstance(f, InputFile)]
+    else:
         files = discover([str(p) for p in inputs])
-    return iter_batches(files, config.fields.text, config.fields.metadata_fields(), config.batch_size, sink,
-                        stats=stats)  # [readers] size/fingerprint/schema collector
+    batches = iter_batches(files, config.fields.text, read_fields(config, derivation), config.batch_size, sink,
+                           stats=stats)  # [readers] size/fingerprint/schema collector
+    source = _derivation_source(config, derivation) if derivation is not None else None
+    if derivation is None or source is None or config.fields.provenance is None:
+        return batches
+    return _derive(batches, derivation, source, config.fields.provenance)
 
 
-def _load_resources(config: ScanConfig, files: list[InputFile]) -> dict[str, Any]:
+def _derive(batches: Iterator[RecordBatch], derivation: ProvenanceDerivation, source: str,
+            key: str) -> Iterator[RecordBatch]:
+    for batch in batches:
+        values = batch.fields.get(source, [None] * len(batch))
+        batch.fields[key] = [derivation.tag(v) for v in values]
+        yield batch
+
+
+def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, workers: int, *,
+           progress: bool, label: str,
+           observers: Sequence[Callable[[RecordBatch], None]] = ()) -> list[int]:
+    """The one reading loop: every step's ``prepare`` on the worker pool, ``observe`` in input order.
+
+    Returns the number of records read per file index.
+    """
+    per_file = [0] * n_files
+    with progress_bar(progress, label) as advance:
+        for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
+            for step, prep in zip(steps, prepared, strict=True):
+                step.observe(batch, prep)
+            for observe in observers:
+                observe(batch)
+            per_file[batch.file_index] += len(batch)
+            advance(len(batch))
+    return per_file
+
+
+def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditError:
+    """The error for a scan that read nothing: all records unreadable, or an empty input."""
+    if sink.count:
+        return AuditError(f"No readable records: all {sink.count} records were unreadable "
+                          f"(first: {sink.examples[0].sentence()}).")
+    return AuditError(f"No records found in {', '.join(f.path for f in files)} (the input is empty).")
+
+
+def _load_resources(config: ScanConfig, files: list[InputFile],
+                    derivation: ProvenanceDerivation | None) -> dict[str, Any]:
     from ..detectors.registry import load_detector
 
     det = config.option("detector") or DetectorOptions()
@@ -89,46 +181,56 @@ def _load_resources(config: ScanConfig, files: list[InputFile]) -> dict[str, Any
         from ..signals.resources import load_resources
 
         def read(paths: list[str]) -> Iterator[RecordBatch]:
-            return read_batches(list(paths), config, BadRecordSink(max_bad=0))
+            return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
 
         resources.update(load_resources(config, read))
     return resources
 
 
-def run_scan(opts: ScanOptions) -> dict[str, Any]:
-    """Run a full audit and return the result object (and write annotations if asked)."""
+def load_scan_policy(opts: ScanOptions) -> Policy:
+    """The policy the scan applies: the given object, ``--policy``, a discovered one, or the default."""
+    if isinstance(opts.policy, Policy):
+        return opts.policy
+    where = find_policy(opts.policy)
+    return load_policy(where.path, where.source)
+
+
+def _available(config: ScanConfig) -> Callable[[str], bool]:
+    def available(metric: str) -> bool:
+        if metric.startswith("drift."):
+            return bool(config.baseline)
+        if metric.startswith("contamination."):
+            return bool(config.eval_sets)
+        return True
+    return available
+
+
+def run_scan(opts: ScanOptions) -> ScanResult:
+    """Run a full audit and return its result (writing annotations / accepted findings if asked)."""
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    policy_path = resolve_policy_path(opts.policy)
-    policy = load_policy(policy_path)
+    policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config))
+    accept_path = opts.accept or policy.accept
+    accepted = load_accepted(accept_path) if accept_path else None
     discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
     files = discovery.files
-    stats = InputStats(tuple(config.fields.metadata_fields()))  # [readers]
+    stats = InputStats(tuple(read_fields(config, policy.provenance)))  # [readers]
     sink = BadRecordSink(max_bad=opts.max_bad_records)
-    resources = _load_resources(config, files)
+    resources = _load_resources(config, files, policy.provenance)
     checks: list[Check] = build_checks(config, resources)
     sources = SourceIndex(config.fields.source)
-    collector = AnnotationCollector(config.fields.id) if opts.annotations else None
-    per_file = [0] * len(files)
+    keep_keys = bool(opts.annotations or accepted or opts.write_accept)
+    collector = AnnotationCollector(config.fields.id) if keep_keys else None
+    observers = [sources.observe] + ([collector.observe] if collector is not None else [])
 
-    total = 0
-    with progress_bar(opts.progress, "scanning") as advance:
-        batches = read_batches(files, config, sink, stats)  # [readers]
-        for batch, prepared in prepared_batches(checks, batches, config.workers):
-            for check, prep in zip(checks, prepared):
-                check.observe(batch, prep)
-            sources.observe(batch)
-            if collector is not None:
-                collector.observe(batch)
-            per_file[batch.file_index] += len(batch)
-            total += len(batch)
-            advance(len(batch))
+    batches = read_batches(files, config, sink, policy.provenance, stats)
+    per_file = stream(checks, batches, len(files), config.workers, progress=opts.progress, label="scanning",
+                      observers=observers)
+    total = sum(per_file)
     if total == 0:
-        if sink.count:
-            raise AuditError(f"No readable records: all {sink.count} records were unreadable "
-                             f"(first: {sink.examples[0].sentence()}).")
-        raise AuditError(f"No records found in {', '.join(f.path for f in files)} (the input is empty).")
+        raise no_records_error(files, sink)
 
     results: dict[str, CheckResult] = {c.name: c.finish() for c in checks}
     metrics: dict[str, float] = {"records.total": total, "records.skipped": sink.count}
@@ -138,40 +240,70 @@ def run_scan(opts: ScanOptions) -> dict[str, Any]:
         flags.update(res.flags)
     metrics.update(_cross_check_metrics(results, resources))
     groups = sources.per_source_metrics(checks, results)
-    rules, verdict, issues = evaluate_rules(policy.rules, metrics, groups, flags, sources, total)
+    masks = None
+    if accepted is not None and collector is not None:
+        masks = accepted_masks(accepted, *collector.keys())
+    evaluation = evaluate_rules(rules, metrics, groups, flags, sources, total,
+                                on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
+                                accepted=masks)
 
     detector = resources["detector"]
-    result: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "collapse-audit", "version": __version__},
-        "run": {
+    result = ScanResult(
+        tool={"name": "collapse-audit", "version": __version__},
+        run={
             "started": started.isoformat(timespec="seconds"),
             "duration_s": round(time.perf_counter() - t0, 3),
             "workers": config.workers,
             "seed": config.seed,
             "argv": list(opts.argv),
         },
-        "inputs": [
-            {"path": f.path, "format": f.format, "compression": f.compression, "records": per_file[i],
-             "skipped": sink.per_file.get(f.path, 0), **stats.entry(i)}  # [readers] size, fingerprint
-            for i, f in enumerate(files)
-        ],
-        "skipped_inputs": [s.to_json() for s in discovery.skipped],  # [readers]
-        "records": {"total": total, "skipped": sink.count,
-                    "skipped_examples": [b.to_json() for b in sink.examples]},
-        "detector": {**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
-                     "sample": config.option("detector").sample},
-        "policy": {"path": policy_path if policy_path != _packaged() else "(packaged default)",
-                   "sha256": policy.sha256, "fields": _fields_json(config.fields)},
-        "metrics": {k: _num(v) for k, v in metrics.items()},
-        "sources": {"field": config.fields.source, "groups": groups},
-        "rules": rules,
-        "details": {name: res.details for name, res in results.items() if res.details},
-        "verdict": verdict,
-    }
-    if collector is not None:
-        collector.write(opts.annotations, results, issues)
+        inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
+                           skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint
+                for i, f in enumerate(files)],
+        skipped_inputs=[SkippedInput(s.path, s.reason) for s in discovery.skipped],  # [readers]
+        records={"total": total, "skipped": sink.count,
+                 "skipped_examples": [b.to_json() for b in sink.examples]},
+        detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
+                  "sample": config.option("detector").sample},
+        policy=_policy_json(policy, config, opts, accept_path),
+        metrics={k: _num(v) for k, v in metrics.items()},
+        sources={"field": config.fields.source, "groups": groups},
+        rules=evaluation.rules,
+        details={name: res.details for name, res in results.items() if res.details},
+        verdict=evaluation.verdict,
+    )
+    if collector is not None and opts.annotations:
+        collector.write(opts.annotations, results, evaluation.issues)
+    if collector is not None and opts.write_accept:
+        doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
+        _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))
     return result
+
+
+def _write_text(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def _policy_json(policy: Policy, config: ScanConfig, opts: ScanOptions, accept: str | None) -> dict[str, Any]:
+    """Which policy was applied, from where, and how the command line changed it."""
+    packaged = policy.source == "packaged default"
+    out: dict[str, Any] = {
+        "path": PACKAGED_POLICY if packaged else policy.path,
+        "source": policy.source,
+        "sha256": policy.sha256,
+        "on_inconclusive": policy.on_inconclusive,
+        "fields": _fields_json(config.fields),
+    }
+    if opts.select or opts.extend_select or opts.ignore:
+        out["selection"] = {"select": list(opts.select), "extend_select": list(opts.extend_select),
+                            "ignore": list(opts.ignore)}
+    if accept:
+        out["accept"] = os.path.basename(accept)
+    return out
 
 
 def _cross_check_metrics(results: dict[str, CheckResult], resources: dict[str, Any]) -> dict[str, float]:
@@ -186,12 +318,6 @@ def _cross_check_metrics(results: dict[str, CheckResult], resources: dict[str, A
     return out
 
 
-def _packaged() -> str:
-    from ..policy import default_policy_path
-
-    return default_policy_path()
-
-
 def _fields_json(f: FieldMap) -> dict[str, Any]:
     return {"text": f.text, "id": f.id, "provenance": f.provenance, "source": f.source, "license": f.license,
             "synthetic_values": list(f.synthetic_values), "human_values": list(f.human_values),
@@ -199,18 +325,20 @@ def _fields_json(f: FieldMap) -> dict[str, Any]:
             "license_allowlist": None if f.license_allowlist is None else list(f.license_allowlist)}
 
 
-def _num(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
+def _num(v: object) -> float | None:
+    """A metric as a JSON number: numpy scalars to Python, NaN/inf (and non-numbers) to null."""
+    if isinstance(v, (bool, np.bool_)):
         return int(v)
-    if isinstance(v, (np.floating, float)):
-        v = float(v)
-        if v != v or v in (float("inf"), float("-inf")):
-            return None
-        return v
-    return v
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return None
 
 
 def default_workers() -> int:
+    """All CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - non-Linux

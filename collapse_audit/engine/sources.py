@@ -33,6 +33,7 @@ class SourceIndex:
         return code
 
     def observe(self, batch) -> None:
+        """Record the source code of every record of the batch (in input order)."""
         if not self.field:
             return
         values = batch.fields.get(self.field, [None] * len(batch))
@@ -61,11 +62,13 @@ class SourceIndex:
         return index
 
     def array(self) -> np.ndarray | None:
+        """The source code of every record, or None when the policy names no source field."""
         if not self.field:
             return None
         return np.concatenate(self.codes) if self.codes else np.zeros(0, np.int32)
 
     def mask(self, name: str) -> np.ndarray | None:
+        """The records whose source is ``name``, or None when no record has it."""
         arr = self.array()
         code = self.names.get(name)
         if arr is None or code is None:

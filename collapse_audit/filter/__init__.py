@@ -128,7 +128,7 @@ def _scan(opts: FilterOptions, policy_path: str, files: list[InputFile], *, scor
             workers=opts.workers, batch_size=opts.batch_size, annotations=path, eval_sets=list(opts.eval_sets),
             progress=opts.progress,
         ))
-        return load_annotations(path, fields), result
+        return load_annotations(path, fields), result.to_dict()   # the plan reads the result's JSON form
 
 
 def _load_result(path: str) -> dict:

@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
 from ..readers import InputFile
+from ..version import __version__
 from .plan import BASES, Plan
 from .records import RecordTable
 

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from ..errors import AuditError
 from ..readers import InputFile
-from ..readers.jsonl import _open, _stream_errors
+from ..readers.streams import open_stream, stream_errors
 
 BUFFER_BYTES = 64 << 20
 SUFFIXES = (".jsonl.gz", ".jsonl.zst", ".jsonl.zstd", ".ndjson.gz", ".ndjson.zst", ".json.gz", ".json.zst",
@@ -185,10 +185,10 @@ class _LineShards:
 
 def _write_jsonl(info: InputFile, dest: np.ndarray, routes: dict[int, Route], on_records) -> None:
     shards = {k: _LineShards(r, info.compression) for k, r in routes.items()}
-    errors = _stream_errors()
+    errors = stream_errors()
     row = 0
     try:
-        with _open(info) as fh:
+        with open_stream(info.path, info.compression)[0] as fh:
             it = iter(fh)
             while row < len(dest):
                 try:

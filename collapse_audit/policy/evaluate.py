@@ -1,85 +1,283 @@
-"""Apply the policy's rules to the finished metrics: statuses, messages, verdict, per-record issues."""
+"""Apply the policy's rules to the finished metrics: statuses, messages, verdict, per-record issues.
+
+A rule ends in one of five statuses (``result.scan_result.Status``):
+
+* ``pass`` / ``fail`` / ``warn`` - the metric is on the right / wrong side of the limit (a broken
+  ``warning`` rule is ``warn``).
+* ``inconclusive`` - the rule is on an *estimate* (a metric with ``_ci_low``/``_ci_high``
+  companions) and the estimate cannot support a verdict: its interval straddles the limit, or it is
+  not validated on this corpus. A rule on an estimate fails when the whole interval is on the wrong
+  side, and passes only when the estimate is validated *and* the whole interval is on the right side.
+  A rule counting the detector's per-record decisions (CA103) is inconclusive, and blames no record,
+  when the scan says the detector is not validated on this corpus.
+* ``not_applicable`` - nothing to judge: no record carries a provenance tag (for rules on tag-based
+  metrics), or a ``where: {source: X}`` value that matches no record.
+
+The verdict fails on any ``fail``, and on an inconclusive *error* rule when the policy says
+``on_inconclusive: fail`` (the default: a compliance gate must not go green on an estimate it cannot
+support). ``not_applicable`` never passes and never fails the verdict; its message says why.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
 
 import numpy as np
 import pyarrow as pa
 
+from ..checks.registry import metric_spec
 from ..errors import AuditError
+from ..result import RuleOutcome, fmt_metric
+from ..result.scan_result import Status
 from .load import RuleSpec
+
+OnInconclusive = Literal["fail", "warn"]
 
 #: why a metric may be absent from a scan, for the error message
 NEEDS = {"drift.": "--baseline", "contamination.": "--eval-set"}
 
+#: metrics computed from provenance tags: with no tagged record they have nothing to judge
+TAG_METRICS = ("synthetic.declared_", "provenance.undeclared_synthetic_", "provenance.unknown_value_")
+#: metrics that count the detector's per-record decisions: as trustworthy as the detector is on this corpus
+DETECTOR_METRICS = ("synthetic.detected_", "provenance.undeclared_synthetic_")
+
+#: how to settle an inconclusive estimate (one sentence, shown in every inconclusive message)
+SETTLE = ("to settle it, calibrate the detector on labelled in-domain records "
+          "(`collapse-audit detector calibrate`), score more records with `--sample 0`, "
+          "or bring a stronger detector (`--detector`)")
+
+
+class SourceMasks(Protocol):
+    """What rule evaluation needs from the engine's per-source index."""
+
+    names: dict[str, int]
+
+    def mask(self, name: str) -> np.ndarray | None:
+        """The records whose source is ``name``, or None when no record has it."""
+
+
+@dataclass
+class Evaluation:
+    """Everything rule evaluation produces.
+
+    ``issues`` is aligned with the records (the rule ids each record counts toward, accepted
+    findings left out); ``findings`` maps each rule id to the records it flags before acceptance,
+    which is what ``--write-accept`` records.
+    """
+
+    rules: list[RuleOutcome]
+    verdict: Literal["pass", "fail"]
+    issues: pa.Array
+    findings: dict[str, np.ndarray] = field(default_factory=dict)
+
 
 def fmt(metric: str, value: float) -> str:
-    if metric.endswith(("_fraction", "_ci_low", "_ci_high")):
-        return f"{value:.1%}" if abs(value) >= 0.001 or value == 0 else f"{value:.3%}"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.4g}"
+    """A metric value as rule messages show it, by the metric's declared kind (as every report does)."""
+    spec = metric_spec(metric)
+    return fmt_metric(spec.kind if spec is not None else "value", value)
 
 
-def _interval(metric: str, pool: dict[str, Any]) -> tuple[float, float] | None:
-    lo, hi = pool.get(f"{metric}_ci_low"), pool.get(f"{metric}_ci_high")
-    return (lo, hi) if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else None
+def _number(v: object) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        return None
+    f = float(v)
+    return f if np.isfinite(f) else None
 
 
-def _message(rule: RuleSpec, value: float, violated: bool, pool: dict[str, Any]) -> str:
+def _interval(metric: str, pool: Mapping[str, object]) -> tuple[float, float] | None:
+    lo, hi = _number(pool.get(f"{metric}_ci_low")), _number(pool.get(f"{metric}_ci_high"))
+    return (lo, hi) if lo is not None and hi is not None else None
+
+
+def _unvalidated(metric: str, pool: Mapping[str, object]) -> str | None:
+    """Why an interval metric's estimate is not validated on this corpus, or None when it is.
+
+    Each family says so in ``<family>.estimate_validated`` (1.0 / 0.0). The synthetic share rests on
+    a detector's error rates, so without that statement it is not taken as validated; other interval
+    metrics (sampling intervals) are.
+    """
+    family = metric.split(".", 1)[0]
+    flag = _number(pool.get(f"{family}.estimate_validated"))
+    if flag is None:
+        if family != "synthetic":
+            return None
+        return "this scan does not establish that the estimate is validated on this corpus"
+    if flag == 1.0:
+        return None
+    return ("the estimate is not validated on this corpus (it lies outside the detector's validated domain; "
+            "see the detector's applicability in the report)")
+
+
+def _violated(rule: RuleSpec, value: float) -> bool:
+    return value > rule.threshold if rule.op == "max" else value < rule.threshold
+
+
+def _scope(rule: RuleSpec) -> str:
+    return f" for source '{rule.where['source']}'" if rule.where else ""
+
+
+def _point_message(rule: RuleSpec, value: float, violated: bool) -> str:
     bound = "maximum" if rule.op == "max" else "minimum"
-    scope = f" for source '{rule.where['source']}'" if rule.where else ""
     verb = ("exceeds the" if rule.op == "max" else "is below the") if violated else "is within the"
-    msg = f"{rule.metric}{scope} = {fmt(rule.metric, value)} {verb} {bound} {fmt(rule.metric, rule.threshold)}"
-    ci = _interval(rule.metric, pool)
-    if ci is not None:
-        lo, hi = ci
-        msg += f" (95% interval {fmt(rule.metric, lo)}–{fmt(rule.metric, hi)})"
-        if lo <= rule.threshold <= hi and lo < hi:
-            msg += "; the interval straddles the threshold, so the estimate is too uncertain to be sure either way"
-    return msg
+    return f"{rule.metric}{_scope(rule)} = {fmt(rule.metric, value)} {verb} {bound} {fmt(rule.metric, rule.threshold)}"
 
 
-def evaluate_rules(rules: list[RuleSpec], metrics: dict[str, Any], groups: dict[str, dict],
-                   flags: dict[str, np.ndarray], sources, total: int):
-    """Return (rule result dicts, verdict, issues ListArray aligned with the records)."""
-    out: list[dict[str, Any]] = []
+def _decide_interval(rule: RuleSpec, value: float, ci: tuple[float, float],
+                     unvalidated: str | None) -> tuple[str, str]:
+    """(outcome, message) for a rule on an estimate: 'violated', 'ok' or 'inconclusive'."""
+    lo, hi = ci
+    limit = fmt(rule.metric, rule.threshold)
+    bound = "maximum" if rule.op == "max" else "minimum"
+    head = (f"{rule.metric}{_scope(rule)} = {fmt(rule.metric, value)} "
+            f"(95% interval {fmt(rule.metric, lo)}–{fmt(rule.metric, hi)})")
+    wrong = lo > rule.threshold if rule.op == "max" else hi < rule.threshold
+    right = hi <= rule.threshold if rule.op == "max" else lo >= rule.threshold
+    if wrong:
+        side = "above" if rule.op == "max" else "below"
+        return "violated", f"{head}: the whole interval is {side} the {bound} {limit}"
+    if right and unvalidated is None:
+        return "ok", f"{head}: the whole interval is within the {bound} {limit}"
+    if unvalidated is not None:
+        why = unvalidated
+        if not right:
+            why += f", and its interval straddles the {bound} {limit}"
+    else:
+        why = f"the interval straddles the {bound} {limit}, so the estimate is too uncertain to be sure either way"
+    return "inconclusive", f"{head}: inconclusive: {why}; {SETTLE}"
+
+
+def _tagged(pool: Mapping[str, object]) -> bool:
+    """Whether any record in ``pool``'s scope carries a provenance tag (unknown when not measured)."""
+    missing, total = _number(pool.get("provenance.missing_count")), _number(pool.get("records.total"))
+    return missing is None or total is None or missing < total
+
+
+def _outcome(rule: RuleSpec, value: float | None, status: Status, message: str,
+             count: int | None = None, interval: list[float] | None = None,
+             suppressed: int | None = None) -> RuleOutcome:
+    return RuleOutcome(id=rule.id, name=rule.name, metric=rule.metric, op=rule.op, threshold=rule.threshold,
+                       value=value, status=status, severity=rule.severity, message=message,
+                       where=dict(rule.where) if rule.where else None, records_flagged=count,
+                       interval=interval, suppressed=suppressed)
+
+
+def _without_accepted(rule: RuleSpec, value: float, flag: np.ndarray, accepted: np.ndarray) -> float:
+    """The metric with accepted records left out of its numerator.
+
+    A count metric's flags sum to the count, and a share's flags sum to its numerator over the
+    metric's own denominator, so leaving ``k`` of ``n`` flagged records out scales the value by
+    ``(n - k) / n`` whatever that denominator is.
+    """
+    n = int(flag.sum())
+    kept = int((flag & ~accepted).sum())
+    if n == 0:
+        return value
+    if rule.metric.endswith("_count"):
+        return float(kept)
+    return value * kept / n
+
+
+def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
+                   groups: Mapping[str, Mapping[str, object]], flags: Mapping[str, np.ndarray],
+                   sources: SourceMasks, total: int, *, on_inconclusive: OnInconclusive = "fail",
+                   accepted: Mapping[str, np.ndarray] | None = None) -> Evaluation:
+    """Apply ``rules`` and return the outcomes, the verdict and the per-record issues.
+
+    ``groups`` holds per-source metrics, ``flags`` the per-record masks behind each metric, and
+    ``accepted`` the records each rule id's accepted findings cover (``--accept``).
+    """
+    out: list[RuleOutcome] = []
     blame: list[np.ndarray] = []
     ids: list[str] = []
+    findings: dict[str, np.ndarray] = {}
     for rule in rules:
-        pool = metrics
+        pool: Mapping[str, object] = metrics
         mask = None
         if rule.where:
-            pool = groups.get(rule.where["source"])
-            mask = sources.mask(rule.where["source"])
-            if pool is None or mask is None:
-                out.append(_row(rule, None, "warn", f"no records have source '{rule.where['source']}'; "
-                                "nothing to check (is the source name right?)", 0))
+            name = rule.where["source"]
+            mask = sources.mask(name)
+            group = groups.get(name)
+            if mask is None or group is None:
+                known = ", ".join(f"'{n}'" for n in sorted(sources.names)) or "none (no record has the source field)"
+                out.append(_outcome(rule, None, "not_applicable",
+                                    f"not applicable: no record has source '{name}' (the sources found are "
+                                    f"{known}); fix the rule's `where:` value or the data"))
                 continue
-        value = pool.get(rule.metric)
-        if value is None:
+            pool = group
+        raw = pool.get(rule.metric)
+        if rule.metric not in pool:
             need = next((flag for prefix, flag in NEEDS.items() if rule.metric.startswith(prefix)), None)
             hint = f" (it needs {need})" if need else ""
             raise AuditError(f"Rule {rule.id} needs metric '{rule.metric}', which this scan did not compute{hint}.")
-        violated = value > rule.threshold if rule.op == "max" else value < rule.threshold
-        status = "pass" if not violated else ("fail" if rule.severity == "error" else "warn")
+        value = _number(raw)
+        if rule.metric.startswith(TAG_METRICS) and not _tagged(pool):
+            out.append(_outcome(rule, value, "not_applicable",
+                                f"not applicable: no record{_scope(rule)} carries a provenance tag, so "
+                                f"{rule.metric} has nothing to judge (set fields.provenance or "
+                                f"--provenance-field to the field that holds the tag)"))
+            continue
+        if value is None:
+            out.append(_outcome(rule, None, "not_applicable",
+                                f"not applicable: {rule.metric}{_scope(rule)} could not be computed on this scan"))
+            continue
+        if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
+            # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
+            out.append(_outcome(rule, value, "inconclusive",
+                                f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
+                                f"the detector's per-record decisions, which are not validated on this corpus "
+                                f"(see the detector's applicability in the report); {SETTLE}"))
+            continue
+
+        ci = _interval(rule.metric, pool)
         flag = flags.get(rule.metric)
-        count = None
+        count = suppressed = None
+        acc = accepted.get(rule.id) if accepted else None
+        if acc is not None and (ci is not None or flag is None):
+            why = "decides from an estimate" if ci is not None else "has no per-record findings"
+            raise AuditError(f"Rule {rule.id} {why}, so records cannot be accepted out of it; "
+                             f"remove {rule.id} from the accepted-findings file.")
         if flag is not None:
             flag = flag & mask if mask is not None else flag
+            if ci is None:
+                prev = findings.get(rule.id)
+                findings[rule.id] = flag if prev is None else prev | flag
+            if acc is not None:
+                suppressed = int((flag & acc).sum())
+                value = _without_accepted(rule, value, flag, acc)
+                flag = flag & ~acc
             count = int(flag.sum())
             blame.append(flag)
             ids.append(rule.id)
-        out.append(_row(rule, value, status, _message(rule, value, violated, pool), count))
-    verdict = "fail" if any(r["status"] == "fail" for r in out) else "pass"
-    return out, verdict, _issues(blame, ids, total)
+
+        interval = None
+        if ci is not None:
+            interval = [ci[0], ci[1]]
+            decision, message = _decide_interval(rule, value, ci, _unvalidated(rule.metric, pool))
+        else:
+            violated = _violated(rule, value)
+            decision, message = ("violated" if violated else "ok"), _point_message(rule, value, violated)
+        status: Status
+        if decision == "inconclusive":
+            status = "inconclusive"
+        elif decision == "violated":
+            status = "fail" if rule.severity == "error" else "warn"
+        else:
+            status = "pass"
+        if suppressed:
+            message += f" ({suppressed:,} accepted record{'s' if suppressed != 1 else ''} left out)"
+        out.append(_outcome(rule, value, status, message, count, interval, suppressed))
+
+    verdict: Literal["pass", "fail"] = "fail" if any(fails_verdict(r, on_inconclusive) for r in out) else "pass"
+    return Evaluation(out, verdict, _issues(blame, ids, total), findings)
 
 
-def _row(rule: RuleSpec, value, status: str, message: str, count) -> dict[str, Any]:
-    return {"id": rule.id, "name": rule.name, "metric": rule.metric, "op": rule.op,
-            "threshold": rule.threshold, "value": value, "status": status, "severity": rule.severity,
-            "message": message, "where": rule.where, "records_flagged": count}
+def fails_verdict(rule: RuleOutcome, on_inconclusive: OnInconclusive) -> bool:
+    """Whether this outcome fails the scan under the policy's ``on_inconclusive``."""
+    if rule.status == "fail":
+        return True
+    return rule.status == "inconclusive" and rule.severity == "error" and on_inconclusive == "fail"
 
 
 def _issues(blame: list[np.ndarray], ids: list[str], total: int) -> pa.Array:

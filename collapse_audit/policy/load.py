@@ -10,7 +10,6 @@ import hashlib
 import math
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import yaml
@@ -18,18 +17,24 @@ import yaml
 from ..checks.registry import catalogue, metric_spec, options_sections
 from ..config import FieldMap
 from ..errors import PolicyError
+from .discovery import PYPROJECT, TOOL_KEY, PolicySource, default_policy_path, find_policy, pyproject_table
 from .options import build_options
+from .provenance import PROVENANCE_KEYS, ProvenanceDerivation, parse_derivation
 from .yamlmarks import Located, StrictYAMLError, parse
 
 POLICY_FILENAME = "collapse-audit.yaml"
-BASE_KEYS = {"version", "fields", "rules"}     # plus one section per check with options (the registry)
+# plus one section per check with options (the registry)
+BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept"}
 FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
-              "required", "license_allowlist"}
+              "required", "license_allowlist", *PROVENANCE_KEYS}
+ON_INCONCLUSIVE = ("fail", "warn")
 RULE_KEYS = {"id", "name", "metric", "max", "min", "severity", "where", "enabled", "description"}
 
 
 @dataclass(frozen=True)
 class RuleSpec:
+    """One rule as the policy states it (catalogue defaults filled in)."""
+
     id: str
     name: str
     metric: str
@@ -42,33 +47,43 @@ class RuleSpec:
 
 @dataclass
 class Policy:
+    """A loaded, validated policy.
+
+    ``on_inconclusive`` says what an inconclusive error rule does to the verdict (``fail``, the
+    default, or ``warn``); ``accept`` is the accepted-findings file (resolved against the policy's
+    directory); ``provenance`` derives the provenance tag from another field or maps its values.
+    """
+
     path: str
     sha256: str
     fields: FieldMap
     rules: list[RuleSpec]
     #: policy section -> that check's validated ``Options`` instance (every registered section)
     options: dict[str, Any] = field(default_factory=dict)
-
-
-def default_policy_path() -> str:
-    return str(resources.files("collapse_audit") / "rules" / "default.yaml")
+    on_inconclusive: str = "fail"
+    accept: str | None = None
+    provenance: ProvenanceDerivation | None = None
+    source: PolicySource = "--policy"
 
 
 def resolve_policy_path(explicit: str | None) -> str:
-    """--policy if given, else ./collapse-audit.yaml if present, else the packaged default."""
-    if explicit:
-        return explicit
-    if os.path.isfile(POLICY_FILENAME):
-        return POLICY_FILENAME
-    return default_policy_path()
+    """--policy if given, else the nearest discovered policy (see ``discovery``), else the default."""
+    return find_policy(explicit).path
 
 
-def load_policy(path: str) -> Policy:
+def load_policy(path: str, source: PolicySource | None = None) -> Policy:
+    """Load and validate the policy at ``path`` (a YAML file, or a pyproject.toml's tool table)."""
+    if source is None:
+        source = "packaged default" if path == default_policy_path() else "--policy"
+    if os.path.basename(path) == PYPROJECT:
+        return _load_pyproject(path, source)
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
         raise PolicyError(f"Policy file not found: {path}.") from None
+    except IsADirectoryError:
+        raise PolicyError(f"Policy {path} is a directory, not a policy file.") from None
     except OSError as exc:
         raise PolicyError(f"Cannot read policy file {path}: {exc.strerror or exc}.") from None
     try:
@@ -87,7 +102,25 @@ def load_policy(path: str) -> Policy:
         where = f"{path}:{mark.line + 1}" if mark is not None else path
         problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
         raise PolicyError(f"Policy {where} is not valid YAML ({problem}).") from None
-    return _build(path, hashlib.sha256(raw).hexdigest(), doc)
+    policy = _build(path, hashlib.sha256(raw).hexdigest(), doc)
+    policy.source = source
+    return policy
+
+
+def _load_pyproject(path: str, source: PolicySource) -> Policy:
+    """The ``[tool.collapse-audit]`` table of a pyproject.toml (errors name the table's keys)."""
+    table = pyproject_table(path)
+    if table is None:
+        raise PolicyError(f"Policy {path} has no [tool.{TOOL_KEY}] table.")
+    import json
+
+    canonical = json.dumps(table, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    policy = _build(f"{path} [tool.{TOOL_KEY}]", hashlib.sha256(canonical).hexdigest(), Located(table, {}))
+    policy.path = path
+    policy.source = "pyproject" if source == "discovered" else source
+    if policy.accept is not None and not os.path.isabs(policy.accept):
+        policy.accept = os.path.join(os.path.dirname(path), policy.accept)
+    return policy
 
 
 class _Ctx:
@@ -134,7 +167,8 @@ def _number(ctx: _Ctx, value: Any, *at: Any, integer: bool = False, lo: float | 
     ok = ok and _finite(value)  # robustness: .nan passes every comparison, 1e400 parses as inf
     if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
         kind = "an integer" if integer else "a number"
-        rng = f" between {lo} and {hi}" if lo is not None and hi is not None else (f" >= {lo}" if lo is not None else "")
+        rng = (f" between {lo} and {hi}" if lo is not None and hi is not None
+               else (f" >= {lo}" if lo is not None else ""))
         shown = repr(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not _finite(value):
             kind = f"a finite {kind.split()[-1]}"
@@ -182,7 +216,18 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
 
     options = {key: build_options(cls, top.get(key), ctx, key) for key, cls in sections.items()}
     rules = _rules(ctx, top.get("rules"), fields)
-    return Policy(path, sha, fields, rules, options)
+    on_inconclusive = top.get("on_inconclusive", "fail")
+    if on_inconclusive not in ON_INCONCLUSIVE:
+        raise ctx.fail(f"'on_inconclusive' must be 'fail' or 'warn', not {on_inconclusive!r}", "on_inconclusive")
+    accept = top.get("accept")
+    if accept is not None:
+        if not isinstance(accept, str) or not accept.strip():
+            raise ctx.fail("'accept' must be the path of an accepted-findings file", "accept")
+        if not os.path.isabs(accept) and os.path.isfile(path):
+            accept = os.path.join(os.path.dirname(path), accept)
+    derivation = parse_derivation(f, ctx.fail)
+    return Policy(path, sha, fields, rules, options, on_inconclusive=on_inconclusive, accept=accept,
+                  provenance=derivation)
 
 
 def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
@@ -209,10 +254,17 @@ def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
         if r.get("enabled", True) is False:
             continue
         has_max, has_min = "max" in r, "min" in r
-        if has_max == has_min:
+        if has_max and has_min:
             raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'", *at)
-        op = "max" if has_max else "min"
-        threshold = float(_number(ctx, r[op], *at, op))
+        if has_max or has_min:
+            op = "max" if has_max else "min"
+            threshold = float(_number(ctx, r[op], *at, op))
+        elif doc is not None and metric == doc.metric:
+            # a catalogued id alone (`- {id: CA410}`) takes the catalogue's limit
+            op, threshold = doc.op, float(doc.limit)
+        else:
+            raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'"
+                           + ("" if doc is None else f" (its metric differs from the catalogued {doc.metric})"), *at)
         severity = r.get("severity", doc.severity if doc else "error")
         if severity not in ("error", "warning"):
             raise ctx.fail(f"rule {rid} severity must be 'error' or 'warning', not {severity!r}", *at, "severity")

@@ -37,6 +37,7 @@ class Located:
         self.lines = lines
 
     def line(self, *path: Any) -> int | None:
+        """The line of the value at ``path``, or of its nearest enclosing value."""
         while path:
             if path in self.lines:
                 return self.lines[path]

@@ -103,7 +103,8 @@ class ScanResult:
             "details": self.details,
             "verdict": self.verdict,
         }
-        return _finite(d)
+        out: dict[str, Any] = _finite(d)
+        return out
 
     def to_json(self) -> str:
         """Canonical JSON text: stable key order and formatting, so identical scans give identical bytes."""

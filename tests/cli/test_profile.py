@@ -60,10 +60,10 @@ def test_scan_with_baseline_and_eval_set(tmp_path):
     ev = _write(tmp_path / "eval.jsonl", evals)
     result = run_scan(ScanOptions(paths=[str(corpus)], baseline=str(prof), eval_sets=[str(ev)], workers=1,
                                   progress=False))
-    m = result["metrics"]
+    m = result.metrics
     assert m["contamination.eval_count"] == 1
-    (d,) = result["details"]["contamination"]["contaminated"]
+    (d,) = result.details["contamination"]["contaminated"]
     assert d["train_row"] == 200 and d["eval_row"] == 5
     assert 0 <= m["drift.token_js"] < 0.05 and "drift.delta.token_entropy" in m
     assert "diversity.token_entropy" in m
-    assert "diversity.distinct_2" in result["sources"]["groups"]["s0"]
+    assert "diversity.distinct_2" in result.sources["groups"]["s0"]

@@ -41,7 +41,7 @@ def test_disabled_rule_is_dropped(tmp_path):
 
 
 @pytest.mark.parametrize("text, line, fragment", [
-    ("rules:\n  - {id: CA201}\n", 2, "exactly one of 'max' or 'min'"),
+    ("rules:\n  - {id: CA201, metric: duplicates.exact_fraction}\n", 2, "exactly one of 'max' or 'min'"),
     ("rules:\n  - {id: CA201, max: 0.1, min: 0.0}\n", 2, "exactly one of"),
     ("rules:\n  - {id: CA201, max: lots}\n", 2, "must be a number"),
     ("rules:\n  - {id: CA201, max: 0.1, severity: fatal}\n", 2, "severity"),
@@ -79,9 +79,10 @@ def test_catalogue_codes_are_unique_and_documented():
 class FakeSources:
     def __init__(self, codes):
         self.codes = np.asarray(codes)
+        self.names = {c: i for i, c in enumerate(dict.fromkeys(codes))}
 
     def mask(self, name):
-        return self.codes == name if name in set(self.codes.tolist()) else None
+        return self.codes == name if name in self.names else None
 
 
 def rule(rid, metric, op, thr, severity="error", where=None):
@@ -91,7 +92,7 @@ def rule(rid, metric, op, thr, severity="error", where=None):
 def test_rule_statuses_verdict_and_per_record_issues():
     metrics = {"duplicates.near_fraction": 0.2, "provenance.missing_fraction": 0.0,
                "synthetic.estimated_fraction": 0.31, "synthetic.estimated_fraction_ci_low": 0.25,
-               "synthetic.estimated_fraction_ci_high": 0.37}
+               "synthetic.estimated_fraction_ci_high": 0.37, "synthetic.estimate_validated": 1.0}
     flags = {"duplicates.near_fraction": np.array([True, False, False, True, False]),
              "provenance.missing_fraction": np.zeros(5, bool),
              "synthetic.estimated_fraction": np.array([False, True, False, True, False])}
@@ -101,15 +102,19 @@ def test_rule_statuses_verdict_and_per_record_issues():
              rule("CA301", "provenance.missing_fraction", "max", 0.0),
              rule("CA101", "synthetic.estimated_fraction", "max", 0.30, severity="warning"),
              rule("CA201", "duplicates.near_fraction", "max", 0.1, where={"source": "b"})]
-    out, verdict, issues = evaluate_rules(rules, metrics, groups, flags, sources, 5)
-    assert [r["status"] for r in out] == ["fail", "pass", "warn", "pass"]
-    assert verdict == "fail"
-    assert "straddles the threshold" in out[2]["message"]
-    assert out[0]["records_flagged"] == 2 and out[3]["records_flagged"] == 0
-    assert issues.to_pylist() == [["CA201"], ["CA101"], [], ["CA201", "CA101"], []]
+    ev = evaluate_rules(rules, metrics, groups, flags, sources, 5)
+    assert [r.status for r in ev.rules] == ["fail", "pass", "inconclusive", "pass"]
+    assert ev.verdict == "fail"
+    assert "straddles the maximum 30.0%" in ev.rules[2].message
+    assert ev.rules[2].interval == [0.25, 0.37]
+    assert ev.rules[0].records_flagged == 2 and ev.rules[3].records_flagged == 0
+    assert ev.issues.to_pylist() == [["CA201"], ["CA101"], [], ["CA201", "CA101"], []]
 
 
-def test_rule_on_unknown_source_warns_instead_of_passing_silently():
+def test_where_value_matching_no_record_is_not_applicable_naming_the_values():
     rules = [rule("CA201", "duplicates.near_fraction", "max", 0.1, where={"source": "typo"})]
-    out, verdict, _ = evaluate_rules(rules, {"duplicates.near_fraction": 0.0}, {}, {}, FakeSources(["a"]), 1)
-    assert out[0]["status"] == "warn" and "typo" in out[0]["message"] and verdict == "pass"
+    ev = evaluate_rules(rules, {"duplicates.near_fraction": 0.0}, {"a": {}}, {}, FakeSources(["a"]), 1)
+    out = ev.rules[0]
+    assert out.status == "not_applicable" and out.severity == "error"
+    assert "'typo'" in out.message and "'a'" in out.message
+    assert ev.verdict == "pass"
