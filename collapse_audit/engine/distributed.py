@@ -47,11 +47,13 @@ class InProcess:
 
 
 def map_shard(shard: int, files: list[InputFile], pieces: list[Piece], config: ScanConfig,
-              resources: dict[str, Any], max_bad: int, annotations: bool, r: int) -> tuple:
+              resources: dict[str, Any], max_bad: int, annotations: bool, r: int,
+              fields: list[str] | None = None, transform: Any = None) -> tuple:
     """Observe one shard; return its packed state, then R exact, R signature and R band partitions."""
     from ..checks.registry import build_checks
 
-    state = scan_shard(files, pieces, config, build_checks(config, resources), max_bad, annotations)
+    state = scan_shard(files, pieces, config, build_checks(config, resources), max_bad, annotations,
+                       fields=fields, transform=transform)
     exact = [np.zeros((0, 3), np.uint64)] * r
     sigs: list[dict[str, np.ndarray]] = [{"sighash": np.zeros(0, np.uint64), "code": np.zeros(0, np.uint64),
                                           "sigv": np.zeros((0, 0), np.uint8)}] * r
@@ -73,12 +75,13 @@ def map_shard(shard: int, files: list[InputFile], pieces: list[Piece], config: S
 def run_distributed(ex: Executor, files: list[InputFile], config: ScanConfig, resources: dict[str, Any],
                     shards: int, max_bad: int, annotations: bool, reducers: int | None = None,
                     advance: Callable[[int], None] = lambda n: None,
-                    wait: Callable[[Sequence[Any]], None] | None = None) -> ShardState:
+                    wait: Callable[[Sequence[Any]], None] | None = None, fields: list[str] | None = None,
+                    transform: Any = None) -> ShardState:
     plan = [p for p in plan_shards(files, max(1, shards)) if p]
     r = max(2, reducers or len(plan))          # at least two: every reduce returns a list of parts
     res_ref, files_ref, config_ref = ex.put(resources), ex.put(files), ex.put(config)
-    maps = [ex.submit(map_shard, k, files_ref, pieces, config_ref, res_ref, max_bad, annotations, r,
-                      num_returns=2 + 3 * r) for k, pieces in enumerate(plan)]
+    maps = [ex.submit(map_shard, k, files_ref, pieces, config_ref, res_ref, max_bad, annotations, r, fields,
+                      transform, num_returns=2 + 3 * r) for k, pieces in enumerate(plan)]
     if wait is not None:
         wait([m[1] for m in maps])
     exact_parts = [[m[2 + i] for m in maps] for i in range(r)]

@@ -53,7 +53,7 @@ def _read(directory: str, stem: str) -> tuple[Any, Any]:
     return arrays, meta
 
 
-def save_partial(directory: str, state: ShardState, manifest: dict[str, Any]) -> None:
+def save_partial(directory: str, state: ShardState, manifest: dict[str, Any]) -> dict[str, Any]:
     """Write a shard's state and its manifest (the manifest last: a directory without one is not a partial)."""
     os.makedirs(directory, exist_ok=True)
     if os.path.exists(os.path.join(directory, MANIFEST)):
@@ -76,6 +76,7 @@ def save_partial(directory: str, state: ShardState, manifest: dict[str, Any]) ->
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(full, fh, indent=1)
     os.replace(tmp, os.path.join(directory, MANIFEST))
+    return full
 
 
 def read_manifest(directory: str) -> dict[str, Any]:

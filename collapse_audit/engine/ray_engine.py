@@ -78,7 +78,8 @@ def connect(address: str | None) -> Any:
 
 def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, Any], address: str | None,
              max_bad: int, annotations: bool, shards: int | None = None,
-             advance: Callable[[int], None] = lambda n: None) -> ShardState:
+             advance: Callable[[int], None] = lambda n: None, fields: list[str] | None = None,
+             transform: Any = None) -> ShardState:
     """The whole scan's merged state, computed by Ray tasks."""
     ray = connect(address)
     ex = RayExecutor(ray)
@@ -86,4 +87,5 @@ def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, An
     n = shards or max(1, cpus * SHARDS_PER_CPU)
     # progress counts records as the shards finish; the in-order merge then adds nothing more
     return run_distributed(ex, files, config, resources, shards=n, max_bad=max_bad, annotations=annotations,
-                           reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance))
+                           reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance), fields=fields,
+                           transform=transform)

@@ -30,6 +30,9 @@ from ..readers import count_slots
 from .sources import SourceIndex
 
 
+Transform = Callable[[Iterator[RecordBatch]], Iterator[RecordBatch]]
+
+
 @dataclass(frozen=True)
 class Piece:
     """Rows ``[row_lo, row_hi)`` of input ``file_index`` (``row_hi`` None: to the end)."""
@@ -77,7 +80,16 @@ def _size(f: InputFile) -> int:
 
 
 def shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConfig,
-                  sink: BadRecordSink, stats: InputStats | None = None) -> Iterator[RecordBatch]:
+                  sink: BadRecordSink, stats: InputStats | None = None, fields: list[str] | None = None,
+                  transform: Transform | None = None) -> Iterator[RecordBatch]:
+    """The records of one shard as batches whose indices start at 0 (``transform``: a rewrite of
+    the batch stream the scan applies after reading, e.g. a derived provenance tag)."""
+    batches = _shard_batches(files, pieces, config, sink, stats, fields)
+    return transform(batches) if transform is not None else batches
+
+
+def _shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConfig,
+                   sink: BadRecordSink, stats: InputStats | None, fields: list[str] | None) -> Iterator[RecordBatch]:
     """The records of one shard as batches whose indices start at 0.
 
     A piece that starts inside a file reads the file from its beginning and drops the rows before
@@ -86,7 +98,7 @@ def shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConfi
     shards; with the default ``--max-bad-records 0`` either shard stops the scan on it.
     """
     start = 0
-    fields = config.fields.metadata_fields()
+    fields = config.fields.metadata_fields() if fields is None else fields
     for piece in pieces:
         info = files[piece.file_index]
         ranged = piece.row_lo > 0 or piece.row_hi is not None
@@ -227,13 +239,14 @@ def merge_collectors(mine: AnnotationCollector, theirs: AnnotationCollector) -> 
 
 
 def scan_shard(files: list[InputFile], pieces: list[Piece], config: ScanConfig, checks: list[Check],
-               max_bad: int, annotations: bool, advance: Callable[[int], None] = lambda n: None) -> ShardState:
+               max_bad: int, annotations: bool, advance: Callable[[int], None] = lambda n: None,
+               fields: list[str] | None = None, transform: Transform | None = None) -> ShardState:
     """Read one shard and fold it into fresh ``checks``; bad records beyond ``max_bad`` stop it."""
     sink = BadRecordSink(max_bad=max_bad)
     state = ShardState(checks=checks, sources=SourceIndex(config.fields.source),
                        collector=AnnotationCollector(config.fields.id) if annotations else None,
-                       stats=InputStats(tuple(config.fields.metadata_fields())))
-    for batch in shard_batches(files, pieces, config, sink, state.stats):
+                       stats=InputStats(tuple(config.fields.metadata_fields() if fields is None else fields)))
+    for batch in shard_batches(files, pieces, config, sink, state.stats, fields, transform):
         for check in checks:
             check.observe(batch, check.prepare(batch))
         state.sources.observe(batch)
