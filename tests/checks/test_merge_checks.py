@@ -86,7 +86,7 @@ def setup(tmp_path_factory):
     config = ScanConfig(fields=fields, options=options, seed=3, batch_size=53,
                         baseline=str(tmp / "base.json"), eval_sets=(str(ev),))
     files = discover([str(tmp / "a.jsonl"), str(tmp / "b.jsonl")])
-    resources = _load_resources(config, files)
+    resources = _load_resources(config, files, None)
     resources["previous"] = _previous(tmp, rows, config)
     batches = list(read_batches(files, config, BadRecordSink()))
     return config, resources, batches, files

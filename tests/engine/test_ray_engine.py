@@ -11,11 +11,9 @@ from collapse_audit.engine.ray_engine import scan_ray  # noqa: E402
 from .test_shards import _one, _summary, corpus  # noqa: E402,F401
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+@pytest.fixture
+def cluster(ray_cluster):
+    return ray_cluster
 
 
 def test_ray_tasks_merge_to_one_scan(cluster, corpus):  # noqa: F811

@@ -43,7 +43,7 @@ def corpus(tmp_path_factory):
     paths = [write_jsonl(tmp / f"part{k}.jsonl", rows[k * 300:(k + 1) * 300]) for k in range(3)]
     files = discover([str(p) for p in paths])
     config = ScanConfig(fields=FieldMap(), options={"detector": DetectorOptions(sample=250)}, seed=5, batch_size=64)
-    return tmp, files, config, _load_resources(config, files)
+    return tmp, files, config, _load_resources(config, files, None)
 
 
 def _summary(state, files, config):
