@@ -55,6 +55,7 @@ Per-record outputs:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -90,8 +91,18 @@ VERIFY_DTYPE = np.uint16 if VERIFY_BITS == 16 else np.uint8
 _FNV = np.uint64(0x100000001B3)
 
 
+#: datasketch's choice for the common settings, so a scan does not import datasketch (and scipy:
+#: seconds of start-up in every process) to look it up; ``tests/checks`` compares it with datasketch
+KNOWN_LSH_PARAMS = {(0.8, 128): (9, 13), (0.7, 128): (14, 9), (0.9, 128): (5, 25), (0.8, 256): (17, 15),
+                    (0.8, 64): (5, 11)}
+
+
+@functools.lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) as datasketch's MinHashLSH picks them (equal FP/FN weights)."""
+    known = KNOWN_LSH_PARAMS.get((round(float(threshold), 6), int(num_perm)))
+    if known is not None:
+        return known
     try:
         from datasketch.lsh import _optimal_param
         return _optimal_param(threshold, num_perm, 0.5, 0.5)

@@ -229,3 +229,12 @@ def test_frequent_items_merge_keeps_the_stated_bound():
         assert count <= corr <= true_count[key]
     stored = set(merged.keys.tolist())
     assert all(c <= merged.error for k, c in true_count.items() if k not in stored)
+
+
+def test_known_lsh_params_are_datasketchs():
+    """The table that spares a scan the datasketch import gives datasketch's own choice."""
+    lsh = pytest.importorskip("datasketch.lsh", reason="datasketch is a test extra")
+    from collapse_audit.checks.near_duplicates import KNOWN_LSH_PARAMS
+
+    for (threshold, num_perm), params in KNOWN_LSH_PARAMS.items():
+        assert lsh._optimal_param(threshold, num_perm, 0.5, 0.5) == params
