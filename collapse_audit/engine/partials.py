@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from ..version import __version__
 from ..checks.base import Check, CheckContext
 from ..checks.registry import check_named
 from ..checks.state import pack_attrs, unpack_attrs
