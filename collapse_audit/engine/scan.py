@@ -267,8 +267,8 @@ def _read(opts: ScanOptions, s: _Setup) -> ShardState:
             state = scan_ray(files, config, s.resources, opts.ray_address, opts.max_bad_records, s.keep_keys,
                              shards=config.workers * SHARDS_PER_WORKER, fields=fields, transform=transform,
                              advance=advance)
-    elif opts.shard is not None or config.workers > 1:
-        if opts.shard is not None:
+    elif (opts.shard is not None and opts.shard[1] > 1) or config.workers > 1:
+        if opts.shard is not None and opts.shard[1] > 1:
             i, n = opts.shard
             pieces = plan_shards(files, n)[i]
             with progress_bar(opts.progress, f"scanning shard {i}/{n}") as advance:
