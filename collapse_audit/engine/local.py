@@ -24,6 +24,7 @@ from ..checks.base import CheckContext
 from ..checks.registry import build_checks, check_named
 from ..config import ScanConfig
 from ..readers import InputFile
+from .excerpts import fill_excerpts
 from .parallel import _terminate, default_start_method
 from .shards import Piece, ShardState, plan_shards, scan_shard
 from .sources import SourceIndex
@@ -88,6 +89,9 @@ def scan_sharded(files: list[InputFile], config: ScanConfig, resources: dict[str
                 merged = state
             else:
                 merged.merge(state)
+        if merged is not None:               # the few texts no shard kept, read back by the workers
+            fill_excerpts(merged.checks, files, config.fields.text,
+                          lambda fn, args: [f.result() for f in [pool.submit(fn, *a) for a in args]])
         finished = True
     finally:
         if finished:

@@ -22,6 +22,7 @@ from ..config import ScanConfig
 from ..errors import AuditError
 from ..readers import InputFile
 from .distributed import run_distributed
+from .excerpts import fill_excerpts
 from .shards import ShardState
 
 SHARDS_PER_CPU = 2
@@ -86,6 +87,10 @@ def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, An
     cpus = int(ray.cluster_resources().get("CPU", 1))
     n = shards or max(1, cpus * SHARDS_PER_CPU)
     # progress counts records as the shards finish; the in-order merge then adds nothing more
-    return run_distributed(ex, files, config, resources, shards=n, max_bad=max_bad, annotations=annotations,
-                           reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance), fields=fields,
-                           transform=transform)
+    state = run_distributed(ex, files, config, resources, shards=n, max_bad=max_bad, annotations=annotations,
+                            reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance), fields=fields,
+                            transform=transform)
+    # the few texts no shard kept, read back by Ray tasks (one per input that holds some)
+    fill_excerpts(state.checks, files, config.fields.text,
+                  lambda fn, args: ex.get([ex.submit(fn, *a) for a in args]))
+    return state
