@@ -310,8 +310,8 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     e_doc = tok.doc[e_idx]
     cum_at_end = cw[e_idx].astype(np.float64)
     first_tok = np.searchsorted(tok.doc, np.arange(n))
-    base = np.where(first_tok > 0, cw[np.maximum(first_tok - 1, 0)], 0).astype(np.float64)
-    base = np.where(first_tok > 0, base, 0.0)
+    # words before each document's first token (a batch of empty texts has no tokens at all)
+    base = np.concatenate([[0], cw])[first_tok].astype(np.float64)
     prev = np.empty_like(cum_at_end)
     if len(e_idx):
         prev[0] = base[e_doc[0]]

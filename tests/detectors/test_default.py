@@ -190,4 +190,4 @@ def test_shipped_fold_error_rates():
     for f in folds:
         assert set(f) == {"fold", "tpr", "fpr", "auroc", "n_pos", "n_neg"}
         assert 0 <= f["fpr"] <= 1 and 0 <= f["tpr"] <= 1 and 0.5 < f["auroc"] <= 1
-        assert f["n_pos"] > 100 and f["n_neg"] > 100
+        assert f["n_pos"] > 100 and f["n_neg"] > 30  # folds run on a fixed 30% subset
