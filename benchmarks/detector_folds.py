@@ -75,12 +75,9 @@ def main():
         print(json.dumps(meta["folds_summary"], indent=1))
         return
     X, D = features(d)
-    thr = None
-    try:
-        from collapse_audit.detectors.default import load_model
-        thr = float(load_model()["meta"]["threshold"])
-    except Exception:
-        pass
+    from collapse_audit.detectors.default import load_model
+
+    thr = float(load_model()["meta"]["threshold"])  # tpr/fpr at the shipped threshold
     res, rows = T.run_folds(d, X, D, a.C, a.weighting, T.fold_subset(d, a.frac), a.only, thr, log, a.workers)
     rep = {"design": T.DESIGN, "C": a.C, "weighting": a.weighting, "frac": a.frac, "threshold": thr,
            "summary": T.fold_summary(res), "folds": res}

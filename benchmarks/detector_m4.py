@@ -53,7 +53,8 @@ def main():
     from collapse_audit.detectors.default import DefaultDetector
 
     det = DefaultDetector(model_path=a.model)
-    rows = [json.loads(x) for x in gzip.open(find_m4(), "rt", encoding="utf-8")]
+    with gzip.open(find_m4(), "rt", encoding="utf-8") as fh:
+        rows = [json.loads(x) for x in fh]
     texts = [r["text"] for r in rows]
     y = np.array([r["label"] == "synthetic" for r in rows], np.int64)
     dom = np.array([r["domain"] for r in rows])
