@@ -31,7 +31,7 @@ from . import evaluate as E
 from . import features as F
 
 DEFAULT_VERSION = "default-2.0.0"
-NEURAL_VERSION = "neural-1.0.0"
+NEURAL_VERSION = "neural-2.0.0"
 DATASET = "L2R (Hao et al. 2024, arXiv:2408.04237)"
 SPLIT_DESC = "xxh64(text) % 100: train <70, val 70-84, test >=85"
 MERGE = {"TravelTourism": "TechnicalWriting"}
