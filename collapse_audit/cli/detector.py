@@ -6,7 +6,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 import typer
@@ -105,7 +104,7 @@ def eval_(
     file: str = typer.Argument(..., help="labelled JSONL(.gz) or Parquet file"),
     label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
     text_field: str = typer.Option("text", "--text-field"),
-    group_field: Optional[str] = typer.Option(None, "--group-field", help="report metrics per value of this field"),
+    group_field: str | None = typer.Option(None, "--group-field", help="report metrics per value of this field"),
     synthetic_values: str = typer.Option("synthetic,machine,model-generated,ai,generated,fake,1,true",
                                          "--synthetic-values",
                                          help="comma-separated label values meaning synthetic (others: human)"),
@@ -164,10 +163,10 @@ def eval_(
 @user_errors
 def train(
     kind: str = typer.Option("default", "--kind", help="default | neural | all"),
-    data: Optional[str] = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
-    out_dir: Optional[str] = typer.Option(None, "--out-dir",
+    data: str | None = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
+    out_dir: str | None = typer.Option(None, "--out-dir",
                                           help="where to write the weights (default: the package's models/ folder)"),
-    cache: Optional[str] = typer.Option(None, "--embedding-cache",
+    cache: str | None = typer.Option(None, "--embedding-cache",
                                         help="neural: .npy file to reuse/save MiniLM features"),
 ):
     """Reproduce the shipped detector weights from L2R (deterministic split and solver; byte-identical output).
@@ -190,3 +189,38 @@ def train(
         T.train_neural(d, out, Path(cache) if cache else None, log)
     from ..detectors.card import write_card
     write_card(out)
+
+
+@app.command()
+@user_errors
+def calibrate(
+    file: str = typer.Argument(..., help="labelled in-domain records: JSONL(.gz) or Parquet"),
+    output: str = typer.Option(..., "--output", "-o", help="calibration YAML to write"),
+    label_field: str = typer.Option("label", "--label-field", help="field with the true label"),
+    text_field: str = typer.Option("text", "--text-field"),
+    human_only: bool = typer.Option(False, "--human-only",
+                                    help="FILE holds trusted human records only (no label field): "
+                                         "measures the false-positive side alone"),
+    synthetic_values: str = typer.Option("synthetic,machine,model-generated,ai,generated,fake,1,true",
+                                         "--synthetic-values",
+                                         help="comma-separated label values meaning synthetic (others: human)"),
+    detector: str = DETECTOR_OPT,
+    option: list[str] = OPTION_OPT,
+):
+    """Measure the detector's score histograms on labelled records from your corpus's domain.
+
+    Reference the file from the policy (detector: {calibration: FILE}); the share estimate then
+    uses these error rates and reports the state `calibrated` with the file's name. The file
+    records the detector's name, version and weights hash; another detector refuses it."""
+    from ..detectors import calibration as C
+
+    if Path(output).resolve() == Path(file).resolve():
+        raise AuditError(f"The output {output} is the input file; choose another path.")
+    det = _load(detector, option)
+    cal = C.measure_file(det, file, text_field=text_field, label_field=label_field, human_only=human_only,
+                         synthetic_values=[v for v in synthetic_values.split(",") if v.strip()])
+    C.save(cal, output)
+    r = cal.rates()
+    tpr = f"tpr {r['tpr']:.3f} on {r['n_pos']} synthetic, " if "tpr" in r else ""
+    typer.echo(f"calibrated {det.name} ({det.version}): {tpr}fpr {r['fpr']:.3f} on {r['n_neg']} human "
+               f"records; wrote {output}", err=True)

@@ -8,10 +8,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from collapse_audit.detectors import load_detector  # noqa: E402
-from collapse_audit.errors import AuditError  # noqa: E402
+from collapse_audit.detectors import load_detector
+from collapse_audit.errors import AuditError
 
-WORDS = "the a of and to in is it that was for on are with as be this by at from text model human".split()
+WORDS = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "was", "for", "on", "are", "with", "as", "be", "this", "by", "at", "from", "text", "model", "human"]
 TEXTS = ["the model is human text", "a text of the human and the model", "", "this is it " * 200]
 
 
@@ -97,6 +97,7 @@ def test_not_a_model_dir(tmp_path):
 def test_cli_score_with_hf(hf_dir, tmp_path):
     pa = pytest.importorskip("pyarrow.parquet")
     from typer.testing import CliRunner
+
     from collapse_audit.cli.detector import app
     f = tmp_path / "in.jsonl"
     f.write_text("".join(json.dumps({"text": t, "label": "synthetic" if i % 2 else "human"}) + "\n"
@@ -111,6 +112,7 @@ def test_cli_score_with_hf(hf_dir, tmp_path):
 
 def test_cli_eval_with_lm(lm_dir, tmp_path):
     from typer.testing import CliRunner
+
     from collapse_audit.cli.detector import app
     f = tmp_path / "in.jsonl"
     f.write_text("".join(json.dumps({"text": t, "label": "synthetic" if i % 2 else "human", "g": i % 2})

@@ -1,0 +1,363 @@
+"""Is this corpus inside the detector's validated domain? Tested on every scan, before any correction.
+
+A share estimate corrected with validation error rates is only as good as the assumption that the
+detector behaves on the audited corpus as it did on its validation data. Off that ground (a new
+domain, a new generator, another language, code) the error rates change and the corrected share
+can be confidently wrong. Three tests, each cheap and streaming:
+
+* ``score_fit`` - goodness of fit of the corpus score histogram to the best mixture of the
+  validated human and synthetic score histograms. In-domain, any corpus is such a mixture; a
+  shifted corpus piles its scores where neither class lies (typically around the threshold).
+  Statistics: the corpus mass in ambiguous score bins that the fitted mixture does not explain,
+  and the KL divergence from the fitted mixture beyond its sampling allowance.
+* ``feature_shift`` - share of records whose stylometric feature vector (the detector's own
+  dense features) is farther from the validation data (Mahalanobis) than 99% of the reference
+  records. In-domain it is about 1%.
+* ``language`` - share of records that are not English prose (few English function words) or
+  are source code, beyond the share seen in the reference data.
+
+The corpus is ``validated`` only when every test passes. The thresholds were chosen on L2R
+leave-one-domain/generator-out folds (``benchmarks/quantification_eval.py``; results in
+benchmarks/DETECTOR.md, "Share estimate and applicability") and never on other data sets.
+
+The reference (``models/default_reference.npz``) is rebuilt from the model and L2R by
+``build_applicability_reference`` (``python -m collapse_audit.detectors.applicability``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import features as F
+from .quantify import ScoreReference, binned, mixture_posterior
+
+REFERENCE_SUFFIX = "_reference.npz"
+# Test thresholds, chosen on L2R LODO/LOGO folds (benchmarks/quantification_eval.py --part calibrate)
+AMBIGUOUS_EXCESS_MAX = 0.02  # tolerated unexplained share of records in ambiguous score bins
+FIT_KL_MAX = 0.03          # tolerated per-record KL misfit of the score histogram beyond sampling
+OUTLIER_Q = 0.99           # a record is a feature outlier beyond this reference quantile
+OUTLIER_EXCESS_MAX = 0.15  # tolerated excess share of feature outliers over 1 - OUTLIER_Q
+FOREIGN_EXCESS_MAX = 0.05  # tolerated excess share of non-English or code records
+MIN_RECORDS = 30           # below this the tests cannot tell; the state says so
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_FUNCTION = frozenset(
+    ["the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "i", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "can", "will", "more", "no", "so", "what", "its", "about", "into", "them", "than", "up", "other", "some", "could", "these", "do", "my", "our", "how"])
+_CODE_LINE = re.compile(
+    r"^\s*(def |class |import |from \S+ import |return\b|#include|public |private |function\b|"
+    r"var |let |const |for\s*\(|while\s*\(|if\s*\(|\}|\{|@\w+)|[;{}]\s*$|\)\s*:\s*$|=>")
+
+
+def is_code(text: str) -> bool:
+    """At least 3 non-blank lines, 30% of them shaped like program code."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 3:
+        return False
+    return sum(1 for ln in lines if _CODE_LINE.search(ln)) >= 0.3 * len(lines)
+
+
+def is_non_english(text: str) -> bool:
+    """Enough words (20+) and under 12% of them English function words (English prose: ~40%)."""
+    words = _WORD.findall(text.lower())
+    if len(words) < 20:
+        return False
+    return sum(w in _FUNCTION for w in words) < 0.12 * len(words)
+
+
+def token_count(text: str) -> int:
+    """Whitespace tokens: the token unit of the reference's token-weighted histograms."""
+    return len(text.split())
+
+
+def dense_features(texts: Sequence[str]) -> np.ndarray:
+    enc = F.encode(list(texts))
+    return F.dense(enc, F.tokens(enc))
+
+
+# ----------------------------------------------------------------------------- the reference
+
+@dataclass
+class Reference:
+    """What the applicability tests and the estimators compare a corpus against."""
+    score: ScoreReference
+    feat_mean: np.ndarray
+    feat_prec: np.ndarray       # inverse covariance of the dense features
+    feat_cut: float             # OUTLIER_Q quantile of reference Mahalanobis distances
+    foreign_rate: float         # share of non-English or code records in the reference data
+    meta: dict
+
+    def mahalanobis(self, X: np.ndarray) -> np.ndarray:
+        d = np.asarray(X, np.float64) - self.feat_mean
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, self.feat_prec, d), 0.0))
+
+
+def feature_reference(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(mean, regularised precision, OUTLIER_Q distance cut) of a feature sample."""
+    X = np.asarray(X, np.float64)
+    mu = X.mean(0)
+    cov = np.cov(X, rowvar=False)
+    cov = cov + np.eye(len(mu)) * (1e-3 * np.trace(cov) / len(mu) + 1e-9)
+    prec = np.linalg.inv(cov)
+    d = X - mu
+    dist = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, prec, d), 0.0))
+    return mu, prec, float(np.quantile(dist, OUTLIER_Q))
+
+
+def weights_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def shipped_path(filename: str) -> Path:
+    return Path(__file__).resolve().parent / "models" / filename
+
+
+def build_applicability_reference(model_name: str, score_fn, data, folds: list | None = None,
+                                  weights_path: str | Path | None = None, version: str = "",
+                                  threshold: float = 0.5, out: str | Path | None = None) -> Path:
+    """Build and save ``models/<model_name>_reference.npz`` from a trained model and L2R.
+
+    * ``score_fn(texts) -> scores`` - the trained detector's scores;
+    * ``data`` - ``train.L2R``: score histograms come from its ``val`` split (the split the
+      threshold and error rates were measured on), feature statistics from train + val;
+    * ``folds`` - [{fold, tpr, fpr, auroc, n_pos, n_neg}] measured on held-out L2R domains /
+      generators (the bounds used outside the validated domain).
+    """
+    va = data.split == "val"
+    fit = data.split != "test"
+    vt = [t for t, k in zip(data.texts, va) if k]
+    s_val = np.asarray(score_fn(vt), np.float64)
+    toks = np.array([token_count(t) for t in vt], np.float64)
+    score = ScoreReference.from_scores(s_val, data.y[va] == 1, threshold, tokens=toks, folds=folds)
+    ft = [t for t, k in zip(data.texts, fit) if k]
+    X = np.concatenate([dense_features(ft[i:i + 2048]) for i in range(0, len(ft), 2048)])
+    mu, prec, cut = feature_reference(X)
+    foreign = float(np.mean([is_code(t) or is_non_english(t) for t in ft]))
+    meta = {"detector": model_name, "version": version,
+            "weights_sha256": weights_sha256(weights_path) if weights_path else None,
+            "dense": list(F.DENSE_NAMES), "threshold": float(threshold),
+            "folds": list(folds or []), "data": "L2R (Hao et al. 2024): score histograms on the val "
+            "split, features on train + val", "n_val": int(va.sum()), "n_features": int(fit.sum())}
+    arrays = {"edges": score.edges, "pos": score.pos, "neg": score.neg,
+              "pos_tokens": score.pos_tokens, "neg_tokens": score.neg_tokens,
+              "feat_mean": mu, "feat_prec": prec, "feat_cut": np.float64(cut),
+              "foreign_rate": np.float64(foreign)}
+    path = Path(out) if out else shipped_path(model_name + REFERENCE_SUFFIX)
+    _save_npz(path, arrays, meta)
+    return path
+
+
+def _save_npz(path: Path, arrays: dict, meta: dict) -> None:
+    """Deterministic npz (fixed entry timestamps): rebuilding gives byte-identical files."""
+    import io
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {**arrays, "meta": np.array(json.dumps(meta, sort_keys=True))}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())
+
+
+def load_reference(model_name: str = "default", path: str | Path | None = None) -> Reference | None:
+    """The shipped reference of a built-in detector, or None when it has none."""
+    p = Path(path) if path else shipped_path(model_name + REFERENCE_SUFFIX)
+    if not p.is_file():
+        return None
+    with np.load(p, allow_pickle=False) as z:
+        a = {k: z[k] for k in z.files}
+    meta = json.loads(str(a["meta"]))
+    score = ScoreReference(edges=a["edges"], pos=a["pos"], neg=a["neg"],
+                           threshold=float(meta["threshold"]), pos_tokens=a["pos_tokens"],
+                           neg_tokens=a["neg_tokens"], folds=meta.get("folds", []),
+                           source=f"{meta['version']} validation split (L2R)")
+    return Reference(score, a["feat_mean"], a["feat_prec"], float(a["feat_cut"]),
+                     float(a["foreign_rate"]), meta)
+
+
+def check_reference_matches(ref: Reference, detector) -> None:
+    """The reference must describe the detector that runs: same version and weights.
+
+    A stale reference (new weights shipped without rebuilding it) is an error, not a silent
+    comparison against another model's validation data. A policy-set threshold is fine: the
+    histograms bin the corpus scores with their own edges, whatever threshold flags records.
+    """
+    from ..errors import AuditError
+    from .calibration import detector_identity
+
+    ident = detector_identity(detector)
+    name = f"models/{ref.meta.get('detector', '?')}{REFERENCE_SUFFIX}"
+    if (ref.meta.get("version") != ident["version"]
+            or ref.meta.get("weights_sha256") != ident["weights_sha256"]):
+        raise AuditError(f"The applicability reference {name} was built for {ref.meta.get('version')} "
+                         f"(weights {str(ref.meta.get('weights_sha256'))[:12]}) but the detector is "
+                         f"{ident['version']} (weights {str(ident['weights_sha256'])[:12]}); rebuild it "
+                         f"with `python -m collapse_audit.detectors.applicability`.")
+
+
+# ----------------------------------------------------------------------------- the probe
+
+class Probe:
+    """Streaming, bounded state of the feature and language tests (counts only, no texts)."""
+
+    def __init__(self, ref: Reference | None):
+        self.ref = ref
+        self.n = 0
+        self.n_outlier = 0
+        self.n_foreign = 0
+        self.n_code = 0
+        self.n_non_english = 0
+
+    def update(self, texts: Sequence[str], features: np.ndarray | None = None) -> None:
+        texts = list(texts)
+        if not texts:
+            return
+        self.n += len(texts)
+        code = [is_code(t) for t in texts]
+        non_en = [(not c) and is_non_english(t) for t, c in zip(texts, code)]
+        self.n_code += sum(code)
+        self.n_non_english += sum(non_en)
+        self.n_foreign += sum(a or b for a, b in zip(code, non_en))
+        if self.ref is not None:
+            X = dense_features(texts) if features is None else features
+            self.n_outlier += int((self.ref.mahalanobis(X) > self.ref.feat_cut).sum())
+
+    def merge(self, other: Probe) -> None:
+        for k in ("n", "n_outlier", "n_foreign", "n_code", "n_non_english"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+def fit_statistics(scores, sc: ScoreReference) -> dict:
+    """How well the best validated mixture explains the corpus score histogram.
+
+    * ``kl`` - per-record KL divergence of the corpus histogram from the fitted mixture
+      (``kl_excess``: minus the 99% chi-square sampling allowance);
+    * ``ambiguous_excess`` - corpus mass beyond the fitted mixture in the *ambiguous* bins (where
+      neither class has 90% of the class-balanced validation mass), minus a 3-standard-error
+      sampling allowance. A corpus scored more confidently than validation (e.g. the detector's
+      own training texts) moves mass into the pure bins and is not penalised; a shifted corpus
+      piles scores where the detector cannot tell the classes apart, and is.
+    """
+    s = np.asarray(scores, np.float64)
+    counts = binned(s, sc.edges)
+    fit = mixture_posterior(counts, sc.pos, sc.neg)
+    P = (sc.pos + 0.5) / (sc.pos + 0.5).sum()
+    N = (sc.neg + 0.5) / (sc.neg + 0.5).sum()
+    purity = P / (P + N)
+    ambiguous = (purity > 0.1) & (purity < 0.9)
+    mix = fit["estimate"] * P + (1 - fit["estimate"]) * N
+    q = counts / max(counts.sum(), 1)
+    m0 = float(mix[ambiguous].sum())
+    excess = float(np.maximum(q - mix, 0)[ambiguous].sum()) - _allowance(m0, s.size)
+    from scipy.stats import chi2
+
+    kl_excess = fit["fit_kl"] - float(chi2.ppf(0.99, max(len(sc.edges) - 1, 1))) / (2 * max(s.size, 1))
+    return {"kl": fit["fit_kl"], "kl_excess": kl_excess, "ambiguous_excess": excess,
+            "fitted_share": fit["estimate"]}
+
+
+def _allowance(p0: float, n: int) -> float:
+    """Three binomial standard errors of a share near ``p0``: the sampling slack of a rate test."""
+    return 3.0 * float(np.sqrt(max(p0 * (1 - p0), 1e-4) / max(n, 1)))
+
+
+def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
+           calibration=None) -> dict:
+    """The ``applicability`` block of the result (contract: state, reason, tests, calibration)."""
+    s = np.asarray(scores, np.float64)
+    s = s[np.isfinite(s)]
+    tests: dict = {}
+    reasons: list[str] = []
+    if ref is None:
+        return {"state": "unvalidated", "reason": "the detector ships no applicability reference, "
+                "so the corpus cannot be compared with its validation data", "tests": {},
+                "calibration": None}
+    n = probe.n
+    if n < MIN_RECORDS or s.size < MIN_RECORDS:
+        return {"state": "unvalidated", "reason": f"only {min(n, s.size)} records: too few to test "
+                f"whether the corpus resembles the detector's validation data (needs {MIN_RECORDS})",
+                "tests": {}, "calibration": None}
+
+    fs = fit_statistics(s, ref.score)
+    ok_amb = fs["ambiguous_excess"] <= AMBIGUOUS_EXCESS_MAX
+    ok_kl = fs["kl_excess"] <= FIT_KL_MAX
+    tests["score_fit"] = {**{k: round(v, 5) for k, v in fs.items()},
+                          "max_ambiguous_excess": AMBIGUOUS_EXCESS_MAX, "max_kl_excess": FIT_KL_MAX,
+                          "passed": bool(ok_amb and ok_kl)}
+    if ok_amb and not ok_kl:
+        reasons.append(f"its score histogram fits no mixture of the validated human and synthetic "
+                       f"score distributions (KL misfit {fs['kl_excess']:.3f} > {FIT_KL_MAX})")
+    if not ok_amb:
+        reasons.append(f"{fs['ambiguous_excess']:.0%} of its records score where neither validated class "
+                       f"lies, more than any mixture of the validated human and synthetic score "
+                       f"distributions explains (at most {AMBIGUOUS_EXCESS_MAX:.0%} tolerated)")
+
+    out_rate = probe.n_outlier / n
+    base = 1 - OUTLIER_Q
+    lim = base + OUTLIER_EXCESS_MAX + _allowance(base, n)
+    ok = out_rate <= lim
+    tests["feature_shift"] = {"outlier_share": round(out_rate, 4), "max_share": round(lim, 4),
+                              "passed": bool(ok)}
+    if not ok:
+        reasons.append(f"{out_rate:.0%} of its records have stylometric features unlike the "
+                       f"validation data (at most {lim:.0%} expected)")
+
+    f_rate = probe.n_foreign / n
+    lim = ref.foreign_rate + FOREIGN_EXCESS_MAX + _allowance(ref.foreign_rate, n)
+    ok = f_rate <= lim
+    tests["language"] = {"non_english_share": round(probe.n_non_english / n, 4),
+                         "code_share": round(probe.n_code / n, 4), "max_share": round(lim, 4),
+                         "passed": bool(ok)}
+    if not ok:
+        reasons.append(f"{f_rate:.0%} of its records are not English prose or are source code "
+                       f"(the detector was validated on English prose only)")
+
+    if reasons:
+        return {"state": "unvalidated", "reason": "; ".join(reasons), "tests": tests,
+                "calibration": None}
+    return {"state": "validated", "reason": "score histogram, stylometric features and language "
+            "match the detector's validation data (L2R)", "tests": tests, "calibration": None}
+
+
+def main(argv=None) -> int:
+    """Rebuild models/default_reference.npz from the shipped default model and L2R."""
+    import argparse
+
+    from .default import DefaultDetector
+    from .train import load_l2r
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--data", help="L2R jsonl.gz (found next to the checkout by default)")
+    ap.add_argument("--folds", help="JSON list of held-out fold rates (default: the model's meta['folds'], "
+                    "else benchmarks/out/quant/folds.json)")
+    a = ap.parse_args(argv)
+    det = DefaultDetector()
+    folds = det._m["meta"].get("folds")
+    if a.folds:
+        folds = json.loads(Path(a.folds).read_text())
+    if not folds:
+        raise SystemExit("no held-out fold rates: pass --folds (benchmarks/quantification_eval.py "
+                         "--part folds writes them)")
+    p = build_applicability_reference("default", det.score, load_l2r(a.data), folds=folds,
+                                      weights_path=shipped_path("default.npz"), version=det.version,
+                                      threshold=det.threshold)
+    print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""Error rates measured by the user on their own in-domain records, and the file that carries them.
+
+Off the detector's validated domain the shipped error rates cannot be trusted (``applicability``).
+What settles it is measuring them where the corpus lives:
+
+* ``labelled`` - records labelled human / synthetic from the corpus's domain
+  (``collapse-audit detector calibrate LABELLED -o calibration.yaml``): both the human and the
+  synthetic score histograms are replaced;
+* ``human_reference`` - trusted human-only records (``scan --human-reference trusted.jsonl``):
+  only the human histogram (the false-positive side) is replaced, the synthetic side stays the
+  shipped validation. That alone stops false fails on formal human text (science, law).
+
+A calibration belongs to one detector: the file records its name, version and weights hash, and
+loading it for another detector is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import AuditError
+from .quantify import ScoreReference, binned
+
+FORMAT = "collapse-audit-calibration/1"
+MIN_PER_CLASS = 20
+
+
+def detector_identity(detector) -> dict:
+    """Name, version and weights hash of a detector (the hash of its shipped weights file)."""
+    name = getattr(detector, "name", "detector")
+    sha = getattr(detector, "weights_sha256", None)
+    if sha is None and name in ("default", "neural"):
+        p = Path(__file__).resolve().parent / "models" / f"{name}.npz"
+        if p.is_file():
+            h = hashlib.sha256()
+            with open(p, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            sha = h.hexdigest()
+    return {"name": name, "version": getattr(detector, "version", "0"), "weights_sha256": sha}
+
+
+@dataclass
+class Calibration:
+    """Score histograms measured on the user's records, in the shipped reference's bins."""
+    kind: str                    # "labelled" | "human_reference"
+    detector: dict               # detector_identity(...)
+    threshold: float
+    edges: list
+    neg: list                    # human records per bin
+    pos: list | None             # synthetic records per bin (None for a human reference)
+    source: str                  # the file (or records) it was measured on
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def n_neg(self) -> int:
+        return round(sum(self.neg))
+
+    @property
+    def n_pos(self) -> int:
+        return round(sum(self.pos)) if self.pos is not None else 0
+
+    def rates(self) -> dict:
+        side = np.searchsorted(np.asarray(self.edges), self.threshold, side="left")
+        fpr = float(np.sum(self.neg[side + 1:]) / max(self.n_neg, 1))
+        out = {"fpr": fpr, "n_neg": self.n_neg}
+        if self.pos is not None:
+            out.update(tpr=float(np.sum(self.pos[side + 1:]) / max(self.n_pos, 1)), n_pos=self.n_pos)
+        return out
+
+    def reference(self, shipped: ScoreReference | None) -> ScoreReference:
+        """The reference the estimators use: the user's histograms where measured, shipped elsewhere."""
+        edges = np.asarray(self.edges, np.float64)
+        if self.pos is not None:
+            pos = np.asarray(self.pos, np.float64)
+        elif shipped is not None and np.array_equal(shipped.edges, edges):
+            pos = shipped.pos
+        else:
+            raise AuditError(f"The human reference {self.source} gives only the human side; the "
+                             f"detector has no validated synthetic score histogram to pair it with.")
+        folds = shipped.folds if shipped is not None else []
+        return ScoreReference(edges=edges, pos=pos, neg=np.asarray(self.neg, np.float64),
+                              threshold=self.threshold, folds=folds, source=self.source)
+
+    def describe(self) -> dict:
+        return {"source": self.source, "kind": self.kind, "detector": self.detector, **self.rates()}
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "kind": self.kind, "detector": self.detector,
+                "threshold": self.threshold, "edges": [float(x) for x in self.edges],
+                "human_counts": [float(x) for x in self.neg],
+                "synthetic_counts": None if self.pos is None else [float(x) for x in self.pos],
+                "rates": self.rates(), **({"extra": self.extra} if self.extra else {})}
+
+
+def measure(detector, scores, labels, *, edges, source: str, kind: str = "labelled") -> Calibration:
+    """A calibration from scores of labelled records (``labels``: True = synthetic).
+
+    ``kind="human_reference"`` takes human-only records (``labels`` all False).
+    """
+    s = np.asarray(scores, np.float64)
+    y = np.asarray(labels, bool)
+    edges = np.asarray(edges, np.float64)
+    if (~y).sum() < MIN_PER_CLASS:
+        raise AuditError(f"{source}: {int((~y).sum())} human records; a calibration needs at least "
+                         f"{MIN_PER_CLASS}.")
+    if kind == "labelled" and y.sum() < MIN_PER_CLASS:
+        raise AuditError(f"{source}: {int(y.sum())} synthetic records; a labelled calibration needs "
+                         f"at least {MIN_PER_CLASS} (for human-only records use a human reference).")
+    return Calibration(kind=kind, detector=detector_identity(detector), threshold=float(detector.threshold),
+                       edges=edges.tolist(), neg=binned(s[~y], edges).tolist(),
+                       pos=binned(s[y], edges).tolist() if kind == "labelled" else None, source=source)
+
+
+def from_rates(detector, *, tpr: float, fpr: float, n_pos: int, n_neg: int,
+               source: str = "tpr/fpr set in the policy") -> Calibration:
+    """A two-bin calibration from rates the user measured (``detector eval``) and put in the policy."""
+    tp, fp = float(tpr) * int(n_pos), float(fpr) * int(n_neg)
+    return Calibration(kind="rates", detector=detector_identity(detector), threshold=float(detector.threshold),
+                       edges=[float(detector.threshold)], neg=[int(n_neg) - fp, fp], pos=[int(n_pos) - tp, tp],
+                       source=source)
+
+
+SYNTHETIC_VALUES = ("synthetic", "machine", "model-generated", "ai", "generated", "fake", "1", "true")
+
+
+def measure_file(detector, path: str, *, text_field: str = "text", label_field: str | None = "label",
+                 human_only: bool = False, synthetic_values=SYNTHETIC_VALUES) -> Calibration:
+    """Score a labelled (or, with ``human_only``, trusted human-only) file and measure a calibration.
+
+    Streams the file through the shared readers (same formats and bad-record errors as ``scan``);
+    this is what ``detector calibrate`` and ``scan --human-reference`` run.
+    """
+    from ..readers import BadRecordSink, discover, iter_batches
+    from .applicability import load_reference
+
+    syn = {str(v).strip().lower() for v in synthetic_values}
+    fields = [] if human_only or not label_field else [label_field]
+    scores, labels = [], []
+    for batch in iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
+                              BadRecordSink(max_bad=0)):
+        if fields:
+            for i, v in enumerate(batch.fields[label_field]):
+                if v is None:
+                    raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+            labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+        else:
+            labels.extend([False] * len(batch))
+        scores.append(np.asarray(detector.score(batch.texts), np.float64))
+    if not labels:
+        raise AuditError(f"No records found in {path} (the input is empty).")
+    ref = load_reference(detector.name) if detector.name == "default" else None
+    edges = ref.score.edges if ref is not None else np.array([detector.threshold])
+    return measure(detector, np.concatenate(scores), np.array(labels), edges=edges,
+                   source=Path(path).name, kind="human_reference" if human_only else "labelled")
+
+
+def save(cal: Calibration, path: str) -> None:
+    """Write the calibration as YAML (temp file + rename: never a half-written file)."""
+    import yaml
+
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write("# detector calibration measured by `collapse-audit detector calibrate`\n")
+            yaml.safe_dump(cal.to_dict(), fh, sort_keys=False)
+        os.replace(tmp, p)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def load(path: str, detector) -> Calibration:
+    """Read a calibration file and check it belongs to ``detector`` (else an error naming the file)."""
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            d = yaml.safe_load(fh)
+    except OSError as exc:
+        raise AuditError(f"Cannot read the calibration file {path}: {exc.strerror or exc}.") from None
+    except yaml.YAMLError as exc:
+        raise AuditError(f"The calibration file {path} is not valid YAML: {exc}.") from None
+    if not isinstance(d, dict) or d.get("format") != FORMAT:
+        raise AuditError(f"{path} is not a calibration file (expected format: {FORMAT}).")
+    try:
+        edges = [float(x) for x in d["edges"]]
+        neg = [float(x) for x in d["human_counts"]]
+        pos = None if d.get("synthetic_counts") is None else [float(x) for x in d["synthetic_counts"]]
+        thr = float(d["threshold"])
+        kind = str(d["kind"])
+        ident = dict(d["detector"])
+    except (KeyError, TypeError, ValueError):
+        raise AuditError(f"The calibration file {path} is incomplete or malformed (edges, human_counts, "
+                         f"threshold, kind, detector are required).") from None
+    if len(neg) != len(edges) + 1 or (pos is not None and len(pos) != len(neg)):
+        raise AuditError(f"The calibration file {path} has bin counts that do not match its edges.")
+    want = detector_identity(detector)
+    for key in ("name", "version", "weights_sha256"):
+        if ident.get(key) != want[key]:
+            raise AuditError(f"The calibration file {path} was measured with detector {ident.get('name')} "
+                             f"{ident.get('version')} (weights {str(ident.get('weights_sha256'))[:12]}), not "
+                             f"with the {want['name']} {want['version']} detector that runs now "
+                             f"(weights {str(want['weights_sha256'])[:12]}); recalibrate with "
+                             f"`collapse-audit detector calibrate`.")
+    if abs(thr - float(detector.threshold)) > 1e-12:
+        raise AuditError(f"The calibration file {path} was measured at threshold {thr}, but the detector "
+                         f"runs at {detector.threshold}; recalibrate at the policy's threshold.")
+    return Calibration(kind=kind, detector=ident, threshold=thr, edges=edges, neg=neg, pos=pos,
+                       source=Path(path).name)
