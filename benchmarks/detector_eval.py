@@ -45,10 +45,12 @@ GENS = ["GPT-3-Turbo", "GPT-4o", "Gemini-1.5-Pro", "Llama-3-70B"]
 
 
 def log(*a):
+    """Progress on stderr, so stdout stays the JSON result."""
     print(*a, file=sys.stderr, flush=True)
 
 
 def machine() -> dict:
+    """The machine a result was measured on (CPU, cores, library versions)."""
     cpu = platform.processor()
     try:
         for line in open("/proc/cpuinfo"):
@@ -61,6 +63,7 @@ def machine() -> dict:
 
 
 def fold_sets(d: T.L2R):
+    """The LODO and LOGO folds exactly as training defines them."""
     return T.fold_sets(d)
 
 
@@ -96,6 +99,7 @@ def run_default_folds(d: T.L2R, which: str):
 
 
 def summarise(res: dict, title: str) -> dict:
+    """Mean and worst AUROC over a protocol's folds, for the report tables."""
     a = {k.split(":", 1)[1]: v["auroc"] for k, v in res.items()}
     out = {"title": title, "mean_auroc": float(np.mean(list(a.values()))),
            "worst": min(a, key=a.get), "worst_auroc": float(min(a.values())), "folds": a}
@@ -174,8 +178,8 @@ def run_neural_folds(d: T.L2R, which: str):
 
 def speed(d: T.L2R) -> dict:
     """docs/s: default pinned to one core, neural with 2 torch threads."""
-    code = ("import sys,time,json;sys.path.insert(0,%r);from collapse_audit.detectors import load_detector;"
-            "import gzip;" % str(ROOT))
+    code = (f"import sys,time,json;sys.path.insert(0,{str(ROOT)!r});"
+            "from collapse_audit.detectors import load_detector;import gzip;")
     res = {}
     # default, one core
     snippet = code + (
@@ -187,14 +191,16 @@ def speed(d: T.L2R) -> dict:
     if hasattr(os, "sched_getaffinity"):
         cmd = ["taskset", "-c", str(sorted(os.sched_getaffinity(0))[0])] + cmd
     r = subprocess.run(cmd, capture_output=True, text=True)
-    res["default_docs_per_s_1core"] = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else r.stderr[-500:]
+    res["default_docs_per_s_1core"] = (json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0
+                                       else r.stderr[-500:])
     snippet = code + (
         "import torch;torch.set_num_threads(2);"
         "from collapse_audit.detectors import train as T;d=T.load_l2r();t=d.texts[:400];"
         "det=load_detector('neural');det.score(t[:16]);s=time.perf_counter();det.score(t);"
         "print(json.dumps(len(t)/(time.perf_counter()-s)))")
     r = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True)
-    res["neural_docs_per_s_2threads"] = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else r.stderr[-500:]
+    res["neural_docs_per_s_2threads"] = (json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0
+                                         else r.stderr[-500:])
     res["note"] = "first 10,000 L2R texts (default) / first 400 (neural); best of 3 (default)"
     return res
 
@@ -236,6 +242,7 @@ def share(d: T.L2R, n_corpora: int = 20) -> dict:
 
 
 def main():
+    """Run the parts asked for and write the JSON report."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", default="all",
                     choices=["all", "lodo", "logo", "neural", "speed", "share"])

@@ -34,6 +34,7 @@ OUT = ROOT / "benchmarks" / "out"
 
 
 def log(*a):
+    """Progress on stderr, so stdout stays the JSON result."""
     print(*a, file=sys.stderr, flush=True)
 
 
@@ -55,6 +56,7 @@ def features(d: T.L2R):
 
 
 def main():
+    """Run the folds of a design, or retrain and ship (--ship) with out-of-fold scores."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--ship", action="store_true", help="retrain the shipped weights + card, write the OOF file")
     ap.add_argument("--frac", type=float, default=1.0, help="fixed fraction of records to use")

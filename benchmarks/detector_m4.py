@@ -25,6 +25,7 @@ from collapse_audit.detectors import evaluate as E  # noqa: E402
 
 
 def find_m4() -> Path:
+    """The M4 evaluation file in the shared data folder above the checkout."""
     for up in [ROOT, *ROOT.parents]:
         p = up.parent / "shared" / "data" / "m4" / "m4_llama2.jsonl.gz"
         if p.is_file():
@@ -33,6 +34,7 @@ def find_m4() -> Path:
 
 
 def boot_auroc(y, s, pair, n=1000, seed=0):
+    """95% interval of the AUROC by resampling M4's human/machine pairs."""
     rng = np.random.default_rng(seed)
     ups = np.unique(pair)
     groups = [np.flatnonzero(pair == p) for p in ups]
@@ -47,6 +49,7 @@ def boot_auroc(y, s, pair, n=1000, seed=0):
 
 
 def main():
+    """Score M4 once with the given weights and print per-domain AUROC, FPR and TPR."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None, help="weights file (default: the shipped default.npz)")
     a = ap.parse_args()

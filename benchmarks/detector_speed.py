@@ -4,7 +4,8 @@
 
 Two inputs: the first 3,000 L2R texts (about 510 characters each) and 3,000 longer documents
 (consecutive L2R texts joined in fours, about 2,000 characters). Best of ``--repeat`` passes after a
-warm-up, timed in process CPU time (so other jobs on the machine distort it less). Run it with PYTHONPATH pointing at the checkout to measure (e.g. before/after a change)
+warm-up, timed in process CPU time (so other jobs on the machine distort it less). Run it with
+PYTHONPATH pointing at the checkout to measure (e.g. before/after a change)
 and pin it to one core; the numbers move with the machine's load, so compare runs made together.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 
 def l2r_texts(n: int) -> list[str]:
+    """The first N L2R texts (the speed corpus)."""
     here = Path(__file__).resolve().parents[1]
     for up in [here, *here.parents]:
         p = up.parent / "shared" / "data" / "l2r" / "l2r.jsonl.gz"
@@ -33,6 +35,7 @@ def l2r_texts(n: int) -> list[str]:
 
 
 def main():
+    """Time featurising and scoring on short and long texts, in process CPU time."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None)
     ap.add_argument("--repeat", type=int, default=3)

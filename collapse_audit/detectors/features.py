@@ -21,8 +21,8 @@ inference. ``sparse_matrix`` builds the same features as a scipy CSR matrix for 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -207,6 +207,8 @@ def char_ngrams(enc: Encoded, orders=(1, 2, 3, 4), bits: int = 18):
 
 @dataclass
 class Tokens:
+    """The tokens of an encoded batch: code-point spans, owning document, hash, word or punctuation."""
+
     start: np.ndarray
     end: np.ndarray
     doc: np.ndarray
@@ -234,6 +236,7 @@ def _powers(m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def tokens(enc: Encoded) -> Tokens:
+    """Split an encoded batch into word runs and single punctuation marks, all array operations."""
     codes = enc.codes
     m = len(codes)
     w = _table(_WORD, codes, True)
@@ -382,6 +385,8 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
 
 @dataclass
 class Featurised:
+    """A batch's sparse n-gram counts (document, bucket, count) and its dense stylometric matrix."""
+
     n: int
     char_doc: np.ndarray
     char_bucket: np.ndarray
@@ -394,6 +399,7 @@ class Featurised:
 
 def featurise(texts: Sequence[str], char_bits: int = 18, word_bits: int = 18,
               design: str = "v1") -> Featurised:
+    """Every feature block of ``texts``; ``design="v2"`` normalises formatting first (default-2.0.0)."""
     v2 = design == "v2"
     enc = encode(texts, normalise=v2)
     n = len(enc.lengths)
