@@ -3,13 +3,13 @@
 Every ``import`` in every module counts, including imports inside functions (a lazy import is
 still a dependency; it only hides a cycle until the function runs). Layers, bottom to top::
 
-    errors / result / config / version / outputs / templates
+    errors / result / config / version / templates
     text / sketches / signals
     readers
     detectors
     checks
     policy / schemas
-    engine
+    engine / outputs
     filter
     reports
     cli / __main__ / the package root (the public API)
@@ -28,13 +28,13 @@ PACKAGE = "collapse_audit"
 ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 
 LAYERS: list[set[str]] = [
-    {"errors", "result", "config", "version", "outputs", "templates"},
+    {"errors", "result", "config", "version", "templates"},
     {"text", "sketches", "signals"},
     {"readers"},
     {"detectors"},
     {"checks"},
     {"policy", "schemas"},        # the policy and result JSON Schemas derive from the checks
-    {"engine"},
+    {"engine", "outputs"},        # output safety asks the readers which files a scan would read
     {"filter"},
     {"reports"},
     {"cli", "__main__", ""},      # "" is the package root: the public API

@@ -44,7 +44,7 @@ _SCAN_ONE_HUGE_RECORD = r"""
 import json, resource, subprocess, sys
 path, out = sys.argv[1], sys.argv[2]
 words = [f"word{k}" for k in range(20000)]
-text = " ".join(words[(i * 7919) % 20000] for i in range(7_200_000))   # about 50 MB
+text = " ".join(words[(i * 7919) % 20000] for i in range(5_500_000))   # about 52 MB (under the 64 MiB line cap)
 with open(path, "w") as fh:
     fh.write(json.dumps({"id": 0, "text": text}) + "\n")
     for i in range(1, 10):

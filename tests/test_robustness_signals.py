@@ -92,7 +92,7 @@ def test_signal_stops_scan_and_workers_with_one_line(tmp_path, big_corpus, signa
 
 
 def _result(corpus, workers: int) -> dict:
-    res = run_scan(ScanOptions(paths=[str(corpus)], workers=workers, progress=False, batch_size=64))
+    res = run_scan(ScanOptions(paths=[str(corpus)], workers=workers, progress=False, batch_size=64)).to_dict()
     for k in ("run",):
         res.pop(k)
     return json.loads(json.dumps(res, sort_keys=True, default=str))

@@ -171,8 +171,10 @@ def train(
 ):
     """Reproduce the shipped detector weights from L2R (deterministic split and solver; byte-identical output).
 
-    The default model takes 1-2 minutes; the neural head first encodes a fixed 30% subset of L2R
-    with MiniLM (about 8 minutes on 2 cores; reuse it with --embedding-cache)."""
+    The default model takes about 25 minutes on 2 cores: it also fits the 24 leave-one-domain and
+    leave-one-generator-out folds whose error rates it stores. The neural head first encodes a fixed
+    30% subset of L2R with MiniLM (about 8 minutes on 2 cores; reuse it with --embedding-cache).
+    """
     from ..detectors import train as T
 
     if kind not in ("default", "neural", "all"):

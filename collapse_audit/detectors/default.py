@@ -13,7 +13,7 @@ about 1,800 of 2,300 characters (see BENCHMARKS.md).
 from __future__ import annotations
 
 import functools
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -44,6 +44,7 @@ def _chunks(texts: Sequence[str]):
 
 @functools.lru_cache(maxsize=4)
 def load_model(path: str | None = None) -> dict:
+    """The shipped (or a given) weights file, loaded once per process and kept in float64."""
     m = load_weights(MODEL_FILE, path, "The default detector's weights {path} are missing; reinstall "
                      "collapse-audit or run `collapse-audit detector train`.")
     m["w_char"] = m["w_char"].astype(np.float64)
@@ -52,14 +53,18 @@ def load_model(path: str | None = None) -> dict:
 
 
 def logit_from_model(m: dict, texts: Sequence[str]) -> np.ndarray:
+    """The linear model's log-odds per text; each text's value does not depend on its neighbours."""
     cfg = m["meta"]["features"]
     cb, wb = int(cfg["char_bits"]), int(cfg["word_bits"])
+    design = cfg.get("design", "v1")
     out = np.zeros(len(texts), np.float64)
+    if "w_joint" not in m:
+        m["w_joint"], m["key_bits"] = F.joint_weights(m["w_char"], m["w_word"])
+    w_joint, key_bits = m["w_joint"], m["key_bits"]
     for i, j in _chunks(texts):
         chunk = texts[i:j]
-        f = F.featurise(chunk, char_bits=cb, word_bits=wb)
-        s = F.sqrt_dot(f.char_doc, f.char_bucket, f.char_count, m["w_char"], f.n, cb)
-        s += F.sqrt_dot(f.word_doc, f.word_bucket, f.word_count, m["w_word"], f.n, wb)
+        f = F.featurise(chunk, char_bits=cb, word_bits=wb, design=design)
+        s = F.sqrt_logit(f, w_joint, key_bits)
         # row-wise sum, not a BLAS mat-vec: its rounding depends on the number of rows, and a
         # record must get the same score whatever batch it arrives in
         s += (((f.dense - m["dense_mean"]) / m["dense_std"]) * m["w_dense"]).sum(axis=1)
@@ -68,6 +73,8 @@ def logit_from_model(m: dict, texts: Sequence[str]) -> np.ndarray:
 
 
 class DefaultDetector(Detector):
+    """The embedded detector: numpy-only scoring with the shipped weights, optional policy threshold."""
+
     def __init__(self, options: dict | None = None, model_path: str | None = None):
         options = dict(options or {})
         self._m = load_model(model_path)
@@ -82,8 +89,10 @@ class DefaultDetector(Detector):
                                           self._m.get("val_labels"), self.threshold, meta["threshold"])
 
     def logit(self, texts: Sequence[str]) -> np.ndarray:
+        """Log-odds that each text is model-generated (the neural head uses it as an input)."""
         return logit_from_model(self._m, list(texts))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(model-generated) per text."""
         z = self.logit(texts)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
