@@ -9,13 +9,14 @@ Each configuration runs in a fresh child process (``--one``), which runs ``run_s
 measures:
 
 * ``wall_s``       - the scan's wall time;
-* ``main_cpu_s``   - user+system CPU of the main (driver) process during the scan;
-* ``workers_cpu_s``- user+system CPU of its finished child processes (local workers; for Ray the
-  local cluster's processes, reaped at ``ray.shutdown``);
+* ``main_cpu_s``   - user+system CPU of the main (driver) process during the scan, less the
+  measuring thread's own;
+* ``workers_cpu_s``- user+system CPU of its descendants: the local workers (reaped children), or
+  the local Ray cluster's processes (the last /proc value seen of each, sampled every 0.5 s);
 * ``main_share``   - main / (main + workers);
 * ``peak_pss_mib`` - the largest sum of PSS (``/proc/PID/smaps_rollup``: shared pages split between
   the processes that map them, so not double counted) over the process and all its descendants,
-  sampled every 0.1 s;
+  sampled every 0.5 s;
 * ``result_sha``   - SHA-256 of the JSON result without ``run``; equal values mean identical results.
 
 The machine, its load and the command go to ``benchmarks/SCALING.md`` by hand.
@@ -72,15 +73,37 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """utime + stime (+ reaped children's) of one process, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            f = fh.read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in f[11:15]) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 class PeakPss(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.1):
+    """Samples the process tree: peak total PSS, and the last CPU time seen of every descendant
+    (Ray's processes are not this process's reaped children). Its own CPU time is reported so it
+    can be taken out of the main process's."""
+
+    def __init__(self, pid: int, every: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.every, self.peak, self.done = pid, every, 0, threading.Event()
+        self.cpu: dict[int, float] = {}
+        self.own_cpu = 0.0
 
     def run(self) -> None:
+        t0 = time.thread_time()
         while not self.done.is_set():
-            self.peak = max(self.peak, sum(_pss_kib(p) for p in _tree(self.pid)))
+            tree = _tree(self.pid)
+            self.peak = max(self.peak, sum(_pss_kib(p) for p in tree))
+            for p in tree:
+                if p != self.pid:
+                    self.cpu[p] = max(self.cpu.get(p, 0.0), _cpu_s(p))
             self.done.wait(self.every)
+        self.own_cpu = time.thread_time() - t0
 
 
 def _cpu(who: int) -> float:
@@ -99,13 +122,14 @@ def one(paths: list[str], engine: str, workers: int) -> dict:
     result = run_scan(opts)
     wall = time.perf_counter() - t0
     main = _cpu(resource.RUSAGE_SELF) - main0
+    sampler.done.set()
+    sampler.join()
+    main -= sampler.own_cpu
     if engine == "ray":
         import ray
 
         ray.shutdown()
-    kids = _cpu(resource.RUSAGE_CHILDREN) - kids0
-    sampler.done.set()
-    sampler.join()
+    kids = max(_cpu(resource.RUSAGE_CHILDREN) - kids0, sum(sampler.cpu.values()))
     doc = json.loads(result.to_json())
     doc.pop("run")
     return {"engine": engine, "workers": workers, "records": doc["metrics"]["records.total"],

@@ -42,10 +42,16 @@ class Piece:
     row_hi: int | None = None
 
 
-def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None) -> list[list[Piece]]:
-    """``n`` contiguous shards of ``files`` (some may be empty when the input is tiny)."""
+MIN_PIECE_ROWS = 1024     # a file is cut into row ranges only into pieces at least this long
+
+
+def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None,
+                min_rows: int = MIN_PIECE_ROWS) -> list[list[Piece]]:
+    """``n`` contiguous shards of ``files`` (the later ones empty when the input is too small to
+    cut that finely; an empty input is all in the first shard, so reading it reports why)."""
+    whole = [[Piece(i) for i in range(len(files))]] + [[] for _ in range(max(n, 1) - 1)]
     if n <= 1:
-        return [[Piece(i) for i in range(len(files))]]
+        return whole
     if len(files) >= n:
         sizes = np.array([_size(f) for f in files], dtype=np.float64) + 1.0
         bounds = np.searchsorted(np.cumsum(sizes), sizes.sum() * np.arange(1, n) / n, side="left") + 1
@@ -54,7 +60,10 @@ def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None) 
         return [[Piece(i) for i in range(a, b)] for a, b in zip(edges, edges[1:])]
     counts = slots if slots is not None else [count_slots(f) for f in files]
     total = sum(counts)
-    cuts = [total * k // n for k in range(n + 1)]
+    cut_into = min(n, total // max(1, min_rows))
+    if cut_into <= 1:
+        return whole
+    cuts = [total * k // cut_into for k in range(cut_into + 1)]
     starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
     shards: list[list[Piece]] = []
     for a, b in zip(cuts, cuts[1:]):
@@ -66,7 +75,7 @@ def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None) 
             row_hi = None if b >= hi else b - lo
             pieces.append(Piece(i, row_lo, row_hi))
         shards.append(pieces)
-    return shards
+    return shards + [[] for _ in range(n - cut_into)]
 
 
 def _size(f: InputFile) -> int:

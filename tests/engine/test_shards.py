@@ -69,19 +69,21 @@ def test_shards_cover_every_record_once_in_order(corpus, n):
     expected = [(b.file_index, r) for b in shard_batches(files, plan_shards(files, 1)[0], config, BadRecordSink())
                 for r in b.rows]
     got = []
-    for pieces in plan_shards(files, n):
+    for pieces in plan_shards(files, n, min_rows=50):
         starts = []
         for b in shard_batches(files, pieces, config, BadRecordSink()):
             starts.append(b.start)
             got += [(b.file_index, r) for r in b.rows]
         assert starts == sorted(starts) and (not starts or starts[0] == 0)
     assert got == expected
-    assert len(plan_shards(files, n)) == n
+    assert len(plan_shards(files, n, min_rows=50)) == n
 
 
 def test_row_ranges_split_one_file():
-    shards = plan_shards([object()] * 1, 3, slots=[10])
+    shards = plan_shards([object()] * 1, 3, slots=[10], min_rows=1)
     assert shards == [[Piece(0, 0, 3)], [Piece(0, 3, 6)], [Piece(0, 6, None)]]
+    assert plan_shards([object()] * 1, 3, slots=[10]) == [[Piece(0)], [], []]     # too small to cut
+    assert plan_shards([object()] * 2, 3, slots=[0, 0]) == [[Piece(0), Piece(1)], [], []]
 
 
 @pytest.mark.parametrize("n", [2, 5])
@@ -89,7 +91,7 @@ def test_partials_merge_to_one_scan(corpus, n):
     tmp, files, config, resources = corpus
     expected = _summary(_one(files, config, resources), files, config)
     dirs = []
-    for i, pieces in enumerate(plan_shards(files, n)):
+    for i, pieces in enumerate(plan_shards(files, n, min_rows=50)):
         state = scan_shard(files, pieces, config, build_checks(config, resources), 0, False)
         d = str(tmp / f"p{n}-{i}")
         save_partial(d, state, manifest_for((i, n), [f.path for f in files], [], "abc", config.seed, {}))
