@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 # Measured by `python benchmarks/detector_eval.py --part all` (see benchmarks/DETECTOR.md); kept
 # here so the card states them next to the weights. Update when the model changes.
 GENERALISATION = [
@@ -58,6 +57,7 @@ def _block(title: str, m: dict, file: str) -> list[str]:
 
 
 def write_card(models: Path) -> Path:
+    """Write MODEL_CARD.md next to the weights, from the metadata stored inside them."""
     d = _meta(models / "default.npz")
     n = _meta(models / "neural.npz")
     lines = [
@@ -79,10 +79,11 @@ def write_card(models: Path) -> Path:
     if d:
         lines += _block("Default (embedded)", d, "default.npz")
         f = d["features"]
-        lines += ["Features: hashed character 1-4-grams (2^%d buckets) and lower-cased word 1-2-grams (2^%d buckets), "
-                  "square-rooted relative frequencies; %d stylometric statistics (%s). Logistic regression "
-                  "(liblinear, C=%s, balanced classes). Inference: numpy only."
-                  % (f["char_bits"], f["word_bits"], len(f["dense"]), ", ".join(f["dense"]), d.get("C")), ""]
+        char_bits, word_bits, n_dense = int(f["char_bits"]), int(f["word_bits"]), len(f["dense"])
+        lines += [f"Features: hashed character 1-4-grams (2^{char_bits} buckets) and lower-cased word 1-2-grams "
+                  f"(2^{word_bits} buckets), square-rooted relative frequencies; {n_dense} stylometric statistics "
+                  f"({', '.join(f['dense'])}). Logistic regression (liblinear, C={d.get('C')}, balanced classes). "
+                  "Inference: numpy only.", ""]
     if n:
         lines += _block("Neural (extra)", n, "neural.npz")
         lines += [f"Encoder: {n['encoder']}, max {n['max_length']} tokens. Head: logistic regression (C={n['C']}) "
