@@ -73,7 +73,7 @@ def load_oof(d: T.L2R, oof: str | None) -> dict:
 
 
 def fold_rates(d, oof, thr) -> list:
-    """TPR, FPR, AUROC and class counts per L2R fold at threshold ``thr``: the rates the estimator corrects with."""
+    """TPR, FPR, AUROC and class counts per L2R fold at threshold ``thr``, from the out-of-fold scores."""
     from collapse_audit.detectors import evaluate as E
 
     rows = []
@@ -298,7 +298,7 @@ def tables() -> str:
 
 
 def main():
-    """Run one part of the evaluation (folds, calibrate, m4 or table), writing JSON under the output folder."""
+    """Run one part of the evaluation: folds, calibrate or m4 write JSON under the output folder, table prints."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", required=True, choices=["folds", "calibrate", "m4", "table"])
     ap.add_argument("--oof", help="out-of-fold scores (parquet) instead of the detector_eval caches")

@@ -142,7 +142,7 @@ class Reader:
         return info
 
     def count_slots(self, info: InputFile) -> int:
-        """Number of row slots in the file, so progress and record positions are known before reading."""
+        """Record slots in the file (rows, lines...), counted cheaply so a seeded sample can be drawn up front."""
         raise NotImplementedError
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,

@@ -35,7 +35,7 @@ class Plan:
 
     @property
     def key(self) -> str:
-        """Cache key of the plan: plans are shared per text-field path within a file."""
+        """Name of the projected column for this path in a scanned batch (unique per requested path)."""
         return f"path:{self.path}"
 
 
@@ -76,7 +76,7 @@ def plan_for(schema: pa.Schema, path: str, is_text: bool = False) -> Plan | None
 
 
 def schema_columns(schema: pa.Schema, depth: int = 2) -> list[str]:
-    """Column names of a schema, descending into structs up to ``depth`` levels, for error messages."""
+    """Column names of a schema, into structs up to ``depth`` levels: for the schema summary and error messages."""
     out: list[str] = []
 
     def walk(fields: Iterable[pa.Field], prefix: str, left: int) -> None:

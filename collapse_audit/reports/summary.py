@@ -284,7 +284,7 @@ def _todo_paths(d: Any, prefix: str = "") -> list[str]:
 
 
 def render_json(result: ScanResult | dict) -> str:
-    """The training-data summary as JSON (strict: no NaN), for tools that fill in the template."""
+    """The compliance summary as JSON (strict: no NaN), for a provider's own tooling."""
     return json_safe(json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
@@ -293,7 +293,7 @@ def _pct(v: Any) -> str:
 
 
 def render_markdown(result: ScanResult | dict) -> str:
-    """The training-data summary as Markdown, its fields filled from the scan and the rest marked to do."""
+    """The compliance summary as Markdown in the template's sections; what a scan cannot know is left to fill in."""
     s = build(result)
     result = as_result(result).to_dict()
     gi, ds, dp = s["general_information"], s["data_sources"], s["data_processing"]
