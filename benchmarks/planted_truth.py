@@ -41,8 +41,9 @@ TOKEN = re.compile(r"\w+")
 
 
 def build(n: int, out: Path, seed: int = 11) -> dict:
+    """Write the planted corpus to ``out`` (human, LLM, duplicates, untagged) and return its true figures."""
     rng = random.Random(seed)
-    rows = [json.loads(l) for l in gzip.open(L2R, "rt", encoding="utf-8")]
+    rows = [json.loads(line) for line in gzip.open(L2R, "rt", encoding="utf-8")]
     seen, human, synth = set(), [], []
     for r in rows:  # L2R repeats some texts (TravelTourism); keep one copy so truth is ours alone
         key = " ".join(r["text"].split())
@@ -90,13 +91,16 @@ def build(n: int, out: Path, seed: int = 11) -> dict:
 
 
 def normalise(text: str) -> str:
+    """The text as the exact-duplicate truth compares it: NFC with whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def shingles(text: str, n: int = 5) -> np.ndarray:
+    """Distinct hashes of the text's 5-word shingles, for the exact Jaccard of the near-duplicate truth."""
     toks = TOKEN.findall(unicodedata.normalize("NFC", text).lower())
     grams = [" ".join(toks[i:i + n]) for i in range(max(1, len(toks) - n + 1))]
-    return np.unique(np.fromiter((xxhash.xxh3_64_intdigest(g.encode()) for g in grams), dtype=np.uint64, count=len(grams)))
+    hashes = (xxhash.xxh3_64_intdigest(g.encode()) for g in grams)
+    return np.unique(np.fromiter(hashes, dtype=np.uint64, count=len(grams)))
 
 
 def exact_pairs(sets: list[np.ndarray], t: float) -> dict[tuple[int, int], float]:
@@ -120,6 +124,7 @@ def exact_pairs(sets: list[np.ndarray], t: float) -> dict[tuple[int, int], float
 
 
 def main() -> None:
+    """Build the corpus, scan it, compare with the truth computed here; exit 1 when the check fails."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--records", type=int, default=20000)
     ap.add_argument("--workdir", default=str(REPO / "benchmarks" / "out" / "planted"))
@@ -127,7 +132,7 @@ def main() -> None:
     work = Path(args.workdir)
     corpus = work / "corpus.jsonl"
     info = build(args.records, corpus)
-    recs = [json.loads(l) for l in open(corpus, encoding="utf-8")]
+    recs = [json.loads(line) for line in open(corpus, encoding="utf-8")]
 
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "collapse_audit", "scan", str(corpus), "-f", "json", "-q",

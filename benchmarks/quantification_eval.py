@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collapse_audit.detectors import applicability as A
 from collapse_audit.detectors import quantify as Q
 from collapse_audit.detectors import train as T
 
+ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out" / "quant"
 DET_OUT = ROOT / "benchmarks" / "out" / "detector"
 SHARES = (0.0, 0.1, 0.35, 0.7, 1.0)
@@ -44,10 +44,12 @@ CAP = 0.30
 
 
 def log(*a):
+    """Progress on stderr, so stdout keeps only the results."""
     print(*a, file=sys.stderr, flush=True)
 
 
 def sigmoid(z):
+    """Logistic function, clipped so extreme logits do not overflow."""
     return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, np.float64), -50, 50)))
 
 
@@ -71,6 +73,7 @@ def load_oof(d: T.L2R, oof: str | None) -> dict:
 
 
 def fold_rates(d, oof, thr) -> list:
+    """TPR, FPR, AUROC and class counts per L2R fold at threshold ``thr``, from the out-of-fold scores."""
     from collapse_audit.detectors import evaluate as E
 
     rows = []
@@ -82,6 +85,7 @@ def fold_rates(d, oof, thr) -> list:
 
 
 def features_all(d) -> tuple[np.ndarray, np.ndarray]:
+    """Dense features and the code/non-English flag of every L2R text, cached under the output folder."""
     OUT.mkdir(parents=True, exist_ok=True)
     fx, ff = OUT / "dense.npy", OUT / "foreign.npy"
     if not fx.is_file():
@@ -158,6 +162,7 @@ def simulate(d, oof, ref: A.Reference, X, foreign, seed=0) -> list:
 
 
 def verdict(lo, hi, validated, cap=CAP):
+    """The rule status a max-``cap`` rule gets from an interval: the same logic as the policy's interval rules."""
     if lo > cap:
         return "fail"
     if validated and hi <= cap:
@@ -166,6 +171,7 @@ def verdict(lo, hi, validated, cap=CAP):
 
 
 def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_EXCESS_MAX) -> dict:
+    """Per scope (in-domain, LODO, LOGO): error, interval coverage and width, abstentions and wrong verdicts."""
     out = {}
     for scope in ("in-domain", "lodo", "logo"):
         rs = [r for r in rows if r["group"].startswith(scope)]
@@ -292,6 +298,7 @@ def tables() -> str:
 
 
 def main():
+    """Run one part of the evaluation: folds, calibrate or m4 write JSON under the output folder, table prints."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", required=True, choices=["folds", "calibrate", "m4", "table"])
     ap.add_argument("--oof", help="out-of-fold scores (parquet) instead of the detector_eval caches")
@@ -314,8 +321,9 @@ def main():
         rows = simulate(d, load_oof(d, a.oof), ref, X, foreign)
         (OUT / "corpora.json").write_text(json.dumps(rows))
         res = calibrate(rows)
-        res["shipped_thresholds"] = summarise(rows, Q.DEFAULT_METHOD + "+" + ("acc" if Q.DEFAULT_METHOD == "hist" else "hist"),
-                                              A.AMBIGUOUS_EXCESS_MAX, A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX)
+        other = "acc" if Q.DEFAULT_METHOD == "hist" else "hist"
+        res["shipped_thresholds"] = summarise(rows, Q.DEFAULT_METHOD + "+" + other, A.AMBIGUOUS_EXCESS_MAX,
+                                              A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX)
         (OUT / "calibrate.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res, indent=1))
     else:

@@ -21,6 +21,7 @@ OUT = Path(__file__).resolve().parent.parent / "sample_data"
 
 
 def main(src: str) -> None:
+    """Build sample_data/ from L2R: the planted duplicates, synthetic and untagged records its README lists."""
     rng = random.Random(7)
     with gzip.open(src, "rt", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]

@@ -6,12 +6,12 @@ import sys
 
 import pytest
 import typer
+from helpers import run_cli, words, write_jsonl
 
 from collapse_audit.cli import common
 from collapse_audit.cli.common import Terminated, user_errors
 from collapse_audit.errors import AuditError
 from collapse_audit.text.inert import inert, rich_inert
-from helpers import run_cli, words, write_jsonl
 
 
 def _run(fn, capsys, monkeypatch, debug=False):

@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 
+from helpers import REPO, words
+
 from collapse_audit.text.batch import nfc_texts
 from collapse_audit.text.limits import MAX_ANALYSIS_CHARS, clip_for_analysis, clip_nfc
-from helpers import REPO, words
 
 
 def test_clip_for_analysis_cuts_only_long_texts():

@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from helpers import REPO, run_cli, words, write_jsonl
 
 from collapse_audit.errors import AuditError
 from collapse_audit.outputs import atomic_output, atomic_path, check_outputs
-from helpers import REPO, run_cli, words, write_jsonl
 
 
 def corpus(tmp_path, name="c.jsonl", n=12):

@@ -11,10 +11,9 @@ import sys
 import time
 
 import pytest
-
-from collapse_audit.engine import ScanOptions, run_scan
-from collapse_audit.engine import parallel
 from helpers import REPO, run_cli, words, write_jsonl
+
+from collapse_audit.engine import ScanOptions, parallel, run_scan
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find child processes")
 

@@ -45,6 +45,7 @@ def install_signal_handlers() -> None:
 
 
 def debug_enabled() -> bool:
+    """Whether tracebacks are wanted (``--debug`` sets the environment variable, so workers see it too)."""
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
@@ -97,7 +98,7 @@ def user_errors(fn: Callable) -> Callable:
             try:
                 exit_for(exc)
             except SystemExit as done:
-                raise typer.Exit(done.code) from None
+                raise typer.Exit(done.code if isinstance(done.code, int) else 2) from None
 
     return wrapper
 

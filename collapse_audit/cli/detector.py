@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -69,7 +70,10 @@ def score(
     detector: str = DETECTOR_OPT,
     option: list[str] = OPTION_OPT,
 ):
-    """Score every record: one output row per input record, in input order (columns file, row, synthetic_score = P(model-generated) in [0,1], flagged). Streams: memory does not grow with the file."""
+    """Score every record: one output row per input record, in input order.
+
+    Columns: file, row, synthetic_score = P(model-generated) in [0,1], flagged. Streams: memory stays flat.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -112,14 +116,16 @@ def eval_(
     option: list[str] = OPTION_OPT,
     fmt: str = typer.Option("table", "--format", "-f", help="table | json"),
 ):
-    """AUROC, TPR at 1% FPR, calibration error, and tpr/fpr at the detector's threshold (per group with --group-field)."""
+    """AUROC, TPR at 1% FPR, calibration error, and tpr/fpr at the threshold (per group with --group-field)."""
     from ..detectors import evaluate as E
 
     if fmt not in ("table", "json"):
         raise AuditError(f"Unknown format {fmt!r}; use table or json.")
     syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
     det = _load(detector, option)
-    scores, labels, groups = [], [], []
+    scores: list[np.ndarray] = []
+    labels: list[bool] = []
+    groups: list[Any] = []
     t0 = time.time()
     for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
         for i, v in enumerate(batch.fields[label_field]):

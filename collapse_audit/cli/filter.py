@@ -4,7 +4,6 @@ manifest of every removed record with its reason. Exit 0 on success, 2 when it c
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import typer
 
@@ -16,35 +15,35 @@ from .common import user_errors
 def filter(
     paths: list[str] = typer.Argument(..., help="The corpus: Parquet or JSONL files, directories or globs "
                                       "(the same PATHs the scan read).", show_default=False),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Directory for the filtered corpus (new or "
+    output: str | None = typer.Option(None, "--output", "-o", help="Directory for the filtered corpus (new or "
                                          "empty, outside the inputs); the manifest goes to OUT/.manifest/."),
-    policy: Optional[str] = typer.Option(None, "--policy", "-p", help="Policy YAML (default as for scan)."),
-    from_annotations: Optional[str] = typer.Option(None, "--from-annotations", help="Use the annotations of an "
+    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (default as for scan)."),
+    from_annotations: str | None = typer.Option(None, "--from-annotations", help="Use the annotations of an "
                                                    "earlier `scan --annotations FILE` instead of scanning again."),
-    scan_result: Optional[str] = typer.Option(None, "--scan-result", help="With --from-annotations: that scan's "
+    scan_result: str | None = typer.Option(None, "--scan-result", help="With --from-annotations: that scan's "
                                               "JSON result (`--format json -o FILE`), which says whether its "
                                               "synthetic-share estimate is validated; without it no record is "
                                               "removed by detector score."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed and write nothing."),
-    max_records_per_file: Optional[int] = typer.Option(None, "--max-records-per-file", min=1, help="Split each "
+    max_records_per_file: int | None = typer.Option(None, "--max-records-per-file", min=1, help="Split each "
                                                        "output into shards of at most N records."),
-    row_group_size: Optional[int] = typer.Option(None, "--row-group-size", min=1, help="Parquet output row-group "
+    row_group_size: int | None = typer.Option(None, "--row-group-size", min=1, help="Parquet output row-group "
                                                  "size (default: the input's)."),
-    quarantine: Optional[str] = typer.Option(None, "--quarantine", help="Also write the removed records, in the "
+    quarantine: str | None = typer.Option(None, "--quarantine", help="Also write the removed records, in the "
                                              "same format, to this directory."),
-    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Rule ids the filter must not act on "
+    ignore: list[str] | None = typer.Option(None, "--ignore", help="Rule ids the filter must not act on "
                                                "(repeatable or comma-separated), e.g. --ignore CA101."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
+    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy)."),
-    detector: Optional[str] = typer.Option(None, "--detector", help="Synthetic-text detector (default from the "
+    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector (default from the "
                                            "policy)."),
-    eval_set: Optional[list[str]] = typer.Option(None, "--eval-set", help="Eval set(s): remove contaminated "
+    eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s): remove contaminated "
                                                  "training records when the policy has a CA5xx rule."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(not copied; counted in the manifest as tolerated-bad)."),
     seed: int = typer.Option(0, "--seed", help="Seed for the scan's estimates and the choice of kept "
                              "declared-synthetic records."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes for the scan "
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes for the scan "
                                           "(default: all available CPUs)."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -56,7 +55,7 @@ def filter(
     Output is written atomically, one file (or --max-records-per-file shards) per input; OUT/.manifest/ holds removed.parquet (every removed record and its rule) and manifest.json (counts per rule and source, and the expected synthetic share of the output with its interval).
 
     Exit codes: 0 written (or dry run done), 2 it could not be done (usage, unreadable input, refused cap).
-    """
+    """  # noqa: E501 - Typer's help keeps docstring line breaks, so each paragraph is one line
     from ..engine.scan import default_workers
     from ..filter import FilterOptions, run_filter
     from ..filter.report import render_run

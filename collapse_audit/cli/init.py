@@ -118,8 +118,9 @@ def init(
     existing = [p for p in files if os.path.lexists(os.path.join(directory, p))]
     if existing and not skip_existing:
         raise AuditError(
-            f"Refusing to overwrite {', '.join(existing)} in {directory}; move {'it' if len(existing) == 1 else 'them'} "
-            "away or pass --skip-existing to write only the missing files."
+            f"Refusing to overwrite {', '.join(existing)} in {directory}; "
+            f"move {'it' if len(existing) == 1 else 'them'} away or pass --skip-existing to write only the "
+            "missing files."
         )
     wrote = []
     for rel, text in files.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import overload
 
 from ..errors import AuditError
 
@@ -93,6 +94,10 @@ def local_model_dir(spec_path: str, kind: str) -> Path:
     return p
 
 
+@overload
+def option_float(options: dict, key: str, default: float) -> float: ...
+@overload
+def option_float(options: dict, key: str, default: None) -> float | None: ...
 def option_float(options: dict, key: str, default: float | None) -> float | None:
     if key not in options or options[key] is None:
         return default

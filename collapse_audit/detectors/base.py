@@ -9,12 +9,15 @@ be honest (held-out, never training data).
 from __future__ import annotations
 
 import abc
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 
 class Detector(abc.ABC):
+    """A synthetic-text detector: scores texts, and carries the threshold and validation behind its flags."""
+
     #: how it was chosen: "default", "neural", "hf:/path", "lm:/path"
     name: str = "detector"
     #: e.g. "default-1.0.0"
@@ -80,7 +83,7 @@ def load_weights(filename: str, path: str | None, missing: str) -> dict[str, Any
     from ..errors import AuditError
 
     if path is None:
-        ref = resources.files(__package__).joinpath("models", filename)
+        ref = resources.files(__package__).joinpath("models").joinpath(filename)
         with resources.as_file(ref) as p:
             return load_weights(filename, str(p), missing)
     p = Path(path)

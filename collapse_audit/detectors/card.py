@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-
 
 # Cross-dataset evaluation, measured once with the shipped weights and threshold by
 # `python benchmarks/detector_m4.py` (M4, Wang et al. EACL 2024, llama-2-70b-chat example subset,
 # 100 human/machine pairs per domain; evaluation only: nothing was trained, selected or
 # thresholded on it). Update when the model changes. Keyed by version so a stale entry never
 # describes another model.
-M4 = {
+M4: dict[str, dict[str, dict[str, Any]]] = {
     "default-2.0.0": {
         "arxiv": {"auroc": 0.9592, "auroc_ci95": (0.9305, 0.9808), "tpr": 0.5200, "fpr": 0.0100},
         "reddit": {"auroc": 0.9630, "auroc_ci95": (0.9404, 0.9810), "tpr": 0.5800, "fpr": 0.0000},
@@ -102,6 +102,7 @@ def _block(title: str, m: dict, file: str) -> list[str]:
 
 
 def write_card(models: Path) -> Path:
+    """Write MODEL_CARD.md beside the weights, from their own metadata and the measured M4 figures."""
     d = _meta(models / "default.npz")
     n = _meta(models / "neural.npz")
     lines = [
@@ -130,11 +131,10 @@ def write_card(models: Path) -> Path:
                 "boundaries do not reach the features. " if f.get("design") == "v2" else "")
         weighting = ("every (domain, class) cell weighted equally" if d.get("weighting") == "domain"
                      else "balanced classes")
-        lines += [norm + "Features: hashed character 1-4-grams (2^%d buckets) and lower-cased word 1-2-grams "
-                  "(2^%d buckets), square-rooted relative frequencies; %d stylometric statistics (%s). "
-                  "Logistic regression (liblinear, C=%s, %s). Inference: numpy only."
-                  % (f["char_bits"], f["word_bits"], len(f["dense"]), ", ".join(f["dense"]), d.get("C"),
-                     weighting), ""]
+        lines += [norm + f"Features: hashed character 1-4-grams (2^{int(f['char_bits'])} buckets) and lower-cased "
+                  f"word 1-2-grams (2^{int(f['word_bits'])} buckets), square-rooted relative frequencies; "
+                  f"{len(f['dense'])} stylometric statistics ({', '.join(f['dense'])}). "
+                  f"Logistic regression (liblinear, C={d.get('C')}, {weighting}). Inference: numpy only.", ""]
         lines += _folds_block(d)
         lines += _m4_block(d)
     if n:

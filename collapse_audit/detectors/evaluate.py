@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 
 def auroc(y: np.ndarray, s: np.ndarray) -> float | None:
@@ -78,9 +79,10 @@ def calibration_error(y: np.ndarray, s: np.ndarray, bins: int = 10) -> float | N
     return float(ece)
 
 
-def metrics(y: Sequence, s: Sequence, threshold: float | None = None) -> dict:
-    y = np.asarray(y, bool)
-    s = np.asarray(s, np.float64)
+def metrics(labels: npt.ArrayLike, scores: npt.ArrayLike, threshold: float | None = None) -> dict:
+    """n, class counts, AUROC, TPR at 1% FPR, calibration error, and tpr/fpr at ``threshold`` when given."""
+    y = np.asarray(labels, bool)
+    s = np.asarray(scores, np.float64)
     out = {
         "n": int(len(y)), "n_pos": int(y.sum()), "n_neg": int((~y).sum()),
         "auroc": auroc(y, s), "tpr_at_1pct_fpr": tpr_at_fpr(y, s, 0.01),
@@ -93,10 +95,10 @@ def metrics(y: Sequence, s: Sequence, threshold: float | None = None) -> dict:
     return out
 
 
-def grouped(y: Sequence, s: Sequence, groups: Sequence, threshold: float | None = None) -> dict:
+def grouped(labels: npt.ArrayLike, scores: npt.ArrayLike, groups: Sequence, threshold: float | None = None) -> dict:
     """Overall metrics plus one entry per group value (sorted)."""
-    y = np.asarray(y, bool)
-    s = np.asarray(s, np.float64)
+    y = np.asarray(labels, bool)
+    s = np.asarray(scores, np.float64)
     g = np.asarray([str(x) for x in groups])
     out = {"overall": metrics(y, s, threshold), "groups": {}}
     for v in sorted(set(g.tolist())):

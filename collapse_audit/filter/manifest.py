@@ -23,6 +23,7 @@ EXAMPLES = 5
 
 
 def removed_table(records: RecordTable, plan: Plan) -> pa.Table:
+    """One row per removed record: where it was, which rule removed it, and why within that rule."""
     idx = np.flatnonzero(~plan.kept)
     sel = pa.array(idx, type=pa.int64())
     dup = records.duplicate_of[idx]
@@ -46,6 +47,7 @@ def removed_table(records: RecordTable, plan: Plan) -> pa.Table:
 
 def summary(records: RecordTable, plan: Plan, files: list[InputFile], *, policy: dict, validated: tuple,
             outputs: list[dict], quarantine: list[dict] | None, bad_per_file: dict[str, int]) -> dict[str, Any]:
+    """The manifest's JSON: record counts per rule and per source, outputs, and the synthetic cap applied."""
     kept = plan.kept
     n = len(records)
     by_reason = {r: int((plan.reason == i + 1).sum()) for i, r in enumerate(plan.reasons)}
@@ -85,6 +87,7 @@ def summary(records: RecordTable, plan: Plan, files: list[InputFile], *, policy:
 
 
 def cap_summary(plan: Plan, validated: tuple) -> dict | None:
+    """What the synthetic-share cap did and whether the estimate behind it was validated; None without a cap."""
     cap = plan.cap
     if cap is None:
         return None
@@ -107,6 +110,7 @@ def cap_summary(plan: Plan, validated: tuple) -> dict | None:
 
 
 def write_manifest(staged, table: pa.Table, info: dict) -> tuple[str, str]:
+    """Write removed.parquet and manifest.json under ``.manifest/`` of the staged output; their paths."""
     removed = staged.path(".manifest/removed.parquet")
     pq.write_table(table, removed)
     summary_path = staged.path(".manifest/manifest.json")

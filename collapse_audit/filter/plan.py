@@ -38,6 +38,8 @@ SYNTHETIC_CAP = "synthetic.estimated_fraction"
 
 @dataclass
 class Plan:
+    """The filter's decision per record (kept, or removed by which rule and why) and what each rule did."""
+
     reason: np.ndarray                       # uint8 per record: 0 keep, k -> reasons[k - 1]
     reasons: list[str]                       # rule ids, in the order they acted
     basis: np.ndarray                        # uint8 per record: index into BASES (why within the rule)
@@ -47,6 +49,7 @@ class Plan:
 
     @property
     def kept(self) -> np.ndarray:
+        """Per record, whether it is copied to the output."""
         return self.reason == 0
 
 
@@ -56,6 +59,7 @@ BASES = ("", "exact duplicate", "near duplicate", "flagged by the scan", "declar
 
 def build_plan(records: RecordTable, rules: list[RuleSpec], *, ignore: set[str], detector_validation: dict,
                estimate_validated: tuple[bool, str], threshold: float, seed: int) -> Plan:
+    """Apply the record-level rules (duplicates, flagged records, then the synthetic cap on what is left)."""
     n = len(records)
     plan = Plan(reason=np.zeros(n, dtype=np.uint8), reasons=[], basis=np.zeros(n, dtype=np.uint8))
     active = []

@@ -155,7 +155,7 @@ def read_records(files: list[InputFile], ann: dict, fields: FieldMap, batch_size
                          "they come from another corpus or another --max-bad-records run.")
     remap = _file_positions(ann_files, paths)
     src = sources.array()
-    names = sorted(sources.names, key=sources.names.get)
+    names = sorted(sources.names, key=sources.names.__getitem__)
     if src is None:
         src, names = np.zeros(n, dtype=np.int32), ["(all)"]
     return RecordTable(

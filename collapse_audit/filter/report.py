@@ -12,6 +12,7 @@ def _pct(x: float) -> str:
 
 
 def render_run(run) -> str:
+    """The console summary of a filter run: counts kept and removed, per source, and the cap."""
     m = run.manifest
     rec = m["records"]
     dry = run.written_to is None
@@ -27,7 +28,8 @@ def render_run(run) -> str:
         lines.append("Per source (kept / records):")
         for name, s in m["by_source"].items():
             detail = ", ".join(f"{r} {c}" for r, c in s["removed_by_reason"].items())
-            lines.append(f"  {name:<20} {s['kept']:>7} / {s['records']:<7}" + (f"  removed: {detail}" if detail else ""))
+            removed = f"  removed: {detail}" if detail else ""
+            lines.append(f"  {name:<20} {s['kept']:>7} / {s['records']:<7}{removed}")
     cap = m.get("synthetic_cap")
     if cap:
         lines.append(f"Synthetic cap {_pct(cap['cap'])}: {cap['removed_declared']} of {cap['declared_synthetic']} "

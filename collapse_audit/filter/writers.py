@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 import pyarrow as pa
@@ -73,12 +73,14 @@ class StagedDir:
         self.names: list[str] = []
 
     def path(self, name: str) -> str:
+        """Where to write ``name`` inside the staging folder (parents created); it moves in on commit."""
         full = os.path.join(self.tmp, name)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         self.names.append(name)
         return full
 
     def commit(self) -> None:
+        """Move every staged file into the output directory, then remove the staging folder."""
         for name in self.names:
             dest = os.path.join(self.directory, name)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -86,6 +88,7 @@ class StagedDir:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def abort(self) -> None:
+        """Drop everything staged, and the output directory too when this run created it."""
         shutil.rmtree(self.tmp, ignore_errors=True)
         if self.created:
             try:
@@ -95,6 +98,7 @@ class StagedDir:
 
 
 def split_name(name: str) -> tuple[str, str]:
+    """(stem, suffix) of a file name, the suffix including compression (``.jsonl.gz``) so shards keep it."""
     low = name.lower()
     for suffix in SUFFIXES:
         if low.endswith(suffix):
@@ -110,6 +114,7 @@ def output_names(files: list[InputFile]) -> list[str]:
 
 
 def shard_names(name: str, records: int, max_per_file: int | None) -> list[str]:
+    """Output names for ``records`` records: the name itself, or numbered shards of at most ``max_per_file``."""
     if not max_per_file or records <= max_per_file:
         return [name] if records else []
     stem, ext = split_name(name)
@@ -127,6 +132,7 @@ class Route:
     written: list[tuple[str, int]] = field(default_factory=list)   # (name, records)
 
     def capacity(self) -> int:
+        """Records one shard may hold (unbounded without ``--max-records-per-file``)."""
         return self.max_per_file or (1 << 62)
 
 
@@ -148,7 +154,7 @@ def _open_out(path: str, compression: str | None) -> tuple[IO[bytes], IO[bytes]]
     """(stream to write lines to, the file under it); both are closed, in that order."""
     raw = open(path, "wb")  # noqa: SIM115 - closed by the shard writer, after the compressor
     if compression == "gz":
-        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0), raw
+        return cast(IO[bytes], gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)), raw
     if compression == "zst":
         import zstandard
 
@@ -177,7 +183,7 @@ class _LineShards:
     def close(self) -> None:
         if self.fh is not None:
             self.fh.close()
-            if self.raw is not self.fh:
+            if self.raw is not None and self.raw is not self.fh:
                 self.raw.close()
             self.route.written.append((self.route.names[self.shard], self.count))
             self.fh = self.raw = None
@@ -237,6 +243,7 @@ class _TableShards:
     def _flush(self) -> None:
         if self.buffered_rows:
             table = pa.Table.from_batches(self.buffer, schema=self.schema)
+            assert self.writer is not None, "rows are buffered only after a shard is open"
             self.writer.write_table(table, row_group_size=self.row_group_size)
             self.count += self.buffered_rows
         self.buffer, self.buffered_rows, self.buffered_bytes = [], 0, 0

@@ -20,7 +20,10 @@ from ..errors import PolicyError
 
 
 class FailContext(Protocol):
-    def fail(self, message: str, *at: Any) -> PolicyError: ...
+    """Whatever is loading the policy: it turns a message into a ``PolicyError`` located in the file."""
+
+    def fail(self, message: str, *at: Any) -> PolicyError:
+        """A ``PolicyError`` for ``message``, located at the policy node(s) ``at`` (file and line)."""
 
 
 def _allowed_types(hint: Any) -> tuple[tuple[type, ...], bool]:

@@ -63,6 +63,8 @@ def _sized(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.RecordBa
 
 
 class ArrowReader(Reader):
+    """Reads Arrow IPC files and streams, memory-mapped when local so only the batches in use are paged in."""
+
     name = "arrow"
     suffixes = (".arrow", ".feather", ".ipc", ".arrows")
     description = "Arrow IPC file or stream (Feather v2)"
@@ -77,6 +79,7 @@ class ArrowReader(Reader):
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Stream the records in batches of ``batch_size``; a corrupt file is an error naming the row near it."""
         with open_ipc(info) as (kind, reader):
             col = Columnar(info, file_index, reader.schema, options, sink, start, stats)
             try:

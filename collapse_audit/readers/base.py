@@ -48,14 +48,18 @@ class RecordBatch:
 
 @dataclass
 class BadRecord:
+    """One record that could not be read: where it is and why, for the report and the tolerance count."""
+
     file: str
     location: str   # "line 12" or "row 7" or "byte offset" description
     reason: str
 
     def sentence(self) -> str:
+        """The record as one message line: ``file, location: reason``."""
         return f"{self.file}, {self.location}: {self.reason}"
 
     def to_json(self) -> dict[str, Any]:
+        """The record as it appears in the JSON result."""
         return {"file": self.file, "location": self.location, "reason": self.reason}
 
 
@@ -70,6 +74,7 @@ class BadRecordSink:
         self.per_file: dict[str, int] = {}
 
     def add(self, bad: BadRecord) -> None:
+        """Count one bad record; raise once the count passes ``--max-bad-records``."""
         from ..errors import AuditError
 
         self.count += 1
@@ -125,6 +130,7 @@ class Reader:
     marker_files: ClassVar[tuple[str, ...]] = ()
 
     def claims_directory(self, path: str) -> bool:
+        """Whether a directory is one dataset this reader reads whole (e.g. a save_to_disk folder)."""
         return False
 
     def expand_directory(self, path: str, split: str | None) -> tuple[list[InputFile], list[tuple[str, str]]]:
@@ -136,8 +142,10 @@ class Reader:
         return info
 
     def count_slots(self, info: InputFile) -> int:
+        """Record slots in the file (rows, lines...), counted cheaply so a seeded sample can be drawn up front."""
         raise NotImplementedError
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Yield the file's records in batches, reporting unreadable ones to ``sink`` and sizes to ``stats``."""
         raise NotImplementedError

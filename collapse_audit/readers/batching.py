@@ -23,6 +23,8 @@ from .stats import SCHEMA_SAMPLE, InputStats
 
 
 class DictBatcher:
+    """Gathers parsed dict records of one file into ``RecordBatch``es, routing bad ones to the sink."""
+
     def __init__(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink,
                  start: int, stats: InputStats, with_lines: bool = True):
         self.info, self.file_index, self.options = info, file_index, options
@@ -39,6 +41,7 @@ class DictBatcher:
         self.values: dict[str, list[Any]] = {f: [] for f in self.options.fields}
 
     def bad(self, where: str, reason: str) -> None:
+        """Report the record at ``where`` as unreadable, with the reason."""
         self.sink.add(BadRecord(self.info.path, where, reason))
 
     def add(self, record: Any, row: int, line: int | None, where: str, check_surrogates: bool,
@@ -95,6 +98,7 @@ class DictBatcher:
         self.unseen = still
 
     def flush(self) -> RecordBatch | None:
+        """The records still waiting as a last (short) batch, or None when there are none."""
         if not self.texts:
             return None
         batch = RecordBatch(self.info.path, self.file_index, self.start, self.rows,

@@ -35,6 +35,7 @@ class Plan:
 
     @property
     def key(self) -> str:
+        """Name of the projected column for this path in a scanned batch (unique per requested path)."""
         return f"path:{self.path}"
 
 
@@ -59,6 +60,7 @@ def field_type(schema: pa.Schema, path: str) -> pa.DataType | None:
 
 
 def plan_for(schema: pa.Schema, path: str, is_text: bool = False) -> Plan | None:
+    """How to read ``path`` from a schema (a column, a struct field, or joined fields), or None if absent."""
     if path in schema.names:
         return Plan(path, (path,), type=schema.field(path).type)
     if is_text and "+" in path:
@@ -74,6 +76,7 @@ def plan_for(schema: pa.Schema, path: str, is_text: bool = False) -> Plan | None
 
 
 def schema_columns(schema: pa.Schema, depth: int = 2) -> list[str]:
+    """Column names of a schema, into structs up to ``depth`` levels: for the schema summary and error messages."""
     out: list[str] = []
 
     def walk(fields: Iterable[pa.Field], prefix: str, left: int) -> None:
@@ -186,6 +189,7 @@ class Columnar:
         else:
             raw = [{t: tops[t][i] for t in plan.tops} for i in range(n)]
         texts: list[Any] = [None] * n
+        as_text = value_text if plan.parts is not None else record_text
         for i, value in enumerate(raw):
             if i in bad:
                 continue
@@ -193,7 +197,7 @@ class Columnar:
                 bad[i] = f"the text field '{field}' is null"
                 continue
             try:
-                texts[i] = value_text(value, field, roles) if plan.parts is not None else record_text(value, field, roles)
+                texts[i] = as_text(value, field, roles)
             except TextError as exc:
                 bad[i] = str(exc)
         return texts
@@ -210,6 +214,7 @@ class Columnar:
         self.unseen = still
 
     def finish(self, size: int | None) -> None:
+        """Record the file's stored size and its fingerprint (ETag, or the hash of the columns read)."""
         entry = self.stats.file(self.file_index)
         entry.size = size
         if self.info.version:
@@ -249,6 +254,7 @@ def _decode(v: Any, i: int, what: str, bad: dict[int, str]) -> Any:
 
 
 def arrow_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions pyarrow raises for unreadable or corrupt data, caught to name the file."""
     return (pa.ArrowInvalid, pa.ArrowIOError, OSError, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 

@@ -28,6 +28,8 @@ HEADER_PEEK = 1 << 20
 
 
 class CsvReader(Reader):
+    """Reads CSV and TSV files (optionally compressed) whose first row names the columns."""
+
     name = "csv"
     suffixes = (".csv", ".tsv")
     compressions = ("gz", "zst", "bz2", "xz")
@@ -48,6 +50,7 @@ class CsvReader(Reader):
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Stream the rows as records, hashing the stored bytes for the input's fingerprint."""
         delimiter = "\t" if _base_name(info).endswith(".tsv") else ","
         fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
         with fh:

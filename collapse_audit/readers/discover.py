@@ -44,6 +44,8 @@ __all__ = ["Discovery", "InputFile", "Skipped", "classify", "discover", "discove
 
 @dataclass
 class Discovery:
+    """What a set of PATHs expands to: the files to read and every file passed over, with why."""
+
     files: list[InputFile] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 

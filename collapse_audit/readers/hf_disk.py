@@ -59,14 +59,18 @@ def _read_json(path: str) -> dict[str, Any]:
 
 
 class HFDiskReader(Reader):
+    """Reads a Hugging Face ``save_to_disk`` folder through the Arrow files it lists, one split or all."""
+
     name = "hf_dataset"
     description = "Hugging Face datasets save_to_disk folder (Dataset or DatasetDict)"
     marker_files = (DICT, STATE)
 
     def claims_directory(self, path: str) -> bool:
+        """A folder is a saved dataset when it holds ``dataset_dict.json`` or ``state.json``."""
         return _exists(_join(path, DICT)) or _exists(_join(path, STATE))
 
     def expand_directory(self, path: str, split: str | None) -> tuple[list[InputFile], list[tuple[str, str]]]:
+        """The Arrow files of the chosen split (or of the only one); every other file is listed as skipped."""
         skipped: list[tuple[str, str]] = []
         if _exists(_join(path, DICT)):
             splits = _read_json(_join(path, DICT)).get("splits")
@@ -96,8 +100,10 @@ class HFDiskReader(Reader):
         return files, skipped
 
     def count_slots(self, info: InputFile) -> int:
+        """Row slots of one of the dataset's Arrow files."""
         return ArrowReader().count_slots(info)
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Records of one of the dataset's Arrow files, read as any Arrow file is."""
         return ArrowReader().read(info, file_index, options, sink, start, stats)

@@ -37,12 +37,15 @@ _WS = b" \t\r\n"
 
 
 class JsonArrayReader(Reader):
+    """Reads a JSON file holding one array of records, streaming its elements without loading the file."""
+
     name = "json"
     suffixes = (".json",)
     compressions = ("gz", "zst", "bz2", "xz")
     description = "JSON file holding an array of records (or JSON Lines named .json)"
 
     def sniff(self, info: InputFile) -> InputFile | str:
+        """Arrays stay here, JSON Lines named ``.json`` go to the JSONL reader; anything else is refused, with why."""
         fh, _ = open_stream(info.path, info.compression)
         try:
             with fh:
@@ -79,6 +82,7 @@ class JsonArrayReader(Reader):
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Stream the array's elements as records, each located by element index and line."""
         batcher = DictBatcher(info, file_index, options, sink, start, stats)
         counter_box: list[Any] = []
         for row, line, value, surrogates, deep in _elements(info, counter_box):

@@ -76,6 +76,8 @@ def read_lines(fh: io.BufferedIOBase, info: InputFile, on_long: Callable[[int], 
 
 
 class JsonlReader(Reader):
+    """Reads JSON Lines (optionally compressed), one record per line, with over-long lines refused."""
+
     name = "jsonl"
     suffixes = (".jsonl", ".ndjson", ".jsonlines")
     compressions = ("gz", "zst", "bz2", "xz")
@@ -96,6 +98,7 @@ class JsonlReader(Reader):
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Stream the lines as records, each bad line reported by its number, hashing the stored bytes."""
         batcher = DictBatcher(info, file_index, options, sink, start, stats)
         fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
 

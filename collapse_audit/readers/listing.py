@@ -15,10 +15,13 @@ from .storage import filesystem, retrying, special_kind
 
 @dataclass(frozen=True)
 class Skipped:
+    """A file a directory scan did not read, and why (reported in ``skipped_inputs``)."""
+
     path: str
     reason: str
 
     def to_json(self) -> dict[str, Any]:
+        """The entry as it appears in the result's ``skipped_inputs``."""
         return {"path": self.path, "reason": self.reason}
 
 
@@ -32,6 +35,7 @@ class Node:
     skipped: list[Skipped] = field(default_factory=list)
 
     def all_files(self) -> list[str]:
+        """Every file path below this node, readable or skipped, so a claimed dataset folder accounts for all."""
         out = [p for p, _, _ in self.files] + [s.path for s in self.skipped]
         for d in self.dirs:
             out.extend(d.all_files())
@@ -39,6 +43,7 @@ class Node:
 
 
 def list_local(path: str) -> Node:
+    """The tree under a local directory; hidden, special and linked-directory entries are listed as skipped."""
     node = Node(path)
     try:
         with os.scandir(path) as it:
@@ -72,6 +77,7 @@ def list_local(path: str) -> Node:
 
 
 def list_remote(url: str) -> Node:
+    """The tree under a remote prefix, rebuilt from one recursive listing of the object store."""
     fs, key = filesystem(url)
     found = retrying(url, lambda: fs.find(key, detail=True))
     root = Node(url.rstrip("/"))
@@ -84,7 +90,7 @@ def list_remote(url: str) -> Node:
         rel = full[len(base):].lstrip("/")
         parts = rel.split("/")
         parent = root
-        for i, part in enumerate(parts[:-1]):
+        for i in range(len(parts) - 1):
             sub = "/".join(parts[: i + 1])
             if sub not in nodes:
                 nodes[sub] = Node(f"{root.path}/{sub}")

@@ -21,6 +21,8 @@ from .storage import arrow_location, check_regular, is_remote, stored_size
 
 
 class ParquetReader(Reader):
+    """Reads Parquet files, local or remote, fetching only the columns the scan needs."""
+
     name = "parquet"
     suffixes = (".parquet", ".pq")
     description = "Apache Parquet"
@@ -35,6 +37,7 @@ class ParquetReader(Reader):
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:
+        """Stream the records through a projected dataset scan; an unreadable file is one clear error."""
         fs, path = _location(info)
         try:
             dataset = ds.dataset(path, format="parquet", filesystem=fs)

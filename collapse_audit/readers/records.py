@@ -145,6 +145,7 @@ def surrogate_path(value: Any) -> str | None:
 
 
 def has_surrogate(text: str) -> bool:
+    """Whether a text holds a lone surrogate, which cannot be encoded and so cannot be hashed or written."""
     return bool(_SURROGATE.search(text))
 
 

@@ -26,10 +26,12 @@ def register_reader(cls: type[Reader]) -> type[Reader]:
 
 
 def registered_readers() -> list[Reader]:
+    """Every known reader, in registration order (the order in which they may claim a directory)."""
     return list(_READERS.values())
 
 
 def reader_named(name: str) -> Reader:
+    """The reader registered under ``name`` (the format an ``InputFile`` names)."""
     return _READERS[name]
 
 

@@ -28,6 +28,8 @@ KEY_DEPTH = 2              # nested keys listed as 'meta.source', not deeper
 
 @dataclass
 class FileStats:
+    """What is known about one input file for the result: stored size, fingerprint, records sampled."""
+
     size: int | None = None
     fingerprint: dict[str, Any] | None = None
     sampled: int = 0
@@ -43,14 +45,17 @@ class InputStats:
     present: set[str] = field(default_factory=set)
 
     def file(self, index: int) -> FileStats:
+        """The stats of file ``index``, created on first use."""
         return self.files.setdefault(index, FileStats())
 
     def entry(self, index: int) -> dict[str, Any]:
+        """The ``size`` and ``fingerprint`` of file ``index`` as its ``inputs[]`` entry carries them."""
         f = self.files.get(index) or FileStats()
         return {"size": f.size, "fingerprint": f.fingerprint}
 
     # -- schema ---------------------------------------------------------------------------------
     def wants_keys(self, index: int) -> bool:
+        """Whether records of file ``index`` should still be sampled for their keys (bounded per file)."""
         return self.file(index).sampled < SCHEMA_SAMPLE and len(self.columns) < MAX_COLUMNS
 
     def note_record(self, index: int, record: dict[str, Any]) -> None:
@@ -59,12 +64,14 @@ class InputStats:
         self.note_columns(_keys(record, "", KEY_DEPTH))
 
     def note_columns(self, names: list[str]) -> None:
+        """Remember column names seen, up to ``MAX_COLUMNS``, so memory stays bounded on wide data."""
         for name in names:
             if len(self.columns) >= MAX_COLUMNS:
                 return
             self.columns.setdefault(name, None)
 
     def note_present(self, name: str) -> None:
+        """Remember that some record had the requested field ``name``."""
         self.present.add(name)
 
     def missing_fields(self) -> list[str]:
@@ -109,6 +116,7 @@ class ColumnHasher:
         self.streams: dict[str, tuple[Any, Any]] = {}
 
     def update(self, key: str, array: Any) -> None:
+        """Feed one column's values to its length and data hashes, so the fingerprint covers what was read."""
         import numpy as np
         import pyarrow as pa
 
@@ -154,6 +162,7 @@ class ColumnHasher:
         data.update(b"".join(v for v in values if v is not None))
 
     def fingerprint(self) -> dict[str, Any]:
+        """One hash over every column's streams, in name order, independent of batch boundaries."""
         total = xxhash.xxh3_128()
         for key in sorted(self.streams):
             lengths, data = self.streams[key]

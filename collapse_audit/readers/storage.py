@@ -26,10 +26,12 @@ BACKOFF_S = 0.5        # first wait; doubles each attempt
 
 
 def is_remote(path: str) -> bool:
+    """Whether a path is a URL read through fsspec (``file://`` counts as local)."""
     return bool(_URL.match(path)) and not path.startswith("file://")
 
 
 def local(path: str) -> str:
+    """A local path with any ``file://`` prefix removed."""
     return path.removeprefix("file://")
 
 
@@ -81,9 +83,11 @@ class RemoteFile(io.RawIOBase):
         self._fh: Any = retrying(url, lambda: self.fs.open(self.key, "rb"))
 
     def readable(self) -> bool:
+        """Always true: the object is opened for reading."""
         return True
 
     def readinto(self, b: Any) -> int:
+        """Fill ``b`` from the object, reopening at the current offset when a read fails."""
         def once() -> bytes:
             try:
                 data: bytes = self._fh.read(len(b))
@@ -105,6 +109,7 @@ class RemoteFile(io.RawIOBase):
         self._fh.seek(self.pos)
 
     def close(self) -> None:
+        """Close the remote handle, then this stream."""
         try:
             self._fh.close()
         finally:
@@ -123,6 +128,7 @@ def check_regular(path: str) -> int:
 
 
 def special_kind(mode: int) -> str:
+    """What a non-regular file is, in words for an error message."""
     if stat.S_ISFIFO(mode):
         return "a named pipe"
     if stat.S_ISSOCK(mode):
@@ -147,6 +153,7 @@ def open_raw(path: str) -> io.RawIOBase | io.BufferedIOBase:
 
 
 def remote_info(url: str) -> dict[str, Any]:
+    """fsspec's metadata of a remote object (size, ETag...), retried on transient errors."""
     fs, key = filesystem(url)
     return retrying(url, lambda: fs.info(key))
 
@@ -182,6 +189,7 @@ def arrow_location(path: str) -> tuple[Any, str]:
 
 
 def stored_size(info_path: str, known: int | None) -> int | None:
+    """Bytes stored for an input: the size already known, else asked of the filesystem; None if unknown."""
     if known is not None:
         return known
     if is_remote(info_path):

@@ -28,9 +28,11 @@ class CountingReader(io.RawIOBase):
         self.sha256 = hashlib.sha256() if hash_bytes else None
 
     def readable(self) -> bool:
+        """Always true: the stream is read-only."""
         return True
 
     def readinto(self, b: Any) -> int:
+        """Read into ``b`` from the underlying stream, counting (and hashing) the bytes."""
         n = self.raw.readinto(b)
         if n:
             self.size += n
@@ -45,6 +47,7 @@ class CountingReader(io.RawIOBase):
             pass
 
     def close(self) -> None:
+        """Close the underlying stream, then this one."""
         try:
             self.raw.close()
         finally:
@@ -66,9 +69,11 @@ class ZstdReader(io.RawIOBase):
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
+        """Always true: the stream is read-only."""
         return True
 
     def readinto(self, b: Any) -> int:
+        """Decode into ``b``; the end of input inside a frame is an error, not a silent short read."""
         while not self._pending:
             chunk = self.raw.read(_ZSTD_FEED)
             if not chunk:
@@ -94,6 +99,7 @@ class ZstdReader(io.RawIOBase):
         return b"".join(out)
 
     def close(self) -> None:
+        """Close the compressed stream, then this one."""
         try:
             self.raw.close()
         finally:

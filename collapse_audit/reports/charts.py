@@ -27,6 +27,7 @@ def _is_number(v: Any) -> TypeGuard[int | float]:
 
 
 def fmt_pct(v: Any, digits: int = 1) -> str:
+    """A share as a percentage with ``digits`` decimals, as the chart labels show it."""
     return fmt_percent(v, digits)
 
 
@@ -39,6 +40,7 @@ def _get(d: Any, *path: Any) -> Any:
 
 
 def synthetic_histogram(r: ScanResult) -> tuple[list[float], list[int]] | None:
+    """(bin edges, counts) of the detector-score histogram, or None when the result has no usable one."""
     h = _get(r.details, "synthetic", "histogram") or {}
     edges, cnts = h.get("edges"), h.get("counts")
     if (isinstance(edges, list) and isinstance(cnts, list) and cnts and len(edges) == len(cnts) + 1
@@ -48,6 +50,7 @@ def synthetic_histogram(r: ScanResult) -> tuple[list[float], list[int]] | None:
 
 
 def synthetic_threshold(r: ScanResult) -> float | None:
+    """The detector threshold the scan flagged at, from the check's details or the detector block."""
     for v in (_get(r.details, "synthetic", "threshold"), r.detector.get("threshold")):
         if isinstance(v, (int, float)) and _is_number(v):
             return float(v)
@@ -60,12 +63,13 @@ def flagged_share(r: ScanResult, edges: list[float], counts: list[int], thr: flo
     flagged, scored = r.metric("synthetic.detected_count"), r.metric("synthetic.scored")
     if flagged is not None and scored:
         return int(flagged), int(scored), True
-    above = sum(n for lo, n in zip(edges[:-1], counts) if lo >= thr - 1e-12)
+    above = sum(n for lo, n in zip(edges[:-1], counts, strict=True) if lo >= thr - 1e-12)
     exact = any(abs(e - thr) < 1e-9 for e in edges) or thr <= edges[0] or thr > edges[-1]
     return above, sum(counts), exact
 
 
 def cluster_sizes(r: ScanResult) -> list[tuple[int, int]]:
+    """(cluster size, number of clusters) pairs of the near-duplicate clusters, malformed entries dropped."""
     raw = _get(r.details, "near_duplicates", "cluster_sizes") or {}
     out = []
     for k, v in raw.items() if isinstance(raw, dict) else []:
@@ -77,6 +81,7 @@ def cluster_sizes(r: ScanResult) -> list[tuple[int, int]]:
 
 
 def source_groups(r: ScanResult) -> list[tuple[str, dict]]:
+    """(source name, its metrics) per provenance source; empty when the scan grouped no sources."""
     groups = r.sources.get("groups")
     if not isinstance(groups, dict):
         return []
@@ -84,6 +89,7 @@ def source_groups(r: ScanResult) -> list[tuple[str, dict]]:
 
 
 def source_records(r: ScanResult, g: dict) -> float | None:
+    """Records of one source group, or None when the result does not say."""
     v = g.get("records.total")
     return v if _is_number(v) else None
 
@@ -99,6 +105,7 @@ COLORS = {
 
 
 def figures(r: ScanResult) -> list[str]:
+    """The SVG figures the result has data for (score histogram, cluster sizes, sources), in page order."""
     return [f for f in (_histogram_figure(r), _clusters_figure(r), _sources_figure(r)) if f]
 
 
@@ -139,8 +146,13 @@ def _histogram_figure(result: ScanResult) -> str:
     lo, hi = edges[0], edges[-1]
     span = (hi - lo) or 1.0
     ymax = _nice_max(max(counts) if counts else 0)
-    xs = lambda v: left + (v - lo) / span * pw
-    ys = lambda v: top + ph - v / ymax * ph
+
+    def xs(v: float) -> float:
+        return left + (v - lo) / span * pw
+
+    def ys(v: float) -> float:
+        return top + ph - v / ymax * ph
+
     total = sum(counts)
     desc = f"{total} scored records in {len(counts)} bins from {lo:g} to {hi:g}"
     if thr is not None:
@@ -151,9 +163,10 @@ def _histogram_figure(result: ScanResult) -> str:
         y = ys(ymax * frac)
         out.append(
             f'<line class="grid" x1="{left}" y1="{_n(y)}" x2="{w - right}" y2="{_n(y)}"/>'
-            f'<text class="tick" x="{left - 4}" y="{_n(y + 3)}" text-anchor="end">{esc(fmt_number(ymax * frac))}</text>\n'
+            f'<text class="tick" x="{left - 4}" y="{_n(y + 3)}" text-anchor="end">'
+            f'{esc(fmt_number(ymax * frac))}</text>\n'
         )
-    for e0, e1, n in zip(edges[:-1], edges[1:], counts):
+    for e0, e1, n in zip(edges[:-1], edges[1:], counts, strict=True):
         x0, x1 = xs(e0), xs(e1)
         color = COLORS["above"] if thr is not None and e0 >= thr - 1e-12 else COLORS["below"]
         bh = n / ymax * ph
@@ -175,7 +188,8 @@ def _histogram_figure(result: ScanResult) -> str:
         dx = -4 if anchor == "end" else 4
         out.append(
             f'<line class="thr" x1="{_n(x)}" y1="{top - 6}" x2="{_n(x)}" y2="{top + ph}"/>'
-            f'<text class="lbl" x="{_n(x + dx)}" y="{top - 8}" text-anchor="{anchor}">threshold {fmt_number(thr)}</text>\n'
+            f'<text class="lbl" x="{_n(x + dx)}" y="{top - 8}" text-anchor="{anchor}">'
+            f'threshold {fmt_number(thr)}</text>\n'
         )
     out.append("</svg>\n")
     est = (_get(result.details, "synthetic", "estimate") or {})
@@ -238,7 +252,8 @@ def _clusters_figure(result: ScanResult) -> str:
         y = top + ph - frac * ph
         out.append(
             f'<line class="grid" x1="{left}" y1="{_n(y)}" x2="{w - right}" y2="{_n(y)}"/>'
-            f'<text class="tick" x="{left - 4}" y="{_n(y + 3)}" text-anchor="end">{esc(fmt_number(ymax * frac))}</text>\n'
+            f'<text class="tick" x="{left - 4}" y="{_n(y + 3)}" text-anchor="end">'
+            f'{esc(fmt_number(ymax * frac))}</text>\n'
         )
     for i, (label, n) in enumerate(bins):
         cx = left + slot * (i + 0.5)
@@ -246,7 +261,8 @@ def _clusters_figure(result: ScanResult) -> str:
         out.append(
             f'<rect x="{_n(cx - bw / 2)}" y="{_n(top + ph - bh)}" width="{_n(bw)}" height="{_n(bh)}" '
             f'fill="{COLORS["duplicate"]}"><title>size {esc(label)}: {n} clusters</title></rect>'
-            f'<text class="lbl" x="{_n(cx)}" y="{_n(top + ph - bh - 3)}" text-anchor="middle">{esc(fmt_number(n))}</text>'
+            f'<text class="lbl" x="{_n(cx)}" y="{_n(top + ph - bh - 3)}" text-anchor="middle">'
+            f'{esc(fmt_number(n))}</text>'
             f'<text class="tick" x="{_n(cx)}" y="{top + ph + 13}" text-anchor="middle">{esc(label)}</text>\n'
         )
     out.append(f'<line class="axis" x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}"/>\n')

@@ -38,6 +38,7 @@ def _t(s: object, style: str = "") -> Text:
 
 
 def render(result: ScanResult | dict, console: Console) -> None:
+    """Print the report to a terminal (styled) or a pipe (plain text): verdict, rules, then sections."""
     res = as_result(result)
     plain = not console.is_terminal
     box = None if plain else rich_box.SIMPLE

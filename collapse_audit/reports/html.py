@@ -39,6 +39,7 @@ def _asset(name: str) -> str:
 
 
 def render(result: ScanResult | dict) -> str:
+    """The report as one self-contained HTML page (styles and SVG charts inline, no external assets)."""
     res = as_result(result)
     generator = f"{res.tool.get('name', 'collapse-audit')} {res.tool.get('version', '')}".strip()
     figs = charts.figures(res)
@@ -89,8 +90,9 @@ def _rules(res: ScanResult) -> str:
 def _table(t: Table) -> str:
     cls = ['excerpt' if c in EXCERPT_COLUMNS else "" for c in t.columns]
     head = "".join(f"<th>{esc(c)}</th>" for c in t.columns)
+    # strict=False: a cell past the last heading has no column to sit in and is left out.
     body = "".join("<tr>" + "".join(f'<td class="{k}">{esc(cell)}</td>' if k else f"<td>{esc(cell)}</td>"
-                                    for k, cell in zip(cls, row)) + "</tr>\n" for row in t.rows)
+                                    for k, cell in zip(cls, row, strict=False)) + "</tr>\n" for row in t.rows)
     out = f"<h3>{esc(t.title)}</h3>\n" if t.title else ""
     out += f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>\n"
     if t.caption:

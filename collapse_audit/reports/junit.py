@@ -107,6 +107,7 @@ def properties(res: ScanResult) -> list[tuple[str, Any]]:
 
 
 def render(result: ScanResult | dict) -> str:
+    """The result as JUnit XML, one test case per rule, so CI systems show rules as tests."""
     res = as_result(result)
     failures = sum(1 for r in res.rules if counts_against(res, r))
     skipped = sum(1 for r in res.rules if r.status in ("not_applicable", "inconclusive") and not counts_against(res, r))

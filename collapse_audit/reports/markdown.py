@@ -53,6 +53,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def render(result: ScanResult | dict) -> str:
+    """The report as Markdown (GitHub flavour): verdict, rules table, then each section."""
     res = as_result(result)
     lines = head(res) + rules_block(res)
     for s in page_sections(res):
@@ -61,12 +62,14 @@ def render(result: ScanResult | dict) -> str:
 
 
 def head(res: ScanResult) -> list[str]:
+    """The verdict heading and the one-line context (inputs, records, detector) under it."""
     icon = ICON["pass" if res.verdict == "pass" else "fail"]
     context = " · ".join(f"{md(k)} {md(v)}" for k, v in header_facts(res))
     return [f"# collapse-audit: {icon} {res.verdict.upper()}", "", f"**{md(verdict_sentence(res))}** {context}", ""]
 
 
 def rules_block(res: ScanResult) -> list[str]:
+    """The rules table: status, rule, metric, value and limit of every evaluated rule."""
     if not res.rules:
         return ["## Rules", "", "No rules were evaluated.", ""]
     rows = []
@@ -79,7 +82,8 @@ def rules_block(res: ScanResult) -> list[str]:
     if flagged:
         out += ["### What failed and where to look", ""]
         for r in flagged:
-            line = f"- {ICON.get(r.status, '')} **{md(rule_label(r))}** ({md(STATUS_LABEL.get(r.status))}): {md(r.message)}"
+            status = md(STATUS_LABEL.get(r.status))
+            line = f"- {ICON.get(r.status, '')} **{md(rule_label(r))}** ({status}): {md(r.message)}"
             if rule_why(r):
                 line += f" *Why:* {md(rule_why(r))}"
             out.append(line)

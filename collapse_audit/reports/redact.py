@@ -25,6 +25,7 @@ FILE_KEYS = frozenset({"file", "eval_file", "train_file"})
 
 
 def short_hash(value: Any) -> str:
+    """A stable short stand-in for an id or file name, so redacted examples can still be matched."""
     return "h:" + hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 

@@ -25,6 +25,7 @@ def to_json(result: ScanResult | dict[str, Any]) -> str:
 
 
 def load_result(path: str) -> dict[str, Any]:
+    """A saved JSON result file, read through the result model (so errors are one sentence), as a dict."""
     return _load(path).to_dict()
 
 

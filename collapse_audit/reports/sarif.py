@@ -71,6 +71,7 @@ def _level(res: ScanResult, rule: Any) -> str:
 
 
 def render(result: ScanResult | dict) -> str:
+    """The result as SARIF 2.1.0, one result per rule that did not pass, for code-scanning UIs."""
     res = as_result(result)
     rules = _descriptors(res)
     index = {d["id"]: i for i, d in enumerate(rules)}

@@ -61,7 +61,9 @@ class _Reader:
 
     def source_groups(self, result: dict) -> list[tuple[str, dict]]:
         groups = self.get(result, "sources", "groups", default={})
-        return [(str(k), v if isinstance(v, dict) else {}) for k, v in groups.items()] if isinstance(groups, dict) else []
+        if not isinstance(groups, dict):
+            return []
+        return [(str(k), v if isinstance(v, dict) else {}) for k, v in groups.items()]
 
     def source_records(self, result: dict, group: dict) -> float | None:
         v = group.get("records.total")
@@ -139,7 +141,8 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
                 "synthetic_share_declared": _round(g.get("synthetic.declared_fraction")),
                 "near_duplicate_share": _round(g.get("duplicates.near_fraction")),
                 "provenance_missing_share": _round(g.get("provenance.missing_fraction")),
-                "category": None,  # 2.1 public dataset / 2.2 licensed / 2.3 crawled / 2.4 user / 2.5 synthetic / 2.6 other
+                # 2.1 public dataset / 2.2 licensed / 2.3 crawled / 2.4 user / 2.5 synthetic / 2.6 other
+                "category": None,
             }
         )
 
@@ -281,6 +284,7 @@ def _todo_paths(d: Any, prefix: str = "") -> list[str]:
 
 
 def render_json(result: ScanResult | dict) -> str:
+    """The compliance summary as JSON (strict: no NaN), for a provider's own tooling."""
     return json_safe(json.dumps(build(result), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
@@ -289,6 +293,7 @@ def _pct(v: Any) -> str:
 
 
 def render_markdown(result: ScanResult | dict) -> str:
+    """The compliance summary as Markdown in the template's sections; what a scan cannot know is left to fill in."""
     s = build(result)
     result = as_result(result).to_dict()
     gi, ds, dp = s["general_information"], s["data_sources"], s["data_processing"]
@@ -335,7 +340,8 @@ def render_markdown(result: ScanResult | dict) -> str:
             else ""
         )
         + " |",
-        f"| Size in tokens | {c.fmt_number(size['tokens']) if size['tokens'] is not None else 'not measured by this scan'} |",
+        "| Size in tokens | "
+        f"{c.fmt_number(size['tokens']) if size['tokens'] is not None else 'not measured by this scan'} |",
         f"| Size band (text) | {size['size_band'] or TODO} |",
         f"| Languages | {TODO} |",
         f"| Latest date of data acquisition | {TODO} |",
@@ -352,7 +358,8 @@ def render_markdown(result: ScanResult | dict) -> str:
                 "",
             ]
         out += [
-            "| Source | Records | Share of corpus | Synthetic (estimated) | Near-duplicate | Without provenance | Category |",
+            "| Source | Records | Share of corpus | Synthetic (estimated) | Near-duplicate | Without provenance "
+            "| Category |",
             "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
         for src in ds["sources"]:
@@ -457,7 +464,8 @@ def render_markdown(result: ScanResult | dict) -> str:
         "| --- | --- |",
         f"| Provenance coverage (records with a provenance tag) | {_pct(pv['coverage'])} |",
         f"| Records without provenance | {c.fmt_number(pv['records_without_provenance'])} |",
-        f"| Records tagged human that the detector flags as synthetic | {c.fmt_number(pv['undeclared_synthetic_records'])} |",
+        "| Records tagged human that the detector flags as synthetic | "
+        f"{c.fmt_number(pv['undeclared_synthetic_records'])} |",
         f"| Exact duplicates remaining | {_pct(dd['exact_duplicate_share_remaining'])} |",
         f"| Near-duplicates remaining | {_pct(dd['near_duplicate_share_remaining'])}"
         + (

@@ -39,6 +39,7 @@ def as_result(result: ScanResult | dict) -> ScanResult:
 # ------------------------------------------------------------------------------ numbers
 
 def value_text(metric: str | None, v: Any) -> str:
+    """A metric's value formatted for its kind (share, count, score...), the same in every report."""
     return fmt_metric(metric_kind(metric), v)
 
 
@@ -51,6 +52,7 @@ def rule_value_text(rule: Any) -> str:
 
 
 def limit_text(rule: Any) -> str:
+    """A rule's limit as text, e.g. ``≤ 5.0%``."""
     sym = {"max": "≤", "min": "≥"}.get(rule.op, str(rule.op or ""))
     return f"{sym} {value_text(rule.metric, rule.threshold)}".strip()
 
@@ -58,10 +60,12 @@ def limit_text(rule: Any) -> str:
 # ------------------------------------------------------------------------------ rules and verdict
 
 def sorted_rules(result: ScanResult) -> list:
+    """Rules worst first (fail, inconclusive, warn, ...), so reports lead with what needs attention."""
     return sorted(result.rules, key=lambda r: STATUS_ORDER.get(r.status, 5))
 
 
 def verdict_sentence(result: ScanResult) -> str:
+    """One sentence on the verdict: how many rules failed, and how many were inconclusive, warned or n/a."""
     n = len(result.rules)
     if n == 0:
         return "No rules were evaluated."
@@ -76,10 +80,12 @@ def verdict_sentence(result: ScanResult) -> str:
 
 
 def rule_label(rule: Any) -> str:
+    """A rule's id and name for headings, or ``rule`` when it has neither."""
     return " ".join(x for x in (rule.id, rule.name) if x) or "rule"
 
 
 def rule_scope(rule: Any) -> str:
+    """The ``where:`` restriction of a rule as text, e.g. ``source = web``."""
     return ", ".join(f"{k} = {v}" for k, v in (rule.where or {}).items())
 
 
@@ -130,6 +136,7 @@ def short(text: object, limit: int = EXCERPT_CHARS) -> str:
 
 
 def location_text(ex: dict) -> str:
+    """Where an example record is, as ``file:line`` or ``file:row`` (or the file alone)."""
     if ex.get("line") is not None:
         return f"{ex['file']}:{ex['line']}"
     if ex.get("row") is not None:
@@ -291,6 +298,7 @@ def metrics_section(result: ScanResult) -> Section | None:
 
 
 def page_sections(result: ScanResult, *, with_metrics: bool = True) -> list[Section]:
+    """Every section a full report shows, in order; ``with_metrics`` adds the table of all metrics."""
     parts = [detector_section(result), sources_section(result),
              *check_sections(result.details, result.metrics),
              skipped_records_section(result), audit_section(result)]

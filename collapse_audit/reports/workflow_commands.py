@@ -23,10 +23,12 @@ from .view import (
 
 
 def escape_data(s: object) -> str:
+    """A message escaped for a workflow command, so data cannot end the line or start another command."""
     return inert(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(s: object) -> str:
+    """A property value escaped for a workflow command (``:`` and ``,`` too, which separate properties)."""
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
@@ -39,6 +41,7 @@ def _level(res: ScanResult, rule) -> str:
 
 
 def command(level: str, message: str, title: str = "", file: str | None = None, line: int | None = None) -> str:
+    """One ``::level file=...,line=...,title=...::message`` line with every part escaped."""
     props = []
     if file:
         props.append(f"file={escape_property(file)}")
@@ -50,6 +53,7 @@ def command(level: str, message: str, title: str = "", file: str | None = None, 
 
 
 def render(result: ScanResult | dict) -> str:
+    """One annotation per rule that did not pass, then a notice with the verdict."""
     res = as_result(result)
     lines = []
     for r in res.rules:

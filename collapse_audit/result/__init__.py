@@ -6,7 +6,12 @@ checks, policy, engines and reports can all depend on it without a cycle.
 
 from .formatting import fmt_metric, fmt_number, fmt_percent
 from .scan_result import (
-    SCHEMA_VERSION, InputEntry, RuleOutcome, ScanResult, SkippedInput, load_result,
+    SCHEMA_VERSION,
+    InputEntry,
+    RuleOutcome,
+    ScanResult,
+    SkippedInput,
+    load_result,
 )
 from .sections import Section, Table
 

@@ -64,6 +64,7 @@ class RuleOutcome:
 
     @property
     def fails_verdict(self) -> bool:
+        """Whether this rule alone fails the verdict (an inconclusive one may too, by policy: see counts_against)."""
         return self.status == "fail"
 
 
@@ -88,6 +89,7 @@ class ScanResult:
     # ---- JSON -----------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as the JSON document the schema describes (``--format json``)."""
         d = {
             "schema_version": self.schema_version,
             "tool": self.tool,
@@ -112,6 +114,7 @@ class ScanResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ScanResult:
+        """Rebuild a result from its JSON form; unknown keys of inputs and rules are ignored."""
         return cls(
             schema_version=int(d.get("schema_version", SCHEMA_VERSION)),
             tool=dict(d.get("tool") or {}),
@@ -131,6 +134,7 @@ class ScanResult:
     # ---- conveniences every renderer needs -------------------------------------------------------
 
     def metric(self, name: str) -> float | None:
+        """A metric's value as a float, or None when it is absent or not a number."""
         v = self.metrics.get(name)
         return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 

@@ -56,6 +56,7 @@ def option_schema(f: dataclasses.Field) -> dict[str, Any]:
 
 
 def options_section(cls: type) -> dict[str, Any]:
+    """The JSON-schema section for one check's ``Options`` dataclass, described by its docstring."""
     section: dict[str, Any] = {"type": "object", "additionalProperties": False,
                                "properties": {f.name: option_schema(f) for f in dataclasses.fields(cls)}}
     doc = cls.__doc__ or ""
@@ -75,11 +76,13 @@ def policy_schema(sections: Mapping[str, type], base: Mapping[str, Any]) -> dict
 
 
 def dump(schema: Mapping[str, Any]) -> str:
+    """A schema as the committed file holds it (indented, UTF-8, ending with a newline)."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
 def main() -> None:  # pragma: no cover - a maintainer's command
-    from ..checks.registry import options_sections  # type: ignore[import-not-found]
+    """Regenerate policy.schema.json from the checks' options, in the package and the repository root."""
+    from ..checks.registry import options_sections
     from . import schema_text
 
     text = dump(policy_schema(options_sections(), json.loads(schema_text("policy"))))

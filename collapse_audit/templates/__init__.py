@@ -1,0 +1,1 @@
+"""Files ``collapse-audit init`` writes: the starter policy, the CI workflow and the pre-commit hook."""

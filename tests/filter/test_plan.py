@@ -60,7 +60,8 @@ def test_duplicates_keep_the_scans_representative_and_respect_rule_order():
     # 0 and 2 exact copies, 3 a near copy of 1; 1 is also untagged (CA301)
     rec = table([HUMAN, MISSING, HUMAN, HUMAN], [np.nan] * 4, [0] * 4, exact=[0, -1, 0, -1],
                 dup=[-1, -1, 0, 1], issues=[[], ["CA301"], ["CA201"], ["CA201"]])
-    p = plan_for(rec, [rule("CA201", "duplicates.near_fraction", 0.05), rule("CA301", "provenance.missing_fraction", 0)])
+    rules = [rule("CA201", "duplicates.near_fraction", 0.05), rule("CA301", "provenance.missing_fraction", 0)]
+    p = plan_for(rec, rules)
     assert p.kept.tolist() == [True, False, False, False]
     assert [p.reasons[r - 1] for r in p.reason[1:]] == ["CA301", "CA201", "CA201"]
     exact_only = plan_for(rec, [rule("CA202", "duplicates.exact_fraction", 0.0)])

@@ -65,7 +65,8 @@ def _errors(browser: Browser) -> list[dict]:
 def _screenshot(browser: Browser, out: Path) -> bytes:
     """Screenshot sized to hold the verdict, the rules and all the charts."""
     bottom, chrome = browser.execute(
-        "return [(document.querySelector('#charts') || document.querySelector('#rules')).getBoundingClientRect().bottom,"
+        "return [(document.querySelector('#charts') || document.querySelector('#rules'))"
+        ".getBoundingClientRect().bottom,"
         " window.outerHeight - window.innerHeight];"
     )
     browser.resize(1280, int(bottom) + 24 + int(chrome))

@@ -93,7 +93,6 @@ def _loader_sections() -> tuple[set[str], dict[str, set[str]]]:
 
     try:  # sections derived from the registered checks' Options
         from collapse_audit.checks.registry import options_sections
-
         from collapse_audit.policy.load import BASE_KEYS
 
         sections = {k: {f.name for f in dataclasses.fields(v)} for k, v in options_sections().items()}

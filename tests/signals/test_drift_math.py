@@ -6,8 +6,16 @@ import math
 
 import numpy as np
 
-from collapse_audit.signals.drift import (SCORE_EDGES, grouped_psi, js_divergence, kl_divergence, psi,
-                                          quantile_groups, score_histogram, score_psi)
+from collapse_audit.signals.drift import (
+    SCORE_EDGES,
+    grouped_psi,
+    js_divergence,
+    kl_divergence,
+    psi,
+    quantile_groups,
+    score_histogram,
+    score_psi,
+)
 
 
 def test_js_known_values():

@@ -57,7 +57,7 @@ def test_frequent_items_exact_until_full():
     truth = collections.Counter(data.tolist())
     if len(truth) <= fi.capacity:
         assert fi.error == 0
-        assert dict(zip(fi.keys.tolist(), fi.counts.tolist())) == truth
+        assert dict(zip(fi.keys.tolist(), fi.counts.tolist(), strict=True)) == truth
 
 
 def test_frequent_items_bound_after_overflow():
@@ -71,8 +71,8 @@ def test_frequent_items_bound_after_overflow():
     assert len(truth) > 1024 and fi.error > 0
     assert len(fi) <= 1024
     assert fi.total == len(data)
-    stored = dict(zip(fi.keys.tolist(), fi.counts.tolist()))
-    corrected = dict(zip(fi.keys.tolist(), fi.corrected().tolist()))
+    stored = dict(zip(fi.keys.tolist(), fi.counts.tolist(), strict=True))
+    corrected = dict(zip(fi.keys.tolist(), fi.corrected().tolist(), strict=True))
     for key, true in truth.items():
         est = stored.get(key, 0)
         assert true - fi.error <= est <= true          # the stated guarantee

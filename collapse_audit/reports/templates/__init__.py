@@ -1,0 +1,1 @@
+"""The HTML report's page template and stylesheet, loaded as package data."""
