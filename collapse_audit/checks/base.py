@@ -126,7 +126,7 @@ class Check(abc.ABC):
         return found if found is not None else cls.Options()
 
     @classmethod
-    def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> "Check":
+    def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> Check:
         return cls(CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
                                 resources=dict(resources or {})))
 
@@ -149,12 +149,12 @@ class Check(abc.ABC):
     def finish(self) -> CheckResult:
         """Metrics, details, annotation columns and flags for all observed records."""
 
-    def merge(self, other: "Check") -> None:
+    def merge(self, other: Check) -> None:
         """Fold ``other`` (same class and options, observed on the records that immediately follow
         this check's records, its indices starting at 0) into this check's state."""
         raise NotImplementedError(f"the {self.name} check cannot merge shard states")
 
-    def _merge_guard(self, other: "Check") -> None:
+    def _merge_guard(self, other: Check) -> None:
         if type(other) is not type(self):
             raise TypeError(f"cannot merge a {type(other).__name__} state into a {type(self).__name__} state")
         if other.options != self.options or other.seed != self.seed:
@@ -167,7 +167,7 @@ class Check(abc.ABC):
         return pack_attrs(self, self.state_attrs)
 
     @classmethod
-    def from_state(cls, ctx: CheckContext, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> "Check":
+    def from_state(cls, ctx: CheckContext, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Check:
         """A check built from ``ctx`` holding the state saved by ``to_state``."""
         from .state import unpack_attrs
 

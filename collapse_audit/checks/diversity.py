@@ -166,7 +166,7 @@ class Diversity(Check):
 
     state_attrs = ("state", "sources", "_source_ids", "_codes")
 
-    def merge(self, other: "Diversity") -> None:
+    def merge(self, other: Diversity) -> None:
         """Exact while the corpus has at most ``max_sources`` sources and no token table overflowed
         (see ``DiversityState.merge`` for the stated bound past that)."""
         self._merge_guard(other)

@@ -148,7 +148,7 @@ class Drift(Check):
 
     state_attrs = ("state", "counter")
 
-    def merge(self, other: "Drift") -> None:
+    def merge(self, other: Drift) -> None:
         """Exact while the token table has not overflowed (``DiversityState.merge``); the counts
         on the baseline's partition add exactly."""
         self._merge_guard(other)

@@ -95,7 +95,7 @@ class ExactDuplicates(Check):
 
     state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
 
-    def merge(self, other: "ExactDuplicates") -> None:
+    def merge(self, other: ExactDuplicates) -> None:
         self._merge_guard(other)
         base = self.n
         hi, (lo, first) = other.index.entries()
@@ -117,7 +117,7 @@ class ExactDuplicates(Check):
     def drop_index(self) -> None:
         self.index = SortedRuns(np.uint64, np.int64)
 
-    def merge_records(self, other: "ExactDuplicates", remap: np.ndarray) -> None:
+    def merge_records(self, other: ExactDuplicates, remap: np.ndarray) -> None:
         """Append the later shard's records; ``remap`` maps each of its first-copy indices to the
         merged first copy (found in this index, or by a distributed key shuffle)."""
         self._merge_guard(other)

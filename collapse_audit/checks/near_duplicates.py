@@ -260,7 +260,7 @@ class NearDuplicates(Check):
         pair = np.unique(np.stack((np.concatenate(qa), np.concatenate(sb)), axis=1), axis=0)
         return pair[:, 0], pair[:, 1]
 
-    def merge_records(self, other: "NearDuplicates") -> int:
+    def merge_records(self, other: NearDuplicates) -> int:
         """Append the later shard's records, clusters, excerpts and counts, without looking its
         slots up in this index (a distributed engine finds the cross-shard links itself and hands
         them to ``add_links``). Returns the offset added to the later shard's indices."""
@@ -305,7 +305,7 @@ class NearDuplicates(Check):
         self.sigs = RowStore(self.num_perm, VERIFY_DTYPE)
         self.slot_record = RowStore(None, np.int64)
 
-    def merge(self, other: "NearDuplicates") -> None:
+    def merge(self, other: NearDuplicates) -> None:
         self._merge_guard(other)
         base = self.uf.n
         o_bands, o_hash = other._slot_bands()

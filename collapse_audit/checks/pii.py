@@ -97,7 +97,7 @@ class Pii(Check):
 
     state_attrs = ("found", "examples")
 
-    def merge(self, other: "Pii") -> None:
+    def merge(self, other: Pii) -> None:
         """Exact: the hit bits concatenate; each kind keeps its first examples in input order."""
         self._merge_guard(other)
         for kind in KINDS:

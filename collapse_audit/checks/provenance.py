@@ -125,7 +125,7 @@ class Provenance(Check):
     state_attrs = ("codes", "missing_required", "disallowed", "tags", "values", "licenses",
                    "required_missing_by_field", "examples")
 
-    def merge(self, other: "Provenance") -> None:
+    def merge(self, other: Provenance) -> None:
         """Exact while the corpus has at most ``MAX_DISTINCT`` distinct tags (and licences): per-record
         arrays concatenate, counts add in first-seen order, examples keep the first ones. Past that
         cap a value both shards saw may be counted under '(other)' for the later shard's records."""

@@ -76,7 +76,7 @@ class SeenBefore(Check):
 
     state_attrs = ("exact_of", "near_of", "examples")
 
-    def merge(self, other: "SeenBefore") -> None:
+    def merge(self, other: SeenBefore) -> None:
         """Exact: the per-record answers concatenate (the earlier snapshot is the same for both)."""
         self._merge_guard(other)
         self.exact_of += other.exact_of

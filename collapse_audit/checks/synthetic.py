@@ -18,9 +18,9 @@ from ..detectors.share import estimate_share
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Section
 from ..text.excerpt import excerpt
+from ..text.limits import clip_for_analysis
 from . import presenting as P
 from .base import Check, CheckResult
-from ..text.limits import clip_for_analysis
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
@@ -140,7 +140,7 @@ class Synthetic(Check):
 
     state_attrs = ("scores", "codes", "top")
 
-    def merge(self, other: "Synthetic") -> None:
+    def merge(self, other: Synthetic) -> None:
         """Exact: scores and tags concatenate; the top-scored list keeps the best ``TOP_K`` by
         (score, earliest index) over both shards, the later shard's indices rebased."""
         self._merge_guard(other)

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from ..version import __version__
 from ..checks.base import Check, CheckContext
 from ..checks.registry import check_named
 from ..checks.state import pack_attrs, unpack_attrs
 from ..config import ScanConfig
 from ..errors import AuditError
 from ..readers import BadRecord
+from ..version import __version__
 from .annotations import AnnotationCollector
 from .shards import ShardState, stats_from_json, stats_json
 from .sources import SourceIndex

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..checks.base import Check, CheckResult
+from ..checks.base import CheckResult
 from ..checks.registry import build_checks
 from ..checks.synthetic import DetectorOptions
 from ..config import FieldMap, ScanConfig
@@ -42,8 +42,8 @@ from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
 from .progress import input_total, progress_bar, wanted
-from .shards import ShardState
 from .sample import choose_sample
+from .shards import ShardState
 from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"

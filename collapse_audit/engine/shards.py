@@ -23,12 +23,10 @@ import numpy as np
 
 from ..checks.base import Check
 from ..config import ScanConfig
-from ..readers import BadRecord, BadRecordSink, InputFile, InputStats, RecordBatch, read_file
+from ..readers import BadRecord, BadRecordSink, InputFile, InputStats, RecordBatch, count_slots, read_file
 from ..readers.stats import FileStats
 from .annotations import AnnotationCollector
-from ..readers import count_slots
 from .sources import SourceIndex
-
 
 Transform = Callable[[Iterator[RecordBatch]], Iterator[RecordBatch]]
 

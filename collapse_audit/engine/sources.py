@@ -39,7 +39,7 @@ class SourceIndex:
         values = batch.fields.get(self.field, [None] * len(batch))
         self.codes.append(np.fromiter((self._code(v) for v in values), dtype=np.int32, count=len(batch)))
 
-    def merge(self, other: "SourceIndex") -> None:
+    def merge(self, other: SourceIndex) -> None:
         """Append the codes of the records that follow (another shard's index): its sources are
         coded here in its own first-appearance order, so codes are those of one scan."""
         if not self.field:
@@ -54,7 +54,7 @@ class SourceIndex:
         return arrays, {"field": self.field, "names": list(self.names)}
 
     @classmethod
-    def from_state(cls, arrays, meta) -> "SourceIndex":
+    def from_state(cls, arrays, meta) -> SourceIndex:
         index = cls(meta["field"])
         index.names = {name: i for i, name in enumerate(meta["names"])}
         if index.field:

@@ -47,7 +47,7 @@ class DiversityParams:
     residual_bits: int = 16          # hashed token histogram kept for baseline profiles (2**bits buckets)
 
     @classmethod
-    def from_options(cls, options: dict | None) -> "DiversityParams":
+    def from_options(cls, options: dict | None) -> DiversityParams:
         """Parameters from a saved profile's ``params`` (other keys are ignored here). The policy's
         ``diversity:`` section is validated at load as typed options (``checks.diversity``)."""
         options = dict(options or {})
@@ -66,7 +66,7 @@ class DiversityParams:
             kwargs[f.name] = value
         return cls(**kwargs)
 
-    def small(self) -> "DiversityParams":
+    def small(self) -> DiversityParams:
         """Parameters for per-source states: smaller sketches, no sample."""
         return DiversityParams(hll_p=self.hll_p, capacity=min(self.capacity, 1 << 14),
                                tail_cut=self.tail_cut, sample=0, sim_ngram=self.sim_ngram,
@@ -218,7 +218,7 @@ class DiversityState:
         self.sample_valid = np.concatenate([self.sample_valid, valid])[order]
         self.sample_sig = np.concatenate([self.sample_sig, sig])[order]
 
-    def merge(self, other: "DiversityState") -> None:
+    def merge(self, other: DiversityState) -> None:
         """Fold in the state of the records that follow this state's (indices rebased). Exact
         for every figure while the token table has not overflowed (counts add, HyperLogLog
         registers take the maximum, the sample keeps the lowest priorities); past that the table

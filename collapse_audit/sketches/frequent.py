@@ -56,7 +56,7 @@ class FrequentItems:
         if len(self.keys) > self.capacity:
             self._reduce()
 
-    def merge(self, other: "FrequentItems") -> None:
+    def merge(self, other: FrequentItems) -> None:
         """Fold in another table (mergeable summaries): counts add, errors add, then reduce.
 
         Identical to updating one table with both streams while neither table nor their union

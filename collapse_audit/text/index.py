@@ -162,7 +162,7 @@ class UnionFind:
         self.parent[self.n:need] = np.arange(self.n, need)
         self.n = need
 
-    def append_shifted(self, other: "UnionFind") -> int:
+    def append_shifted(self, other: UnionFind) -> int:
         """Append ``other``'s elements (and their sets) after this one's; returns the offset added."""
         offset = self.n
         roots = other.roots()

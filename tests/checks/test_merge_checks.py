@@ -25,15 +25,15 @@ from helpers import write_jsonl, zipf_texts
 from collapse_audit.checks import build_checks, registered
 from collapse_audit.checks.base import CheckContext
 from collapse_audit.checks.diversity import DiversityOptions
-from collapse_audit.checks.synthetic import DetectorOptions
-from collapse_audit.config import FieldMap, ScanConfig
 from collapse_audit.checks.exact_duplicates import ExactDuplicates
 from collapse_audit.checks.near_duplicates import NearDuplicates
+from collapse_audit.checks.synthetic import DetectorOptions
+from collapse_audit.config import FieldMap, ScanConfig
 from collapse_audit.engine.against import load_previous
 from collapse_audit.engine.excerpts import fill_excerpts
 from collapse_audit.engine.partials import manifest_for, save_partial
-from collapse_audit.engine.shards import plan_shards, scan_shard
 from collapse_audit.engine.scan import _load_resources, read_batches
+from collapse_audit.engine.shards import plan_shards, scan_shard
 from collapse_audit.engine.sources import SourceIndex
 from collapse_audit.readers import BadRecordSink, discover
 from collapse_audit.signals.profile import ProfileBuilder, save_profile
