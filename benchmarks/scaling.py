@@ -95,6 +95,7 @@ class PeakPss(threading.Thread):
         self.own_cpu = 0.0
 
     def run(self) -> None:
+        """Sample until told to stop."""
         t0 = time.thread_time()
         while not self.done.is_set():
             tree = _tree(self.pid)
@@ -112,6 +113,7 @@ def _cpu(who: int) -> float:
 
 
 def one(paths: list[str], engine: str, workers: int) -> dict:
+    """Run one scan in this process and measure it."""
     sys.path.insert(0, str(REPO))
     from collapse_audit.engine import ScanOptions, run_scan
 
@@ -140,6 +142,7 @@ def one(paths: list[str], engine: str, workers: int) -> dict:
 
 
 def main() -> None:
+    """Run every configuration in a fresh process and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--workers", default="1,2")

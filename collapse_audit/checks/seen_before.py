@@ -29,6 +29,7 @@ MAX_EXAMPLES = 10
 
 @register_check
 class SeenBefore(Check):
+    """Records of this scan found in the earlier snapshot's duplicate indexes."""
     name = "seen_before"
     title = "Seen in the earlier snapshot"
     needs = ("previous",)
@@ -85,11 +86,13 @@ class SeenBefore(Check):
         self._arrays = None
 
     def prepare(self, batch):
+        """The duplicate checks' keys and signatures of the batch (shared, computed once)."""
         nd = self.near
         return batch_keys(batch), batch_signatures(batch, nd.num_perm, nd.hasher.ngram, int(self.seed), nd.bands,
                                                    nd.rows)
 
     def observe(self, batch, prepared) -> None:
+        """Look every record up in the earlier exact, signature and band indexes."""
         keys, sig = prepared
         prev_exact, prev_near = self.previous.exact, self.previous.near
         n = len(keys)
@@ -118,7 +121,8 @@ class SeenBefore(Check):
         found = best < np.iinfo(np.int64).max
         near_of[found] = best[found]
         for i in np.flatnonzero(near_of >= 0)[: max(0, MAX_EXAMPLES - len(self.examples))].tolist():
-            self.examples.append({"file": batch.file, "row": batch.rows[i], "earlier": self.previous.where(int(near_of[i])),
+            earlier = self.previous.where(int(near_of[i]))
+            self.examples.append({"file": batch.file, "row": batch.rows[i], "earlier": earlier,
                                   "kind": "exact" if exact_of[i] >= 0 else "near"})
         self.exact_of.append(exact_of)
         self.near_of.append(near_of)
@@ -126,11 +130,11 @@ class SeenBefore(Check):
 
     def _all(self) -> tuple[np.ndarray, np.ndarray]:
         if self._arrays is None:
-            cat = (lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64))
-            self._arrays = (cat(self.exact_of), cat(self.near_of))
+            self._arrays = (_cat(self.exact_of), _cat(self.near_of))
         return self._arrays
 
     def finish(self) -> CheckResult:
+        """Counts, shares, flags and the earlier record of every record seen before."""
         exact_of, near_of = self._all()
         total = len(near_of)
         exact, near = exact_of >= 0, near_of >= 0
@@ -150,6 +154,7 @@ class SeenBefore(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The report section: counts and the first records seen before."""
         earlier = details.get("earlier") if isinstance(details.get("earlier"), dict) else {}
         rows = [[P.location(e), str(e.get("earlier", "")), str(e.get("kind", ""))]
                 for e in P.dicts(details.get("examples"))]
@@ -163,5 +168,10 @@ class SeenBefore(Check):
         )
 
 
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 def nd_bands(near: NearDuplicates) -> int:
+    """Number of LSH bands of a near-duplicate state."""
     return len(near.band_index)

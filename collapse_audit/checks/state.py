@@ -42,6 +42,7 @@ class Packer:
         return {"__a": key}
 
     def pack(self, v: Any) -> Any:
+        """``v`` as JSON, its arrays moved to ``self.arrays``."""
         if v is None or isinstance(v, (bool, str)):
             return v
         if isinstance(v, (int, np.integer)):
@@ -76,6 +77,7 @@ class Packer:
 
 
 def unpack(v: Any, arrays: Any) -> Any:
+    """The value ``pack`` turned into ``v`` (arrays from ``arrays``)."""
     if isinstance(v, list):
         return [unpack(x, arrays) for x in v]
     if not isinstance(v, dict):
@@ -122,5 +124,6 @@ def pack_attrs(obj: Any, names: tuple[str, ...]) -> tuple[dict[str, np.ndarray],
 
 
 def unpack_attrs(obj: Any, arrays: Any, meta: dict) -> None:
+    """Set the attributes saved by ``pack_attrs`` on ``obj``."""
     for name, value in meta.items():
         setattr(obj, name, unpack(value, arrays))

@@ -23,6 +23,7 @@ from .partials import _read, read_manifest
 
 @dataclass
 class Previous:
+    """The earlier snapshot's duplicate states, read-only."""
     exact: ExactDuplicates
     near: NearDuplicates
     records: int
@@ -45,10 +46,12 @@ class Previous:
         return self._r
 
     def describe(self) -> dict[str, Any]:
+        """What the report says about the earlier snapshot."""
         return {"records": self.records, "inputs": self.inputs}
 
 
 def load_previous(directory: str, config: ScanConfig) -> Previous:
+    """The earlier snapshot's state from ``directory``, checked against this scan's settings."""
     manifest = read_manifest(directory)
     i, n = manifest["shard"]
     if n != 1:

@@ -27,22 +27,29 @@ NEAR = "near_duplicates"
 
 
 class Executor(Protocol):
-    def submit(self, fn: Callable[..., Any], *args: Any, num_returns: int = 1) -> Any: ...
-    def get(self, refs: Any) -> Any: ...
-    def put(self, value: Any) -> Any: ...
+    """Runs the plan's tasks: in this process, or on Ray."""
+    def submit(self, fn: Callable[..., Any], *args: Any, num_returns: int = 1) -> Any:
+        """Start ``fn(*args)``; a reference (or ``num_returns`` of them) to its result."""
+    def get(self, refs: Any) -> Any:
+        """The values behind references."""
+    def put(self, value: Any) -> Any:
+        """A reference to ``value`` that tasks can share."""
 
 
 class InProcess:
     """Runs every task in this process, in order (tests and debugging)."""
 
     def submit(self, fn, *args, num_returns=1):
+        """Start ``fn(*args)``; a reference (or ``num_returns`` of them) to its result."""
         out = fn(*args)
         return list(out) if num_returns > 1 else out
 
     def get(self, refs):
+        """The values behind references."""
         return refs
 
     def put(self, value):
+        """A reference to ``value`` that tasks can share."""
         return value
 
 
@@ -77,6 +84,7 @@ def run_distributed(ex: Executor, files: list[InputFile], config: ScanConfig, re
                     advance: Callable[[int], None] = lambda n: None,
                     wait: Callable[[Sequence[Any]], None] | None = None, fields: list[str] | None = None,
                     transform: Any = None) -> ShardState:
+    """The whole scan's merged state, computed by map tasks over shards and reducers over key partitions."""
     plan = [p for p in plan_shards(files, max(1, shards)) if p]
     r = max(2, reducers or len(plan))          # at least two: every reduce returns a list of parts
     res_ref, files_ref, config_ref = ex.put(resources), ex.put(files), ex.put(config)

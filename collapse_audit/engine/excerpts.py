@@ -24,7 +24,7 @@ def read_rows(info: InputFile, file_index: int, text_field: str, rows: list[int]
     wanted, last, out = set(rows), max(rows), {}
     sink = BadRecordSink(max_bad=1 << 62)       # bad records were already reported by the scan
     for batch in read_file(info, file_index, text_field, [], batch_size, sink, 0):
-        for row, text in zip(batch.rows, batch.texts):
+        for row, text in zip(batch.rows, batch.texts, strict=True):
             if row in wanted:
                 out[row] = text
         if batch.rows and batch.rows[-1] >= last:
@@ -54,7 +54,7 @@ def fill_excerpts(checks: list[Check], files: list[InputFile], text_field: str, 
         return 0
     order = sorted(rows_by_file)
     found = mapper(read_rows, [(files[i], i, text_field, sorted(rows_by_file[i])) for i in order])
-    texts = {(i, row): text for i, got in zip(order, found) for row, text in got.items()}
+    texts = {(i, row): text for i, got in zip(order, found, strict=True) for row, text in got.items()}
     for check, asked in wanted.items():
         check.add_excerpts({i: texts[loc] for i, loc in asked.items() if loc in texts})
     return len(texts)

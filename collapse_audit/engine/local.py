@@ -56,6 +56,7 @@ def pack_shard(state: ShardState) -> dict[str, Any]:
 
 
 def unpack_shard(packed: dict[str, Any], config: ScanConfig, resources: dict[str, Any]) -> ShardState:
+    """A shard's state from ``pack_shard``'s output, its checks rebuilt from their saved states."""
     checks = []
     for name, arrays, meta in packed["checks"]:
         cls = check_named(name)

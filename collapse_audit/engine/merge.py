@@ -55,7 +55,8 @@ def run_merge(opts: ScanOptions, directories: list[str]) -> ScanResult:
     ordered = check_partials([(d, read_manifest(d)) for d in directories])
     first_dir, first = ordered[0]
     files = [InputFile(i["path"], i["format"], i["compression"]) for i in first["inputs"]]
-    discovery = Discovery(files=files, skipped=[Skipped(k["path"], k["reason"]) for k in first.get("skipped_inputs", [])])
+    skipped = [Skipped(k["path"], k["reason"]) for k in first.get("skipped_inputs", [])]
+    discovery = Discovery(files=files, skipped=skipped)
     opts = replace(opts, seed=int(first["seed"]), paths=[f.path for f in files])
     s = _setup(opts, discovery=discovery, sample=False)
     if s.policy.sha256 != first["policy_sha256"]:

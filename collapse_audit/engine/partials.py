@@ -80,6 +80,7 @@ def save_partial(directory: str, state: ShardState, manifest: dict[str, Any]) ->
 
 
 def read_manifest(directory: str) -> dict[str, Any]:
+    """The manifest of a partial state directory, or an AuditError saying why it is not one."""
     path = os.path.join(directory, MANIFEST)
     try:
         with open(path, encoding="utf-8") as fh:
@@ -99,6 +100,7 @@ def read_manifest(directory: str) -> dict[str, Any]:
 
 def load_partial(directory: str, manifest: dict[str, Any], config: ScanConfig,
                  resources: Mapping[str, Any]) -> ShardState:
+    """A partial directory's state, its checks built with this scan's settings and resources."""
     checks: list[Check] = []
     for name in manifest["checks"]:
         cls = check_named(name)

@@ -35,6 +35,7 @@ def input_total(files: list[InputFile]) -> int | None:
 
 
 def wanted(enabled: bool) -> bool:
+    """Whether a bar is shown: asked for, and stderr is a terminal."""
     return enabled and sys.stderr.isatty()
 
 

@@ -29,6 +29,7 @@ SHARDS_PER_CPU = 2
 
 
 def import_ray() -> Any:
+    """The ray module, or an AuditError saying how to install it."""
     try:
         import ray
     except ImportError:
@@ -38,23 +39,28 @@ def import_ray() -> Any:
 
 
 class RayExecutor:
+    """Runs the distributed plan's tasks as Ray tasks."""
     def __init__(self, ray: Any):
         self.ray = ray
         self._remote: dict[Callable[..., Any], Any] = {}
 
     def submit(self, fn: Callable[..., Any], *args: Any, num_returns: int = 1) -> Any:
+        """Start ``fn(*args)`` as a Ray task."""
         remote = self._remote.get(fn)
         if remote is None:
             remote = self._remote[fn] = self.ray.remote(fn)
         return remote.options(num_returns=num_returns).remote(*args)
 
     def get(self, refs: Any) -> Any:
+        """The values behind Ray object references."""
         return self.ray.get(refs)
 
     def put(self, value: Any) -> Any:
+        """Put ``value`` in Ray's object store."""
         return self.ray.put(value)
 
     def wait(self, refs: Sequence[Any], advance: Callable[[int], None]) -> None:
+        """Wait for the map tasks, counting their records as each one finishes."""
         pending = list(refs)
         while pending:
             done, pending = self.ray.wait(pending, num_returns=1)
@@ -71,7 +77,7 @@ def connect(address: str | None) -> Any:
     address = address or os.environ.get("RAY_ADDRESS") or None
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}} if address is None else None)
+                 runtime_env=None if address else {"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
     except ConnectionError as exc:
         raise AuditError(f"Could not connect to the Ray cluster at {address} ({exc}).") from None
     return ray

@@ -55,7 +55,7 @@ def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None,
         bounds = np.searchsorted(np.cumsum(sizes), sizes.sum() * np.arange(1, n) / n, side="left") + 1
         bounds = np.clip(bounds, np.arange(1, n), len(files) - np.arange(n - 1, 0, -1))
         edges = [0, *np.maximum.accumulate(bounds).tolist(), len(files)]
-        return [[Piece(i) for i in range(a, b)] for a, b in zip(edges, edges[1:])]
+        return [[Piece(i) for i in range(a, b)] for a, b in zip(edges, edges[1:], strict=False)]
     counts = slots if slots is not None else [count_slots(f) for f in files]
     total = sum(counts)
     cut_into = min(n, total // max(1, min_rows))
@@ -64,9 +64,9 @@ def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None,
     cuts = [total * k // cut_into for k in range(cut_into + 1)]
     starts = np.concatenate([[0], np.cumsum(counts)]).tolist()
     shards: list[list[Piece]] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in zip(cuts, cuts[1:], strict=False):
         pieces = []
-        for i, (lo, hi) in enumerate(zip(starts, starts[1:])):
+        for i, (lo, hi) in enumerate(zip(starts, starts[1:], strict=False)):
             if hi <= a or lo >= b:
                 continue
             row_lo = max(a - lo, 0)
@@ -181,7 +181,7 @@ class ShardState:
         """Fold in the state of the shard that immediately follows this one (``custom``: how to
         merge some checks instead of ``Check.merge``, by name)."""
         merge_stats(self.stats, other.stats)
-        for mine, theirs in zip(self.checks, other.checks):
+        for mine, theirs in zip(self.checks, other.checks, strict=True):
             (custom or {}).get(mine.name, type(mine).merge)(mine, theirs)
         self.sources.merge(other.sources)
         if self.collector is not None and other.collector is not None:
@@ -205,7 +205,8 @@ class ShardState:
     def sink(self, max_bad: int) -> BadRecordSink:
         """The reading's bad-record account as one scan's sink holds it."""
         sink = BadRecordSink(max_bad=max_bad)
-        sink.count, sink.per_file, sink.examples = self.skipped, dict(self.skipped_per_file), list(self.skipped_examples)
+        sink.count, sink.per_file = self.skipped, dict(self.skipped_per_file)
+        sink.examples = list(self.skipped_examples)
         return sink
 
 
@@ -221,12 +222,14 @@ def merge_stats(mine: InputStats, theirs: InputStats) -> None:
 
 
 def stats_json(stats: InputStats) -> dict[str, Any]:
+    """The readers' input statistics as JSON (for a partial's manifest)."""
     return {"fields": list(stats.fields), "columns": list(stats.columns), "present": sorted(stats.present),
             "files": {str(i): {"size": f.size, "fingerprint": f.fingerprint, "sampled": f.sampled}
                       for i, f in stats.files.items()}}
 
 
 def stats_from_json(data: dict[str, Any]) -> InputStats:
+    """Input statistics saved by ``stats_json``."""
     stats = InputStats(tuple(data["fields"]))
     stats.note_columns(list(data["columns"]))
     stats.present = set(data["present"])
@@ -235,6 +238,7 @@ def stats_from_json(data: dict[str, Any]) -> InputStats:
 
 
 def merge_collectors(mine: AnnotationCollector, theirs: AnnotationCollector) -> None:
+    """Append the later shard's annotation keys."""
     while len(mine.files) < len(theirs.files):
         mine.files.append("")
     for i, name in enumerate(theirs.files):
@@ -267,5 +271,6 @@ def scan_shard(files: list[InputFile], pieces: list[Piece], config: ScanConfig, 
 
 
 def describe(pieces: list[Piece], files: list[InputFile]) -> list[dict[str, Any]]:
+    """A shard's pieces as JSON (for its manifest)."""
     return [{"path": files[p.file_index].path, "file_index": p.file_index, "row_lo": p.row_lo,
              "row_hi": p.row_hi} for p in pieces]

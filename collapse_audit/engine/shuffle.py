@@ -32,10 +32,12 @@ _LOW = np.uint64((1 << 40) - 1)
 
 
 def code(shard: int, records: np.ndarray) -> np.ndarray:
+    """Record codes ``shard << 40 | record``."""
     return (np.uint64(shard) << SHIFT) | np.asarray(records, dtype=np.uint64)
 
 
 def split_code(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shard, record) of record codes."""
     codes = np.asarray(codes, dtype=np.uint64)
     return (codes >> SHIFT).astype(np.int64), (codes & _LOW).astype(np.int64)
 
@@ -72,6 +74,7 @@ def exact_reduce(*parts: np.ndarray) -> np.ndarray:
 # ---- identical signatures ------------------------------------------------------------------------
 
 def signature_partitions(shard: int, table: dict[str, np.ndarray], r: int) -> list[dict[str, np.ndarray]]:
+    """A shard's slots (signature hash, code, verification values) by hash partition."""
     codes = code(shard, table["record"])
     p = _part(table["sighash"], r)
     return [{"sighash": table["sighash"][p == i], "code": codes[p == i], "sigv": table["sigv"][p == i]}
@@ -92,7 +95,7 @@ def signature_reduce(*parts: dict[str, np.ndarray]) -> np.ndarray:
     bounds = np.append(np.flatnonzero(start), len(h))
     out = []
     multi = np.flatnonzero(np.diff(bounds) >= 2)
-    for i, j in zip(bounds[multi].tolist(), bounds[multi + 1].tolist()):
+    for i, j in zip(bounds[multi].tolist(), bounds[multi + 1].tolist(), strict=True):
         reps: list[int] = []               # equal hashes: compare the values, earliest wins
         for t in range(i, j):
             twin = next((s for s in reps if np.array_equal(v[s], v[t])), None)
@@ -106,6 +109,7 @@ def signature_reduce(*parts: dict[str, np.ndarray]) -> np.ndarray:
 # ---- band keys and pairs -------------------------------------------------------------------------
 
 def band_partitions(shard: int, table: dict[str, np.ndarray], r: int) -> list[dict[str, np.ndarray]]:
+    """A shard's (band, key, code, verification values) entries by key partition."""
     bands = table["bands"]
     n, b = bands.shape
     codes = np.repeat(code(shard, table["record"]), b)

@@ -48,10 +48,10 @@ def _corpus(n: int, seed: int) -> list[dict]:
         rows.append({"id": i, "text": t, "source": f"s{i % 3}" if i % 11 else None,
                      "provenance": rng.choice(["human", "synthetic", "human", None, "odd-tag"]),
                      "license": rng.choice(["mit", "cc-by", "proprietary"])})
-    for k in range(60):                       # exact copies, far apart
+    for _ in range(60):                       # exact copies, far apart
         a, b = rng.randrange(n), rng.randrange(n)
         rows[b]["text"] = rows[a]["text"]
-    for k in range(60):                       # near copies (one word changed), far apart
+    for _ in range(60):                       # near copies (one word changed), far apart
         a, b = rng.randrange(n), rng.randrange(n)
         words = rows[a]["text"].split()
         words[rng.randrange(len(words))] = "changed"
@@ -162,7 +162,7 @@ def _split_and_compare(setup, seed):
     rng = random.Random(seed)
     k = rng.randint(2, 4)
     cuts = sorted(rng.sample(range(1, len(batches)), k - 1))
-    shards = [batches[a:b] for a, b in zip([0, *cuts], [*cuts, len(batches)])]
+    shards = [batches[a:b] for a, b in zip([0, *cuts], [*cuts, len(batches)], strict=False)]
     merged = None
     merged_sources = None
     for shard in shards:
@@ -173,7 +173,7 @@ def _split_and_compare(setup, seed):
         if merged is None:
             merged, merged_sources = checks, srcs
         else:
-            for mine, theirs in zip(merged, checks):
+            for mine, theirs in zip(merged, checks, strict=False):
                 mine.merge(theirs)
             merged_sources.merge(srcs)
     fetched = fill_excerpts(merged, files, config.fields.text)
@@ -204,7 +204,7 @@ def test_some_excerpts_only_exist_across_shards(setup):
 def _check_sources(one, merged, one_sources):
     for src in one_sources.names:
         mask = one_sources.mask(src)
-        for a, b in zip(one, merged):
+        for a, b in zip(one, merged, strict=True):
             _same(a.metrics_for(mask), b.metrics_for(mask), f"{a.name} metrics_for {src}")
 
 
@@ -221,10 +221,11 @@ def test_frequent_items_merge_keeps_the_stated_bound():
             t.update(keys, counts)
         merged = t if merged is None else (merged.merge(t) or merged)
     truth_keys, truth = np.unique(np.concatenate(streams), return_counts=True)
-    true_count = dict(zip(truth_keys.tolist(), truth.tolist()))
+    true_count = dict(zip(truth_keys.tolist(), truth.tolist(), strict=False))
     assert merged.total == sum(len(s) for s in streams)
     assert merged.error > 0
-    for key, count, corr in zip(merged.keys.tolist(), merged.counts.tolist(), merged.corrected().tolist()):
+    for key, count, corr in zip(merged.keys.tolist(), merged.counts.tolist(), merged.corrected().tolist(),
+                                 strict=True):
         assert true_count[key] - merged.error <= count <= true_count[key]
         assert count <= corr <= true_count[key]
     stored = set(merged.keys.tolist())
