@@ -77,9 +77,10 @@ class SeenBefore(Check):
 
     state_attrs = ("exact_of", "near_of", "examples")
 
-    def merge(self, other: SeenBefore) -> None:
+    def merge(self, other: Check) -> None:
         """Exact: the per-record answers concatenate (the earlier snapshot is the same for both)."""
         self._merge_guard(other)
+        assert isinstance(other, SeenBefore)
         self.exact_of += other.exact_of
         self.near_of += other.near_of
         self.examples += other.examples[: max(0, MAX_EXAMPLES - len(self.examples))]

@@ -106,7 +106,7 @@ def unpack(v: Any, arrays: Any) -> Any:
         cls = _state_classes().get(v["__o"])
         if cls is None:
             raise ValueError(f"unknown state class {v['__o']!r}")
-        obj = object.__new__(cls)
+        obj: Any = object.__new__(cls)
         obj.__dict__.update(unpack(v["v"], arrays))
         return obj
     raise ValueError(f"unreadable state entry {sorted(v)[:3]}")

@@ -65,7 +65,7 @@ def load_previous(directory: str, config: ScanConfig) -> Previous:
     if saved is not None and saved != {k: getattr(near_opts, k) for k in saved}:
         raise AuditError(f"--against {directory}: the earlier state used near-duplicate settings {saved}, this "
                          "scan's policy differs; use the same near_duplicates section.")
-    states = {}
+    states: dict[str, Any] = {}
     for cls in (ExactDuplicates, NearDuplicates):
         if cls.name not in manifest.get("checks", []):
             raise AuditError(f"--against {directory}: the earlier state has no {cls.name} state.")

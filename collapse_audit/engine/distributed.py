@@ -11,6 +11,7 @@ copies and the verified links, and sets the pair counts - giving the same state 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -61,14 +62,16 @@ def map_shard(shard: int, files: list[InputFile], pieces: list[Piece], config: S
 
     state = scan_shard(files, pieces, config, build_checks(config, resources), max_bad, annotations,
                        fields=fields, transform=transform)
-    exact = [np.zeros((0, 3), np.uint64)] * r
+    exact: list[np.ndarray] = [np.zeros((0, 3), np.uint64)] * r
     sigs: list[dict[str, np.ndarray]] = [{"sighash": np.zeros(0, np.uint64), "code": np.zeros(0, np.uint64),
                                           "sigv": np.zeros((0, 0), np.uint8)}] * r
-    bands = [{"band": np.zeros(0, np.uint64), "key": np.zeros(0, np.uint64), "code": np.zeros(0, np.uint64),
-              "sigv": np.zeros((0, 0), np.uint8)}] * r
+    bands: list[dict[str, np.ndarray]] = [{"band": np.zeros(0, np.uint64), "key": np.zeros(0, np.uint64),
+                                           "code": np.zeros(0, np.uint64), "sigv": np.zeros((0, 0), np.uint8)}] * r
+    check: Any
     for check in state.checks:
         if check.name == EXACT:
-            exact = S.exact_partitions(shard, *check.key_table(), r)
+            hi, lo, first = check.key_table()
+            exact = S.exact_partitions(shard, hi, lo, first, r)
             check.drop_index()
         elif check.name == NEAR:
             table = check.slot_table()
@@ -77,6 +80,14 @@ def map_shard(shard: int, files: list[InputFile], pieces: list[Piece], config: S
             check.drop_index()
     meta = {"records": state.total}
     return (pack_shard(state), meta, *exact, *sigs, *bands)
+
+
+def _merge_exact(mine: Any, theirs: Any, remap: np.ndarray) -> None:
+    mine.merge_records(theirs, remap)
+
+
+def _merge_near(mine: Any, theirs: Any) -> None:
+    mine.merge_records(theirs)
 
 
 def run_distributed(ex: Executor, files: list[InputFile], config: ScanConfig, resources: dict[str, Any],
@@ -111,10 +122,10 @@ def run_distributed(ex: Executor, files: list[InputFile], config: ScanConfig, re
     exact_remap = [bases[k] + np.arange(s.total, dtype=np.int64) for k, s in enumerate(states)]
     rows = np.concatenate(remapped) if remapped else np.zeros((0, 2), np.uint64)
     if len(rows):
-        k, f = S.split_code(rows[:, 0])
+        ks, f = S.split_code(rows[:, 0])
         rk, rf = S.split_code(rows[:, 1])
-        for shard in np.unique(k).tolist():
-            sel = k == shard
+        for shard in np.unique(ks).tolist():
+            sel = ks == shard
             exact_remap[shard][f[sel]] = bases[rk[sel]] + rf[sel]
 
     def glob(codes: np.ndarray) -> np.ndarray:
@@ -124,11 +135,11 @@ def run_distributed(ex: Executor, files: list[InputFile], config: ScanConfig, re
     merged = states[0]
     advance(merged.total)
     for k, state in enumerate(states[1:], start=1):
-        custom = {EXACT: lambda mine, theirs, k=k: mine.merge_records(theirs, exact_remap[k]),
-                  NEAR: lambda mine, theirs: mine.merge_records(theirs)}
+        custom: dict[str, Callable[[Any, Any], None]] = {
+            EXACT: functools.partial(_merge_exact, remap=exact_remap[k]), NEAR: _merge_near}
         merged.merge(state, custom)
         advance(state.total)
-    near = next((c for c in merged.checks if c.name == NEAR), None)
+    near: Any = next((c for c in merged.checks if c.name == NEAR), None)
     if near is not None:
         verified = [p for p, _, _ in pair_out]
         pairs = np.concatenate(verified) if verified else np.zeros((0, 2), np.uint64)

@@ -45,7 +45,7 @@ def fill_excerpts(checks: list[Check], files: list[InputFile], text_field: str, 
     wanted: dict[Check, dict[int, tuple[int, int]]] = {}
     rows_by_file: dict[int, set[int]] = defaultdict(set)
     for check in checks:
-        asked = getattr(check, "excerpt_requests", lambda: {})()
+        asked: dict[int, tuple[int, int]] = getattr(check, "excerpt_requests", dict)()
         if asked:
             wanted[check] = asked
             for file_index, row in asked.values():
@@ -56,5 +56,6 @@ def fill_excerpts(checks: list[Check], files: list[InputFile], text_field: str, 
     found = mapper(read_rows, [(files[i], i, text_field, sorted(rows_by_file[i])) for i in order])
     texts = {(i, row): text for i, got in zip(order, found, strict=True) for row, text in got.items()}
     for check, asked in wanted.items():
-        check.add_excerpts({i: texts[loc] for i, loc in asked.items() if loc in texts})
+        adder: Any = check
+        adder.add_excerpts({i: texts[loc] for i, loc in asked.items() if loc in texts})
     return len(texts)

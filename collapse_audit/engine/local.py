@@ -60,6 +60,7 @@ def unpack_shard(packed: dict[str, Any], config: ScanConfig, resources: dict[str
     checks = []
     for name, arrays, meta in packed["checks"]:
         cls = check_named(name)
+        assert cls is not None, name
         ctx = CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
                            resources=resources)
         checks.append(cls.from_state(ctx, arrays, meta))

@@ -38,7 +38,8 @@ _COLLECTOR_ATTRS = ("id_field", "files", "file_idx", "rows", "ids")
 
 
 def _write(directory: str, stem: str, arrays: Mapping[str, np.ndarray], meta: Any) -> None:
-    np.savez(os.path.join(directory, f"{stem}.npz"), **dict(arrays))
+    savez: Any = np.savez
+    savez(os.path.join(directory, f"{stem}.npz"), **dict(arrays))
     with open(os.path.join(directory, f"{stem}.json"), "w", encoding="utf-8") as fh:
         json.dump(meta, fh)
 

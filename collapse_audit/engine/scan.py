@@ -291,7 +291,8 @@ def _read(opts: ScanOptions, s: _Setup) -> ShardState:
                           observers=observers, total=total)
         state.per_file = {i: n for i, n in enumerate(per_file) if n}
         state.total = sum(per_file)
-        state.skipped, state.skipped_per_file, state.skipped_examples = sink.count, dict(sink.per_file), list(sink.examples)
+        state.skipped, state.skipped_per_file = sink.count, dict(sink.per_file)
+        state.skipped_examples = list(sink.examples)
     state.check_bad(opts.max_bad_records)
     if opts.partial is None:
         fill_excerpts(state.checks, files, config.fields.text)

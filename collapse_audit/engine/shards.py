@@ -190,8 +190,8 @@ class ShardState:
             self.per_file[k] = self.per_file.get(k, 0) + v
         self.total += other.total
         self.skipped += other.skipped
-        for k, v in other.skipped_per_file.items():
-            self.skipped_per_file[k] = self.skipped_per_file.get(k, 0) + v
+        for path, v in other.skipped_per_file.items():
+            self.skipped_per_file[path] = self.skipped_per_file.get(path, 0) + v
         self.skipped_examples += other.skipped_examples[: max(0, 20 - len(self.skipped_examples))]
 
     def check_bad(self, max_bad: int) -> None:

@@ -49,12 +49,14 @@ class SourceIndex:
             remap[code] = self._code(None if name == MISSING else name)
         self.codes += [remap[c] for c in other.codes]
 
-    def to_state(self) -> tuple[dict[str, np.ndarray], dict]:
+    def to_state(self) -> tuple[dict[str, Any], dict]:
+        """The codes (arrays) and the source names in code order (JSON), for a partial state."""
         arrays = {"codes": self.array() if self.field else np.zeros(0, np.int32)}
         return arrays, {"field": self.field, "names": list(self.names)}
 
     @classmethod
     def from_state(cls, arrays, meta) -> SourceIndex:
+        """The index ``to_state`` saved."""
         index = cls(meta["field"])
         index.names = {name: i for i, name in enumerate(meta["names"])}
         if index.field:
