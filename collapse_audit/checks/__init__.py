@@ -31,6 +31,7 @@ BUILTIN = (
     "drift",
     "contamination",
     "pii",
+    "seen_before",
 )
 for _module in BUILTIN:
     import_module(f"{__name__}.{_module}")

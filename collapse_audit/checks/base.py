@@ -23,6 +23,13 @@ The work is split in two so a scan can use every core and still give byte-identi
 * ``observe(batch, prepared)`` folds that work into the check's compact state. It runs in the main
   process, strictly in input order.
 
+A scan can also be split into shards (contiguous runs of records), each observed by its own check
+instance: ``merge(other)`` folds the state of the shard that immediately follows this one into
+this one, so ``observe(A); merge(observe(B))`` finishes exactly as observing A then B would (the
+few bounded exceptions are documented on each check and in ``docs/distributed.md``). Indices in
+a shard's state start at 0; ``merge`` rebases them. ``to_state``/``from_state`` save and load a
+shard's state (numpy arrays plus JSON, ``checks.state``) so another process can merge it.
+
 ``finish()`` turns the state into metrics, JSON-able details for reports, per-record annotation
 columns, and per-record *flags*: for each metric, which records make it worse. Flags are how a
 rule's failure is traced back to the records behind it, and how metrics are broken down per source.
@@ -49,7 +56,7 @@ from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
 from .spec import Column, Metric, Rule
 
-RESOURCES = ("detector", "sample_rows", "baseline", "eval_index")
+RESOURCES = ("detector", "sample_rows", "baseline", "eval_index", "previous")
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
 _CODE = re.compile(r"^CA\d{3}$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -89,6 +96,8 @@ class Check(abc.ABC):
     options_key: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: the attributes that make up the observed state (what ``to_state`` saves)
+    state_attrs: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -117,7 +126,7 @@ class Check(abc.ABC):
         return found if found is not None else cls.Options()
 
     @classmethod
-    def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> "Check":
+    def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> Check:
         return cls(CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
                                 resources=dict(resources or {})))
 
@@ -139,6 +148,32 @@ class Check(abc.ABC):
     @abc.abstractmethod
     def finish(self) -> CheckResult:
         """Metrics, details, annotation columns and flags for all observed records."""
+
+    def merge(self, other: Check) -> None:
+        """Fold ``other`` (same class and options, observed on the records that immediately follow
+        this check's records, its indices starting at 0) into this check's state."""
+        raise NotImplementedError(f"the {self.name} check cannot merge shard states")
+
+    def _merge_guard(self, other: Check) -> None:
+        if type(other) is not type(self):
+            raise TypeError(f"cannot merge a {type(other).__name__} state into a {type(self).__name__} state")
+        if other.options != self.options or other.seed != self.seed:
+            raise ValueError(f"cannot merge {self.name} states built with different options or seeds")
+
+    def to_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The observed state as (numpy arrays, JSON-able meta), for ``from_state`` elsewhere."""
+        from .state import pack_attrs
+
+        return pack_attrs(self, self.state_attrs)
+
+    @classmethod
+    def from_state(cls, ctx: CheckContext, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> Check:
+        """A check built from ``ctx`` holding the state saved by ``to_state``."""
+        from .state import unpack_attrs
+
+        check = cls(ctx)
+        unpack_attrs(check, arrays, dict(meta))
+        return check
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """The same metrics restricted to the records where ``mask`` is true (per-source breakdown).

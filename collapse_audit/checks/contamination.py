@@ -91,6 +91,25 @@ class Contamination(Check):
         self.pairs_truncated = False
         self.records = 0
 
+    state_attrs = ("first", "locations", "pairs", "n_pairs", "pairs_truncated", "records")
+
+    def merge(self, other: Contamination) -> None:
+        """Exact while the (record, n-gram) hits fit in ``max_pairs``: first matches take the
+        earlier shard's, hits concatenate rebased. Past ``max_pairs`` one scan keeps whole batches
+        of hits until the next one would not fit; merged shards keep whole shards' hits."""
+        self._merge_guard(other)
+        base = self.records
+        theirs = np.where(other.first != NO_MATCH, other.first + base, NO_MATCH)
+        self.first = np.minimum(self.first, theirs)
+        for t, loc in other.locations.items():
+            self.locations.setdefault(t + base, loc)
+        if not other.pairs_truncated and self.n_pairs + other.n_pairs <= self.max_pairs:
+            self.pairs += [p + np.array([[base], [0]], dtype=p.dtype) for p in other.pairs]
+            self.n_pairs += other.n_pairs
+        else:
+            self.pairs_truncated = True
+        self.records = base + other.records
+
     def prepare(self, batch):
         tok = batch_tokens(batch)
         h, r = ngrams(tok, self.index.ngram, whole_short=True)

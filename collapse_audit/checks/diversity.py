@@ -153,7 +153,7 @@ class Diversity(Check):
         return name, st
 
     def observe(self, batch, prepared) -> None:
-        self.state.update(prepared)
+        self.state.update(prepared, batch.texts)
         sources = prepared.get("sources")
         if sources is None:
             return
@@ -163,6 +163,20 @@ class Diversity(Check):
             st.update(sources[name])
             batch_ids[ci] = self._source_ids[tracked]
         self._codes.append(batch_ids[prepared["codes"]])
+
+    state_attrs = ("state", "sources", "_source_ids", "_codes")
+
+    def merge(self, other: Diversity) -> None:
+        """Exact while the corpus has at most ``max_sources`` sources and no token table overflowed
+        (see ``DiversityState.merge`` for the stated bound past that)."""
+        self._merge_guard(other)
+        self.state.merge(other.state)
+        remap = np.zeros(max(other._source_ids.values(), default=-1) + 1, dtype=np.int16)
+        for name, theirs in other.sources.items():
+            tracked, st = self._source_state(name)
+            st.merge(theirs)
+            remap[other._source_ids[name]] = self._source_ids[tracked]
+        self._codes += [remap[c] for c in other._codes]
 
     def finish(self) -> CheckResult:
         figures = self.state.figures()

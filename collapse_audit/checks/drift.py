@@ -143,8 +143,18 @@ class Drift(Check):
         return prepare_part(batch, self.params, self.seed, self.fields.source)
 
     def observe(self, batch, prepared) -> None:
-        self.state.update(prepared)
+        self.state.update(prepared, batch.texts)
         self.counter.update(prepared["keys"], prepared["counts"])
+
+    state_attrs = ("state", "counter")
+
+    def merge(self, other: Drift) -> None:
+        """Exact while the token table has not overflowed (``DiversityState.merge``); the counts
+        on the baseline's partition add exactly."""
+        self._merge_guard(other)
+        self.state.merge(other.state)
+        self.counter.heavy_counts += other.counter.heavy_counts
+        self.counter.residual += other.counter.residual
 
     def finish(self) -> CheckResult:
         p = self.profile

@@ -13,6 +13,14 @@ Per-record outputs:
 * flags ``duplicates.exact_count`` / ``duplicates.exact_fraction`` — true for every record that
   repeats an earlier one (all members of a group but its first).
 
+Shards merge exactly (``merge``): the later shard's distinct keys are looked up in this index;
+a key already here points to this shard's first copy, a new one is added, rebased. A group's report
+excerpt is the text of its first *repeat* (for the first ``MAX_EXCERPTS`` groups, in order of that
+repeat); when that repeat was the only copy in its shard no shard kept its text, so the merged
+state asks for it (``excerpt_requests``) and the engine re-reads those few records before
+``finish`` (``engine.excerpts``). An excerpt kept by a shard is that of another copy with the same
+canonical text: identical unless the copies differ in Unicode normalisation.
+
 ``metrics_for(mask)`` gives the same metrics as if the masked records were the whole corpus
 (a record counts when an earlier record *of the subset* has the same text).
 """
@@ -27,6 +35,7 @@ from ..result.sections import Section
 from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import SortedRuns
+from ..text.memo import per_batch
 from ..text.normalize import exact_keys
 from . import presenting as P
 from .base import Check, CheckResult
@@ -36,6 +45,15 @@ from .spec import Column, Metric, Rule
 LARGEST = 10
 MAX_EXCERPTS = 10000
 PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
+
+
+@per_batch
+def batch_keys(batch) -> np.ndarray:
+    """``(n, 2)`` uint64 canonical-text keys of a batch (computed once per batch per process: the
+    seen-before check uses them too)."""
+    nfc = nfc_batch(batch)
+    parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
 
 
 @register_check
@@ -75,10 +93,47 @@ class ExactDuplicates(Check):
         self.n = 0
         self._first_all: np.ndarray | None = None
 
+    state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
+
+    def merge(self, other: ExactDuplicates) -> None:
+        self._merge_guard(other)
+        base = self.n
+        hi, (lo, first) = other.index.entries()
+        remap = base + np.arange(other.n, dtype=np.int64)      # other's first index -> merged first
+        known = np.zeros(len(hi), dtype=bool)
+        qi, (e_lo, e_first) = self.index.find_all(hi)
+        if len(qi):
+            ok = e_lo == lo[qi]
+            remap[first[qi[ok]]] = e_first[ok]
+            known[qi[ok]] = True
+        self.index.add(hi[~known], lo[~known], first[~known] + base)
+        self.merge_records(other, remap)
+
+    def key_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(high, low, first record) of every distinct key (for a distributed merge)."""
+        hi, (lo, first) = self.index.entries()
+        return hi, lo, first
+
+    def drop_index(self) -> None:
+        self.index = SortedRuns(np.uint64, np.int64)
+
+    def merge_records(self, other: ExactDuplicates, remap: np.ndarray) -> None:
+        """Append the later shard's records; ``remap`` maps each of its first-copy indices to the
+        merged first copy (found in this index, or by a distributed key shuffle)."""
+        self._merge_guard(other)
+        self.first = [self._first_array(), remap[other._first_array()]]
+        self.file_idx += other.file_idx
+        self.rows += other.rows
+        self.files.update(other.files)
+        for f, text in other.excerpts.items():
+            g = int(remap[f])
+            if g not in self.excerpts and len(self.excerpts) < MAX_EXCERPTS:
+                self.excerpts[g] = text
+        self.n += other.n
+        self._first_all = None
+
     def prepare(self, batch):
-        nfc = nfc_batch(batch)
-        parts = [exact_keys(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
-        return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.uint64)
+        return batch_keys(batch)
 
     def observe(self, batch, prepared) -> None:
         keys = prepared if prepared is not None else exact_keys(batch.texts)
@@ -115,6 +170,7 @@ class ExactDuplicates(Check):
                 self.excerpts[f] = excerpt(batch.texts[i])
         self.first.append(first)
         self.n += n
+        self._first_all = None
 
     # ---- results -------------------------------------------------------------------------------
 
@@ -122,6 +178,39 @@ class ExactDuplicates(Check):
         if self._first_all is None:
             self._first_all = np.concatenate(self.first) if self.first else np.zeros(0, np.int64)
         return self._first_all
+
+    def _shown(self) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray]:
+        """The largest groups as (first record, size, first repeat or -1 when one scan would keep
+        no excerpt for it), plus the per-record file indices and rows."""
+        first = self._first_array()
+        total = len(first)
+        firsts, sizes = np.unique(first, return_counts=True)
+        grouped = sizes >= 2
+        group_first, group_size = firsts[grouped], sizes[grouped]
+        order = np.lexsort((group_first, -group_size))[:LARGEST]
+        dup = np.flatnonzero(first != np.arange(total))
+        g, pos = np.unique(first[dup], return_index=True)          # each group's first repeat
+        repeat = dup[pos]
+        rank = np.empty(len(repeat), np.int64)
+        rank[np.argsort(repeat, kind="stable")] = np.arange(len(repeat))
+        shown = []
+        for j in order.tolist():
+            f = int(group_first[j])
+            k = int(np.searchsorted(g, f))
+            shown.append((f, int(group_size[j]), int(repeat[k]) if rank[k] < MAX_EXCERPTS else -1))
+        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
+        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
+        return shown, file_idx, rows
+
+    def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        shown, file_idx, rows = self._shown()
+        return {r: (int(file_idx[r]), int(rows[r])) for f, _, r in shown if r >= 0 and f not in self.excerpts}
+
+    def add_excerpts(self, texts: dict[int, str]) -> None:
+        shown, _, _ = self._shown()
+        for f, _, r in shown:
+            if r in texts:
+                self.excerpts[f] = excerpt(texts[r])
 
     def finish(self) -> CheckResult:
         first = self._first_array()
@@ -138,14 +227,9 @@ class ExactDuplicates(Check):
             gid = dense[first]
         exact_group = pa.array(gid, type=pa.int64(), mask=gid < 0)
 
-        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        order = np.lexsort((group_first, -sizes[grouped]))[:LARGEST]
-        largest = []
-        for j in order:
-            f = int(group_first[j])
-            largest.append({"size": int(sizes[grouped][j]), "file": self.files[int(file_idx[f])],
-                            "row": int(rows[f]), "excerpt": self.excerpts.get(f)})
+        shown, file_idx, rows = self._shown()
+        largest = [{"size": size, "file": self.files[int(file_idx[f])], "row": int(rows[f]),
+                    "excerpt": self.excerpts.get(f) if r >= 0 else None} for f, size, r in shown]
         flags = {"duplicates.exact_count": is_dup, "duplicates.exact_fraction": is_dup}
         metrics = {"duplicates.exact_count": count,
                    "duplicates.exact_fraction": float(count / total) if total else 0.0}

@@ -31,6 +31,18 @@ corpus with thousands of copies of one text does not create quadratic candidate 
 candidate set is exactly datasketch's (plus 64-bit key collisions, which verification rejects),
 except that a record meets at most ``BUCKET_LIMIT`` earlier members of one bucket.
 
+Shards (``merge``): the later shard's slots (its records with a new signature) are looked up in
+this shard's signature index (identical signatures are unioned with this shard's record) and
+then in its band indexes; the candidate pairs are verified with the stored verification values
+and unioned (the later shard's own clusters are appended, rebased), and its new slots are added
+to the indexes. Clusters, kept records (lowest global index), counts and the candidate/verified
+pair counts are exactly those of one scan: a cluster's structure depends only on which distinct
+signatures share a band key and pass verification, not on the order they were seen in (the pair
+counts are corrected for pairs both shards counted). Two bounded differences: a record meets at
+most ``BUCKET_LIMIT`` earlier members of one bucket *per sorted run and per shard*, so buckets
+larger than that may be cut differently; and a member's report excerpt is kept only by the shard
+that saw the link, so a member linked only across shards shows no excerpt (``None``).
+
 Per-record outputs:
 
 * ``near_cluster`` — ``pyarrow.Array`` int64: dense cluster id (in order of each cluster's first
@@ -43,6 +55,7 @@ Per-record outputs:
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -56,6 +69,7 @@ from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import RowStore, SortedRuns, UnionFind, pairs_within
 from ..text.limits import clip_nfc
+from ..text.memo import per_batch
 from ..text.minhash import MinHasher
 from . import presenting as P
 from .base import Check, CheckResult
@@ -77,8 +91,18 @@ VERIFY_DTYPE = np.uint16 if VERIFY_BITS == 16 else np.uint8
 _FNV = np.uint64(0x100000001B3)
 
 
+#: datasketch's choice for the common settings, so a scan does not import datasketch (and scipy:
+#: seconds of start-up in every process) to look it up; ``tests/checks`` compares it with datasketch
+KNOWN_LSH_PARAMS = {(0.8, 128): (9, 13), (0.7, 128): (14, 9), (0.9, 128): (5, 25), (0.8, 256): (17, 15),
+                    (0.8, 64): (5, 11)}
+
+
+@functools.lru_cache(maxsize=64)
 def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) as datasketch's MinHashLSH picks them (equal FP/FN weights)."""
+    known = KNOWN_LSH_PARAMS.get((round(float(threshold), 6), int(num_perm)))
+    if known is not None:
+        return known
     try:
         from datasketch.lsh import _optimal_param
         return _optimal_param(threshold, num_perm, 0.5, 0.5)
@@ -126,6 +150,23 @@ def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
     """Signature Jaccard estimate >= threshold, row by row (share of agreeing values)."""
     agree = np.count_nonzero(a == b, axis=1)
     return agree / a.shape[1] >= threshold
+
+
+_HASHERS: dict[tuple[int, int, int], MinHasher] = {}
+
+
+@per_batch
+def batch_signatures(batch, num_perm: int, ngram: int, seed: int, bands: int, rows: int) -> dict[str, np.ndarray]:
+    """What ``observe`` needs of a batch's MinHash signatures: band keys, whole-signature hashes and
+    verification values (computed once per batch and settings per process: the seen-before check
+    uses them too)."""
+    hasher = _HASHERS.get((num_perm, ngram, seed))
+    if hasher is None:
+        hasher = _HASHERS[(num_perm, ngram, seed)] = MinHasher(num_perm=num_perm, ngram=ngram, seed=seed)
+    nfc = clip_nfc(nfc_batch(batch))  # capped: see text/limits.py
+    parts = [hasher.signatures(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
+    sig = np.concatenate(parts) if parts else np.zeros((0, num_perm), dtype=np.uint32)
+    return {"bands": band_keys(sig, bands, rows), "sighash": row_hash(sig, 0x51C), "sigv": verification_values(sig)}
 
 
 @dataclass(frozen=True)
@@ -187,19 +228,132 @@ class NearDuplicates(Check):
         self.excerpts: dict[int, str] = {}
         self.pairs_checked = 0
         self.pairs_verified = 0
+        self.newer: list[np.ndarray] = []    # records that were the newer end of a link (excerpt-worthy)
         self._roots: np.ndarray | None = None
+
+    state_attrs = ("band_index", "sig_index", "sigs", "slot_record", "uf", "n", "file_idx", "rows_", "files",
+                   "starts", "excerpts", "pairs_checked", "pairs_verified", "newer")
+
+    # ---- merging shards -----------------------------------------------------------------------
+
+    def _slot_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """(slots x bands keys, slot signature hashes), rebuilt from the indexes (slot order)."""
+        n = self.sigs.n
+        bands = np.zeros((n, self.bands), dtype=np.uint64)
+        for j, index in enumerate(self.band_index):
+            keys, (slot,) = index.entries()
+            bands[slot.astype(np.int64), j] = keys
+        sighash = np.zeros(n, dtype=np.uint64)
+        keys, (slot,) = self.sig_index.entries()
+        sighash[slot.astype(np.int64)] = keys
+        return bands, sighash
+
+    def _band_pairs(self, bands: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct (query position, slot of this index) pairs sharing a band key."""
+        qa, sb = [], []
+        for j in range(self.bands):
+            qi, (slot,) = self.band_index[j].find_all(bands[query, j], limit=BUCKET_LIMIT)
+            qa.append(qi)
+            sb.append(slot.astype(np.int64))
+        if not qa:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pair = np.unique(np.stack((np.concatenate(qa), np.concatenate(sb)), axis=1), axis=0)
+        return pair[:, 0], pair[:, 1]
+
+    def merge_records(self, other: NearDuplicates) -> int:
+        """Append the later shard's records, clusters, excerpts and counts, without looking its
+        slots up in this index (a distributed engine finds the cross-shard links itself and hands
+        them to ``add_links``). Returns the offset added to the later shard's indices."""
+        self._merge_guard(other)
+        base = self.uf.append_shifted(other.uf)
+        self.n += other.n
+        self.file_idx += other.file_idx
+        self.rows_ += other.rows_
+        self.files.update(other.files)
+        self.starts += [(s + base, g + base) for s, g in other.starts]
+        for r, text in sorted(other.excerpts.items()):
+            if len(self.excerpts) >= MAX_EXCERPTS:
+                break
+            self.excerpts.setdefault(r + base, text)
+        self.newer += [n + base for n in other.newer]
+        self.pairs_checked += other.pairs_checked
+        self.pairs_verified += other.pairs_verified
+        self._roots = None
+        return base
+
+    def add_links(self, newer: np.ndarray, older: np.ndarray) -> None:
+        """Union verified links found outside this state (global record indices)."""
+        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist()):
+            self.uf.union(i, j)
+        if len(newer):
+            self.newer.append(np.unique(np.asarray(newer, dtype=np.int64)))
+        self._roots = None
+
+    def slot_table(self) -> dict[str, np.ndarray]:
+        """Every slot's band keys, signature hash, verification values and record (for a
+        distributed merge that partitions them by key)."""
+        bands, sighash = self._slot_bands()
+        every = np.arange(self.sigs.n)
+        return {"bands": bands, "sighash": sighash, "sigv": self.sigs.take(every),
+                "record": self.slot_record.take(every)}
+
+    def drop_index(self) -> None:
+        """Forget the slot indexes (after ``slot_table`` was taken): what remains merges with
+        ``merge_records``."""
+        self.band_index = [SortedRuns(np.uint32) for _ in range(self.bands)]
+        self.sig_index = SortedRuns(np.uint32)
+        self.sigs = RowStore(self.num_perm, VERIFY_DTYPE)
+        self.slot_record = RowStore(None, np.int64)
+
+    def merge(self, other: NearDuplicates) -> None:
+        self._merge_guard(other)
+        base = self.uf.n
+        o_bands, o_hash = other._slot_bands()
+        o_sigv = other.sigs.take(np.arange(other.sigs.n))
+        o_rec = other.slot_record.take(np.arange(other.sigs.n)) + base
+        # 1. other's slots whose signature is identical to one of ours: the same record class
+        same = np.full(len(o_hash), -1, dtype=np.int64)
+        qi, (slot,) = self.sig_index.find_all(o_hash)
+        if len(qi):
+            ok = np.all(self.sigs.take(slot) == o_sigv[qi], axis=1)
+            same[qi[ok]] = self.slot_record.take(slot[ok])
+        matched = np.flatnonzero(same >= 0)
+        new = np.flatnonzero(same < 0)
+        links = [(o_rec[matched], same[matched])]
+        # 2. pairs other counted that one scan counts on our side (an endpoint that is one of ours)
+        if len(matched):
+            qa, sb = other._band_pairs(o_bands, matched)
+            a, b = matched[qa], sb
+            keep = a != b
+            a, b = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
+            if len(a):
+                pair = np.unique(np.stack((a, b), axis=1), axis=0)
+                ok = verify(o_sigv[pair[:, 0]], o_sigv[pair[:, 1]], self.threshold)
+                other_checked, other_verified = len(pair), int(ok.sum())
+            else:
+                other_checked = other_verified = 0
+        else:
+            other_checked = other_verified = 0
+        # 3. other's new classes against ours: candidate pairs, verified
+        qa, sb = self._band_pairs(o_bands, new)
+        ok = verify(o_sigv[new[qa]], self.sigs.take(sb), self.threshold) if len(qa) else np.zeros(0, bool)
+        links.append((o_rec[new[qa[ok]]], self.slot_record.take(sb[ok])))
+        self.merge_records(other)
+        self.pairs_checked += len(qa) - other_checked
+        self.pairs_verified += int(ok.sum()) - other_verified
+        self.add_links(np.concatenate([x for x, _ in links]), np.concatenate([y for _, y in links]))
+        # 4. other's new classes join the indexes
+        if len(new):
+            slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
+            self.slot_record.append(o_rec[new])
+            for j in range(self.bands):
+                self.band_index[j].add(o_bands[new, j], slots)
+            self.sig_index.add(o_hash[new], slots)
 
     # ---- per batch -----------------------------------------------------------------------------
 
     def prepare(self, batch):
-        nfc = clip_nfc(nfc_batch(batch))  # capped: see text/limits.py
-        parts = [self.hasher.signatures(batch.texts[a:b], sub) for a, b, sub in nfc.chunks(PREPARE_BYTES)]
-        sig = np.concatenate(parts) if parts else np.zeros((0, self.num_perm), dtype=np.uint32)
-        return {
-            "bands": band_keys(sig, self.bands, self.rows),
-            "sighash": row_hash(sig, 0x51C),
-            "sigv": verification_values(sig),
-        }
+        return batch_signatures(batch, self.num_perm, self.hasher.ngram, int(self.seed), self.bands, self.rows)
 
     def observe(self, batch, prepared) -> None:
         if prepared is None:
@@ -274,6 +428,7 @@ class NearDuplicates(Check):
             for i, j in zip(x.tolist(), y.tolist()):
                 self.uf.union(i, j)
                 newer.add(max(i, j))
+        self.newer.append(np.array(sorted(newer), dtype=np.int64))
         # Excerpts only for the newer record of each verified link: it is always in this batch,
         # so which records get one (and the first MAX_EXCERPTS of them, in record order) does not
         # depend on batch size or worker count. The kept record's text is its duplicates' text.
@@ -297,6 +452,33 @@ class NearDuplicates(Check):
         gstarts = np.array([g for _, g in self.starts], dtype=np.int64)
         b = np.searchsorted(starts, internal, side="right") - 1
         return internal - starts[b] + gstarts[b]
+
+    def _excerpt_worthy(self) -> np.ndarray:
+        """The records one scan keeps an excerpt for: the first ``MAX_EXCERPTS`` newer ends of links."""
+        newer = np.unique(np.concatenate(self.newer)) if self.newer else np.zeros(0, np.int64)
+        return newer[:MAX_EXCERPTS]
+
+    def _shown_members(self) -> list[int]:
+        roots = self._roots_array()
+        sizes = np.bincount(roots, minlength=len(roots)) if len(roots) else np.zeros(0, np.int64)
+        cluster_roots = np.flatnonzero(sizes >= 2)
+        top = cluster_roots[np.lexsort((cluster_roots, -sizes[cluster_roots]))[:LARGEST]]
+        out: list[int] = []
+        for r in top.tolist():
+            out += np.flatnonzero(roots == r)[:MEMBERS_SHOWN].tolist()
+        return out
+
+    def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        worthy = self._excerpt_worthy()
+        want = [i for i in self._shown_members() if i not in self.excerpts and np.isin(i, worthy)]
+        if not want:
+            return {}
+        file_idx = np.concatenate(self.file_idx)
+        rows = np.concatenate(self.rows_)
+        return {i: (int(file_idx[i]), int(rows[i])) for i in want}
+
+    def add_excerpts(self, texts: dict[int, str]) -> None:
+        self.excerpts.update({i: excerpt(t) for i, t in texts.items()})
 
     def finish(self) -> CheckResult:
         roots = self._roots_array()
@@ -326,6 +508,7 @@ class NearDuplicates(Check):
         csizes = sizes[cluster_roots]
         largest = []
         top = cluster_roots[np.lexsort((cluster_roots, -csizes))[:LARGEST]]
+        worthy = set(self._excerpt_worthy().tolist()) if len(top) else set()
         if len(top):
             members_of = {int(r): [] for r in top}
             sel = np.flatnonzero(np.isin(roots, top))
@@ -336,7 +519,8 @@ class NearDuplicates(Check):
                 largest.append({
                     "size": int(sizes[r]),
                     "members": [{"file": self.files[int(file_idx[i])], "row": int(rows[i]),
-                                 "excerpt": self.excerpts.get(i)} for i in members_of[r]],
+                                 "excerpt": self.excerpts.get(i) if i in worthy else None}
+                                for i in members_of[r]],
                 })
         details = {
             "threshold": self.threshold, "num_perm": self.num_perm, "ngram": self.hasher.ngram,

@@ -95,6 +95,17 @@ class Pii(Check):
         self.examples: dict[str, list[dict]] = {k: [] for k in KINDS}
         self._all: dict[str, np.ndarray] | None = None
 
+    state_attrs = ("found", "examples")
+
+    def merge(self, other: Pii) -> None:
+        """Exact: the hit bits concatenate; each kind keeps its first examples in input order."""
+        self._merge_guard(other)
+        for kind in KINDS:
+            self.found[kind] += other.found[kind]
+            room = max(0, self.options.max_examples - len(self.examples[kind]))
+            self.examples[kind] += other.examples[kind][:room]
+        self._all = None
+
     def prepare(self, batch):
         arr = pa.array(batch.texts, type=pa.large_string())
         return {k: pc.match_substring_regex(arr, p).to_numpy(zero_copy_only=False) for k, p in PATTERNS.items()}

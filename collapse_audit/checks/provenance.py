@@ -122,6 +122,28 @@ class Provenance(Check):
         self.missing_required.append(miss_req)
         self.disallowed.append(disallowed)
 
+    state_attrs = ("codes", "missing_required", "disallowed", "tags", "values", "licenses",
+                   "required_missing_by_field", "examples")
+
+    def merge(self, other: Provenance) -> None:
+        """Exact while the corpus has at most ``MAX_DISTINCT`` distinct tags (and licences): per-record
+        arrays concatenate, counts add in first-seen order, examples keep the first ones. Past that
+        cap a value both shards saw may be counted under '(other)' for the later shard's records."""
+        self._merge_guard(other)
+        self.codes += other.codes
+        self.missing_required += other.missing_required
+        self.disallowed += other.disallowed
+        self.tags += other.tags
+        for mine, theirs in ((self.values, other.values), (self.licenses, other.licenses)):
+            for key, count in theirs.items():
+                if key in mine or len(mine) < MAX_DISTINCT:
+                    mine[key] += count
+                else:
+                    mine["(other)"] += count
+        self.required_missing_by_field.update(other.required_missing_by_field)
+        for key, ex in self.examples.items():
+            ex += other.examples[key][: max(0, MAX_EXAMPLES - len(ex))]
+
     @staticmethod
     def _count(counter: Counter, values) -> None:
         for v in values:

@@ -18,9 +18,9 @@ from ..detectors.share import estimate_share
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Section
 from ..text.excerpt import excerpt
+from ..text.limits import clip_for_analysis
 from . import presenting as P
 from .base import Check, CheckResult
-from ..text.limits import clip_for_analysis
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
@@ -137,6 +137,19 @@ class Synthetic(Check):
         self.scores: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
         self.top: list[tuple] = []  # min-heap of (score, -global index, record info)
+
+    state_attrs = ("scores", "codes", "top")
+
+    def merge(self, other: Synthetic) -> None:
+        """Exact: scores and tags concatenate; the top-scored list keeps the best ``TOP_K`` by
+        (score, earliest index) over both shards, the later shard's indices rebased."""
+        self._merge_guard(other)
+        base = sum(len(s) for s in self.scores)
+        self.scores += other.scores
+        self.codes += other.codes
+        entries = self.top + [(s, neg - base, info) for s, neg, info in other.top]
+        self.top = heapq.nlargest(TOP_K, entries, key=lambda e: (e[0], e[1]))
+        heapq.heapify(self.top)
 
     def _selected(self, batch) -> np.ndarray:
         if self.sample_rows is None:

@@ -19,6 +19,7 @@ from . import rules as rules_cli
 from .common import DEBUG_ENV, exit_for, install_signal_handlers
 from .filter import filter as filter_command
 from .init import init
+from .merge import merge
 from .profile import profile
 from .report import report
 from .scan import scan
@@ -59,6 +60,7 @@ app.command("filter", no_args_is_help=True)(filter_command)
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(detector_cli.app, name="detector")
 app.command(no_args_is_help=True)(profile)
+app.command(no_args_is_help=True)(merge)
 app.command()(init)
 app.command(no_args_is_help=True)(schema)
 

@@ -75,6 +75,16 @@ def scan(
     write_accept: str | None = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
                                             "accepted-findings file for --accept (to adopt the gate on an "
                                             "existing corpus and fail only on new problems)."),
+    engine: str = typer.Option("local", "--engine", help="local (worker processes on this machine) or ray (Ray "
+                               "tasks; RAY_ADDRESS or --ray-address for a cluster, else a local one; needs the 'ray' "
+                               "extra). See docs/distributed.md."),
+    ray_address: str | None = typer.Option(None, "--ray-address", help="Ray cluster to run on (--engine ray)."),
+    shard: str | None = typer.Option(None, "--shard", help="Scan only shard I/N of the inputs (with --partial); "
+                                     "merge the N partial states with `collapse-audit merge`."),
+    partial: str | None = typer.Option(None, "--partial", help="Write this scan's state to directory DIR instead "
+                                       "of a report (for `collapse-audit merge`, or --against later)."),
+    against: str | None = typer.Option(None, "--against", help="A state directory of an earlier snapshot "
+                                       "(scan --partial): report records seen there, exactly or nearly."),
     batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
@@ -102,8 +112,23 @@ def scan(
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
         select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
+        engine=_engine(engine), ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
+        against=against,
     )
-    result = run_scan(opts)
+    if partial is not None:
+        from ..engine.merge import run_partial
+
+        manifest = run_partial(opts)
+        if not quiet:
+            i, n = manifest["shard"]
+            sys.stderr.write(f"collapse-audit: shard {i}/{n} ({manifest['reading']['records']} records) "
+                             f"written to {inert(partial)}\n")
+        raise typer.Exit(0)
+    emit(run_scan(opts), fmt, output, redact, quiet, exit_zero)
+
+
+def emit(result: ScanResult, fmt: str, output: str | None, redact: str | None, quiet: bool, exit_zero: bool) -> None:
+    """Print or write the report, the verdict line and the job summary; exit 1 when the policy failed."""
     if fmt == "table" and output in (None, "-"):
         from ..reports.console import render
         from ..reports.redact import redact as redact_result
@@ -117,6 +142,27 @@ def scan(
                              f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result, redact)
     raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
+
+
+def _engine(name: str) -> str:
+    if name not in ("local", "ray"):
+        raise AuditError(f"Unknown --engine '{name}' (choose from local, ray).")
+    return name
+
+
+def parse_shard(text: str | None, partial: str | None) -> tuple[int, int] | None:
+    """``I/N`` -> (I, N), 0 <= I < N."""
+    if text is None:
+        return None
+    if partial is None:
+        raise AuditError("--shard needs --partial DIR (a shard's state is merged later with `collapse-audit merge`).")
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise AuditError(f"--shard must look like I/N, e.g. 0/4 (got '{text}').") from None
+    if not 0 <= i < n:
+        raise AuditError(f"--shard {text}: I must be between 0 and N-1.")
+    return i, n
 
 
 def _github_step_summary(result: ScanResult, redact: str | None = None) -> None:

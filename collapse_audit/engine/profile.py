@@ -45,7 +45,7 @@ class ProfileStep:
     def observe(self, batch: RecordBatch, prepared: tuple[dict[str, Any], np.ndarray | None]) -> None:
         """Fold the batch's figures and scores into the builder, in input order."""
         part, scores = prepared
-        self.builder.add_part(part)
+        self.builder.add_part(part, batch.texts)
         if scores is not None:
             self.builder.add_scores(scores)
 

@@ -7,6 +7,7 @@ same everywhere.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -17,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..checks.base import Check, CheckResult
+from ..checks.base import CheckResult
 from ..checks.registry import build_checks
 from ..checks.synthetic import DetectorOptions
 from ..config import FieldMap, ScanConfig
@@ -40,8 +41,9 @@ from ..result import InputEntry, ScanResult, SkippedInput
 from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
-from .progress import progress_bar
+from .progress import input_total, progress_bar, wanted
 from .sample import choose_sample
+from .shards import ShardState
 from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"
@@ -74,6 +76,11 @@ class ScanOptions:
     progress: bool = True
     argv: list[str] = field(default_factory=list)
     split: str | None = None  # [readers] which split of a saved dataset folder (--split)
+    engine: str = "local"                 # local | ray (engine/local.py, engine/ray_engine.py)
+    ray_address: str | None = None
+    shard: tuple[int, int] | None = None  # (i, N): read only shard i of N (with ``partial``)
+    partial: str | None = None            # write this shard's state here instead of a result
+    against: str | None = None            # an earlier snapshot's state directory (seen-before check)
 
 
 class Step(Protocol):
@@ -143,13 +150,13 @@ def _derive(batches: Iterator[RecordBatch], derivation: ProvenanceDerivation, so
 
 def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, workers: int, *,
            progress: bool, label: str,
-           observers: Sequence[Callable[[RecordBatch], None]] = ()) -> list[int]:
+           observers: Sequence[Callable[[RecordBatch], None]] = (), total: int | None = None) -> list[int]:
     """The one reading loop: every step's ``prepare`` on the worker pool, ``observe`` in input order.
 
     Returns the number of records read per file index.
     """
     per_file = [0] * n_files
-    with progress_bar(progress, label) as advance:
+    with progress_bar(progress, label, total) as advance:
         for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
             for step, prep in zip(steps, prepared, strict=True):
                 step.observe(batch, prep)
@@ -169,14 +176,19 @@ def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditEr
 
 
 def _load_resources(config: ScanConfig, files: list[InputFile],
-                    derivation: ProvenanceDerivation | None) -> dict[str, Any]:
+                    derivation: ProvenanceDerivation | None, against: str | None = None,
+                    sample: bool = True) -> dict[str, Any]:
     from ..detectors.registry import load_detector
 
     det = config.option("detector") or DetectorOptions()
     resources: dict[str, Any] = {
         "detector": load_detector(det.name, det.detector_options()),
-        "sample_rows": choose_sample(files, det.sample, config.seed),
+        "sample_rows": choose_sample(files, det.sample, config.seed) if sample else None,
     }
+    if against:
+        from .against import load_previous
+
+        resources["previous"] = load_previous(against, config)
     if config.baseline or config.eval_sets:
         from ..signals.resources import load_resources
 
@@ -195,8 +207,10 @@ def load_scan_policy(opts: ScanOptions) -> Policy:
     return load_policy(where.path, where.source)
 
 
-def _available(config: ScanConfig) -> Callable[[str], bool]:
+def _available(config: ScanConfig, against: str | None = None) -> Callable[[str], bool]:
     def available(metric: str) -> bool:
+        if metric.startswith("duplicates.against_"):
+            return bool(against)
         if metric.startswith("drift."):
             return bool(config.baseline)
         if metric.startswith("contamination."):
@@ -205,29 +219,101 @@ def _available(config: ScanConfig) -> Callable[[str], bool]:
     return available
 
 
+@dataclass
+class _Setup:
+    """What a scan knows before reading: policy, settings, inputs and loaded resources."""
+
+    policy: Policy
+    config: ScanConfig
+    rules: Any
+    accept_path: str | None
+    accepted: Any
+    discovery: Any
+    files: list[InputFile]
+    resources: dict[str, Any]
+    keep_keys: bool
+
+
+def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Setup:
+    policy = load_scan_policy(opts)
+    config = scan_config(policy, opts)
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against))
+    accept_path = opts.accept or policy.accept
+    accepted = load_accepted(accept_path) if accept_path else None
+    if discovery is None:
+        discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
+    files = discovery.files
+    resources = _load_resources(config, files, policy.provenance, opts.against, sample=sample)
+    keep_keys = bool(opts.annotations or accepted or opts.write_accept)
+    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys)
+
+
+def _read(opts: ScanOptions, s: _Setup) -> ShardState:
+    """Read the inputs (or this shard of them) into the checks' merged state, with the engine asked for."""
+    from .excerpts import fill_excerpts
+    from .shards import plan_shards, scan_shard
+
+    config, files = s.config, s.files
+    transform = batch_transform(config, s.policy.provenance)
+    fields = read_fields(config, s.policy.provenance)
+    total = input_total(files) if wanted(opts.progress) and opts.shard is None else None
+    if opts.engine == "ray":
+        from .ray_engine import scan_ray
+
+        with progress_bar(opts.progress, "scanning", total) as advance:
+            from .local import SHARDS_PER_WORKER
+
+            # as many shards as the local engine with the same -w: the same shard plan, the same JSON
+            state = scan_ray(files, config, s.resources, opts.ray_address, opts.max_bad_records, s.keep_keys,
+                             shards=config.workers * SHARDS_PER_WORKER, fields=fields, transform=transform,
+                             advance=advance)
+    elif (opts.shard is not None and opts.shard[1] > 1) or config.workers > 1:
+        if opts.shard is not None and opts.shard[1] > 1:
+            i, n = opts.shard
+            pieces = plan_shards(files, n)[i]
+            with progress_bar(opts.progress, f"scanning shard {i}/{n}") as advance:
+                state = scan_shard(files, pieces, config, build_checks(config, s.resources), opts.max_bad_records,
+                                   s.keep_keys, advance, fields=fields, transform=transform)
+        else:
+            from .local import scan_sharded
+
+            with progress_bar(opts.progress, "scanning", total) as advance:
+                state = scan_sharded(files, config, s.resources, config.workers, opts.max_bad_records, s.keep_keys,
+                                     advance, fields=fields, transform=transform)
+    else:
+        sink = BadRecordSink(max_bad=opts.max_bad_records)
+        stats = InputStats(tuple(fields))  # [readers]
+        state = ShardState(checks=build_checks(config, s.resources), sources=SourceIndex(config.fields.source),
+                           collector=AnnotationCollector(config.fields.id) if s.keep_keys else None, stats=stats)
+        observers = [state.sources.observe] + ([state.collector.observe] if state.collector is not None else [])
+        batches = read_batches(files, config, sink, s.policy.provenance, stats)
+        per_file = stream(state.checks, batches, len(files), 1, progress=opts.progress, label="scanning",
+                          observers=observers, total=total)
+        state.per_file = {i: n for i, n in enumerate(per_file) if n}
+        state.total = sum(per_file)
+        state.skipped, state.skipped_per_file = sink.count, dict(sink.per_file)
+        state.skipped_examples = list(sink.examples)
+    state.check_bad(opts.max_bad_records)
+    if opts.partial is None:
+        fill_excerpts(state.checks, files, config.fields.text)
+    return state
+
+
 def run_scan(opts: ScanOptions) -> ScanResult:
     """Run a full audit and return its result (writing annotations / accepted findings if asked)."""
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
-    policy = load_scan_policy(opts)
-    config = scan_config(policy, opts)
-    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config))
-    accept_path = opts.accept or policy.accept
-    accepted = load_accepted(accept_path) if accept_path else None
-    discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
-    files = discovery.files
-    stats = InputStats(tuple(read_fields(config, policy.provenance)))  # [readers]
-    sink = BadRecordSink(max_bad=opts.max_bad_records)
-    resources = _load_resources(config, files, policy.provenance)
-    checks: list[Check] = build_checks(config, resources)
-    sources = SourceIndex(config.fields.source)
-    keep_keys = bool(opts.annotations or accepted or opts.write_accept)
-    collector = AnnotationCollector(config.fields.id) if keep_keys else None
-    observers = [sources.observe] + ([collector.observe] if collector is not None else [])
+    s = _setup(opts)
+    state = _read(opts, s)
+    return finish_scan(opts, s, state, started, t0)
 
-    batches = read_batches(files, config, sink, policy.provenance, stats)
-    per_file = stream(checks, batches, len(files), config.workers, progress=opts.progress, label="scanning",
-                      observers=observers)
+
+def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: datetime, t0: float) -> ScanResult:
+    """Finish the checks of a (merged) state, apply the policy and build the result."""
+    policy, config, files, resources = s.policy, s.config, s.files, s.resources
+    checks, sources, collector, stats = state.checks, state.sources, state.collector, state.stats
+    sink = state.sink(opts.max_bad_records)
+    per_file = [state.per_file.get(i, 0) for i in range(len(files))]
     total = sum(per_file)
     if total == 0:
         raise no_records_error(files, sink)
@@ -241,31 +327,34 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     metrics.update(_cross_check_metrics(results, resources))
     groups = sources.per_source_metrics(checks, results)
     masks = None
-    if accepted is not None and collector is not None:
-        masks = accepted_masks(accepted, *collector.keys())
-    evaluation = evaluate_rules(rules, metrics, groups, flags, sources, total,
+    if s.accepted is not None and collector is not None:
+        masks = accepted_masks(s.accepted, *collector.keys())
+    evaluation = evaluate_rules(s.rules, metrics, groups, flags, sources, total,
                                 on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
                                 accepted=masks)
 
     detector = resources["detector"]
+    run = {
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "workers": config.workers,
+        "seed": config.seed,
+        "argv": list(opts.argv),
+    }
+    if opts.engine != "local":
+        run["engine"] = opts.engine
     result = ScanResult(
         tool={"name": "collapse-audit", "version": __version__},
-        run={
-            "started": started.isoformat(timespec="seconds"),
-            "duration_s": round(time.perf_counter() - t0, 3),
-            "workers": config.workers,
-            "seed": config.seed,
-            "argv": list(opts.argv),
-        },
+        run=run,
         inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
                            skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint
                 for i, f in enumerate(files)],
-        skipped_inputs=[SkippedInput(s.path, s.reason) for s in discovery.skipped],  # [readers]
+        skipped_inputs=[SkippedInput(k.path, k.reason) for k in s.discovery.skipped],  # [readers]
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
                   "sample": config.option("detector").sample},
-        policy=_policy_json(policy, config, opts, accept_path),
+        policy=_policy_json(policy, config, opts, s.accept_path),
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
         rules=evaluation.rules,
@@ -278,6 +367,15 @@ def run_scan(opts: ScanOptions) -> ScanResult:
         doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
         _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))
     return result
+
+
+def batch_transform(config: ScanConfig, derivation: ProvenanceDerivation | None) -> Any:
+    """The per-batch rewrite a scan applies after reading (a derived provenance tag), or None;
+    picklable, so shard workers apply it too."""
+    source = _derivation_source(config, derivation) if derivation is not None else None
+    if derivation is None or source is None or config.fields.provenance is None:
+        return None
+    return functools.partial(_derive, derivation=derivation, source=source, key=config.fields.provenance)
 
 
 def _write_text(path: str, text: str) -> None:

@@ -39,6 +39,30 @@ class SourceIndex:
         values = batch.fields.get(self.field, [None] * len(batch))
         self.codes.append(np.fromiter((self._code(v) for v in values), dtype=np.int32, count=len(batch)))
 
+    def merge(self, other: SourceIndex) -> None:
+        """Append the codes of the records that follow (another shard's index): its sources are
+        coded here in its own first-appearance order, so codes are those of one scan."""
+        if not self.field:
+            return
+        remap = np.zeros(len(other.names), dtype=np.int32)
+        for name, code in sorted(other.names.items(), key=lambda kv: kv[1]):
+            remap[code] = self._code(None if name == MISSING else name)
+        self.codes += [remap[c] for c in other.codes]
+
+    def to_state(self) -> tuple[dict[str, Any], dict]:
+        """The codes (arrays) and the source names in code order (JSON), for a partial state."""
+        arrays = {"codes": self.array() if self.field else np.zeros(0, np.int32)}
+        return arrays, {"field": self.field, "names": list(self.names)}
+
+    @classmethod
+    def from_state(cls, arrays, meta) -> SourceIndex:
+        """The index ``to_state`` saved."""
+        index = cls(meta["field"])
+        index.names = {name: i for i, name in enumerate(meta["names"])}
+        if index.field:
+            index.codes = [np.asarray(arrays["codes"], dtype=np.int32)]
+        return index
+
     def array(self) -> np.ndarray | None:
         """The source code of every record, or None when the policy names no source field."""
         if not self.field:

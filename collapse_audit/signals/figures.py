@@ -18,11 +18,11 @@ import numpy as np
 
 from ..errors import AuditError
 from ..sketches.frequent import FrequentItems
-from ..sketches.hashing import mix64, seeded_uniform
+from ..sketches.hashing import mix64
 from ..sketches.hll import HyperLogLog, index_rank
 from ..text.memo import per_batch
 from ..text.minhash import set_signatures
-from ..text.tokens import Tokens, batch_tokens, iter_ngrams, record_index
+from ..text.tokens import Tokens, batch_tokens, iter_ngrams, record_index, tokenize
 
 N_MAX = 4
 
@@ -47,7 +47,7 @@ class DiversityParams:
     residual_bits: int = 16          # hashed token histogram kept for baseline profiles (2**bits buckets)
 
     @classmethod
-    def from_options(cls, options: dict | None) -> "DiversityParams":
+    def from_options(cls, options: dict | None) -> DiversityParams:
         """Parameters from a saved profile's ``params`` (other keys are ignored here). The policy's
         ``diversity:`` section is validated at load as typed options (``checks.diversity``)."""
         options = dict(options or {})
@@ -66,7 +66,7 @@ class DiversityParams:
             kwargs[f.name] = value
         return cls(**kwargs)
 
-    def small(self) -> "DiversityParams":
+    def small(self) -> DiversityParams:
         """Parameters for per-source states: smaller sketches, no sample."""
         return DiversityParams(hll_p=self.hll_p, capacity=min(self.capacity, 1 << 14),
                                tail_cut=self.tail_cut, sample=0, sim_ngram=self.sim_ngram,
@@ -115,28 +115,18 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
             codes = np.minimum(codes, MAX_SOURCES_PER_BATCH)
             names = names[:MAX_SOURCES_PER_BATCH] + [OTHER]
 
-    # self-similarity sample: Algorithm R with seeded, index-driven draws (independent of batching)
-    S = params.sample
+    # self-similarity sample: a bottom-k sample by a seeded priority of each record's (file, row)
+    # slot, so the sample does not depend on batching, workers or shards; the state computes the
+    # signatures of the few records that enter it (``DiversityState.update``)
     gidx = batch.start + np.arange(n, dtype=np.int64)
-    if S > 0:
-        j = np.floor(seeded_uniform(seed, gidx) * (gidx + 1)).astype(np.int64)
-        slot = np.where(gidx < S, gidx, j)
-        enter = slot < S
-    else:
-        slot = np.zeros(n, np.int64)
-        enter = np.zeros(n, bool)
-    enter_rec = np.nonzero(enter)[0]
-    if len(enter_rec) > 1:
-        # records of one batch replacing the same slot: only the last one survives
-        _, last = np.unique(slot[enter_rec][::-1], return_index=True)
-        enter_rec = np.sort(enter_rec[::-1][last])
+    prio = sample_priority(seed, batch.file_index, np.asarray(batch.rows, dtype=np.int64)) \
+        if params.sample > 0 else None
 
     hll = np.zeros((N_MAX, 1 << params.hll_p), dtype=np.uint8)
     totals = np.zeros(N_MAX, dtype=np.int64)
     src_hll = None if codes is None else np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
     src_totals = None if codes is None else np.zeros((len(names), N_MAX), dtype=np.int64)
-    sig_recs, sigs = np.zeros(0, np.int64), np.zeros((0, params.num_perm), np.uint64)
-    for k, h, r in iter_ngrams(tok, max(N_MAX, params.sim_ngram)):
+    for k, h, r in iter_ngrams(tok, N_MAX):
         if k <= N_MAX:
             totals[k - 1] = len(h)
             idx, rank = index_rank(h, params.hll_p)
@@ -145,19 +135,8 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
                 c = codes[r]
                 src_hll[:, k - 1] = _hll_groups(idx, rank, c, len(names), params.hll_p)
                 src_totals[:, k - 1] = np.bincount(c, minlength=len(names))
-        if k == params.sim_ngram and len(enter_rec):
-            sel = np.isin(r, enter_rec)
-            seeds = mix64(np.arange(params.num_perm, dtype=np.uint64), salt=seed + 12345)
-            sig_recs, sigs = set_signatures(h[sel], r[sel], seeds)
 
-    sample = None
-    if len(enter_rec):
-        # records without a shingle (empty, or shorter than sim_ngram) stay in the sample as invalid
-        valid = np.isin(enter_rec, sig_recs)
-        sig = np.zeros((len(enter_rec), params.num_perm), np.uint64)
-        sig[valid] = sigs                        # sig_recs is sorted and a subset of enter_rec
-        sample = {"index": gidx[enter_rec], "slot": slot[enter_rec], "valid": valid, "sig": sig}
-
+    sample = None if prio is None else {"index": gidx, "prio": prio, "seed": seed}
     part = {"records": n, "lengths": lengths.astype(np.int64), "keys": keys, "counts": counts,
             "hll": hll, "ngrams": totals, "sample": sample, "sources": None}
     if codes is not None:
@@ -185,6 +164,31 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
     return part
 
 
+def sample_priority(seed: int, file_index: int, rows: np.ndarray) -> np.ndarray:
+    """Seeded 64-bit priority of each (file, row) slot: the sample keeps the lowest ones."""
+    slots = (np.uint64(file_index) << np.uint64(40)) ^ rows.astype(np.uint64)
+    return mix64(mix64(slots, salt=seed * 2 + 1), salt=11)
+
+
+def sample_signatures(texts: list[str], params: DiversityParams, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, signatures) of the self-similarity sample's records: MinHash over their word
+    ``sim_ngram``-grams; a record without one (empty or too short) is invalid."""
+    sig = np.zeros((len(texts), params.num_perm), np.uint64)
+    valid = np.zeros(len(texts), bool)
+    if texts:
+        tok = tokenize(texts)
+        seeds = mix64(np.arange(params.num_perm, dtype=np.uint64), salt=seed + 12345)
+        for k, h, r in iter_ngrams(tok, params.sim_ngram):
+            if k == params.sim_ngram:
+                recs, sigs = set_signatures(h, r, seeds)
+                sig[recs] = sigs
+                valid[recs] = True
+    return valid, sig
+
+
+EMPTY = np.iinfo(np.uint64).max
+
+
 class DiversityState:
     """Diversity sketches of one corpus (or one source)."""
 
@@ -200,11 +204,43 @@ class DiversityState:
         self.length_sq = 0
         self.empty = 0
         S = params.sample
-        self.sample_sig = np.zeros((S, params.num_perm), np.uint64)
-        self.sample_valid = np.zeros(S, bool)
-        self.sample_index = np.full(S, -1, np.int64)
+        self.sample_sig = np.zeros((0, params.num_perm), np.uint64)    # kept sorted by priority
+        self.sample_valid = np.zeros(0, bool)
+        self.sample_index = np.zeros(0, np.int64)
+        self.sample_prio = np.zeros(0, np.uint64)
 
-    def update(self, part: dict) -> None:
+    def _keep_sample(self, prio, index, valid, sig) -> None:
+        """Keep the ``sample`` lowest priorities of the current sample and these records."""
+        prio = np.concatenate([self.sample_prio, prio])
+        index = np.concatenate([self.sample_index, index])
+        order = np.lexsort((index, prio))[: self.params.sample]
+        self.sample_prio, self.sample_index = prio[order], index[order]
+        self.sample_valid = np.concatenate([self.sample_valid, valid])[order]
+        self.sample_sig = np.concatenate([self.sample_sig, sig])[order]
+
+    def merge(self, other: DiversityState) -> None:
+        """Fold in the state of the records that follow this state's (indices rebased). Exact
+        for every figure while the token table has not overflowed (counts add, HyperLogLog
+        registers take the maximum, the sample keeps the lowest priorities); past that the table
+        is merged as a mergeable summary (Agarwal et al. 2012) whose stated ``error`` bounds every
+        count exactly as for one scan, but which entries survive may differ."""
+        base = self.records
+        self.records += other.records
+        self.freq.merge(other.freq)
+        for mine, theirs in zip(self.hll, other.hll):
+            mine.merge(theirs)
+        self.ngrams += other.ngrams
+        self.buckets += other.buckets
+        self.length_hist += other.length_hist
+        self.length_sum += other.length_sum
+        self.length_sq += other.length_sq
+        self.empty += other.empty
+        if self.params.sample:
+            self._keep_sample(other.sample_prio, other.sample_index + base, other.sample_valid, other.sample_sig)
+
+    def update(self, part: dict, texts: list[str] | None = None) -> None:
+        """Fold one batch's part in; ``texts`` (the batch's) are needed for the self-similarity
+        sample's signatures, computed only for the records that enter it."""
         self.records += part["records"]
         keys, counts = part["keys"], part["counts"]
         self.freq.update(keys, counts)
@@ -221,11 +257,18 @@ class DiversityState:
         self.length_sq += int((lengths.astype(np.float64) ** 2).sum())
         self.empty += int((lengths == 0).sum())
         s = part.get("sample")
-        if s is not None and len(self.sample_index):
-            # in input order, later entries overwrite earlier ones in the same slot (Algorithm R)
-            self.sample_sig[s["slot"]] = s["sig"]
-            self.sample_valid[s["slot"]] = s["valid"]
-            self.sample_index[s["slot"]] = s["index"]
+        if s is not None and self.params.sample:
+            S = self.params.sample
+            prio = s["prio"]
+            bar = self.sample_prio[-1] if len(self.sample_prio) >= S else EMPTY
+            enter = np.flatnonzero(prio <= bar)
+            if len(enter) > S:
+                enter = np.sort(enter[np.lexsort((s["index"][enter], prio[enter]))[:S]])
+            if len(enter):
+                if texts is None:
+                    raise ValueError("the self-similarity sample needs the batch's texts")
+                valid, sig = sample_signatures([texts[i] for i in enter.tolist()], self.params, s["seed"])
+                self._keep_sample(prio[enter], s["index"][enter], valid, sig)
 
     # ----------------------------------------------------------------- figures
     def token_counts(self) -> tuple[np.ndarray, np.ndarray]:

@@ -122,10 +122,10 @@ class ProfileBuilder:
 
     def add(self, batch) -> None:
         part = prepare_part(batch, self.params, self.seed, self.source_field)
-        self.add_part(part)
+        self.add_part(part, batch.texts)
 
-    def add_part(self, part: dict) -> None:
-        self.state.update(part)
+    def add_part(self, part: dict, texts: list[str] | None = None) -> None:
+        self.state.update(part, texts)
         for name, sp in (part.get("sources") or {}).items():
             st = self.sources.get(name)
             if st is None:

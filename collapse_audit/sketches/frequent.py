@@ -56,6 +56,32 @@ class FrequentItems:
         if len(self.keys) > self.capacity:
             self._reduce()
 
+    def merge(self, other: FrequentItems) -> None:
+        """Fold in another table (mergeable summaries): counts add, errors add, then reduce.
+
+        Identical to updating one table with both streams while neither table nor their union
+        overflowed (every count exact, ``error`` 0). Otherwise the result keeps the guarantee
+        (each stored count is low by at most ``error``, an absent item occurred at most ``error``
+        times), but which entries survive can differ from one table fed both streams.
+        """
+        pos = np.searchsorted(self.keys, other.keys)
+        hit = pos < len(self.keys)
+        hit[hit] = self.keys[pos[hit]] == other.keys[hit]
+        # ``since`` keeps corrected() <= the true count: an entry's unseen occurrences are bounded
+        # by its own table's error, and by the other table's error where that table lacks it
+        self.since += np.int64(other.error)
+        self.counts[pos[hit]] += other.counts[hit]
+        self.since[pos[hit]] += other.since[hit] - np.int64(other.error)
+        miss = ~hit
+        if miss.any():
+            self.keys = np.insert(self.keys, pos[miss], other.keys[miss])
+            self.counts = np.insert(self.counts, pos[miss], other.counts[miss])
+            self.since = np.insert(self.since, pos[miss], other.since[miss] + np.int64(self.error))
+        self.total += other.total
+        self.error += other.error
+        if len(self.keys) > self.capacity:
+            self._reduce()
+
     def _reduce(self) -> None:
         k = self.capacity // 2
         n = len(self.counts)

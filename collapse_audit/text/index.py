@@ -57,6 +57,12 @@ class SortedRuns:
             self.keys.append(k)
             self.vals.append(merged)
 
+    def entries(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Every (key, values) entry, run by run (for merging another index into this one)."""
+        if not self.keys:
+            return np.zeros(0, np.uint64), [np.zeros(0, d) for d in self.dtypes]
+        return np.concatenate(self.keys), [np.concatenate([v[i] for v in self.vals]) for i in range(len(self.dtypes))]
+
     def find_all(self, q: np.ndarray, limit: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Every (query position, values) whose key equals ``q[pos]``, over all runs (at most
         ``limit`` per query and run, oldest first, when given)."""
@@ -155,6 +161,14 @@ class UnionFind:
             self.parent = grown
         self.parent[self.n:need] = np.arange(self.n, need)
         self.n = need
+
+    def append_shifted(self, other: UnionFind) -> int:
+        """Append ``other``'s elements (and their sets) after this one's; returns the offset added."""
+        offset = self.n
+        roots = other.roots()
+        self.extend(other.n)
+        self.parent[offset:self.n] = roots + offset
+        return offset
 
     def find(self, x: int) -> int:
         p = self.parent

@@ -30,7 +30,8 @@ from collapse_audit.result.sections import Section
 
 @pytest.fixture(scope="module")
 def full_scan(tmp_path_factory):
-    """A scan that runs every registered check: with a baseline profile (with scores) and an eval set."""
+    """A scan that runs every registered check: with a baseline profile (with scores), an eval set and an
+    earlier snapshot's state (--against)."""
     tmp = tmp_path_factory.mktemp("consistency")
     human = zipf_texts(300, 3000, 40, seed=2)
     evals = zipf_texts(30, 3000, 40, seed=3)
@@ -42,7 +43,11 @@ def full_scan(tmp_path_factory):
     prof = tmp / "baseline.json"
     p = run_cli("profile", base, "-o", prof, "-q", "-w", "1")
     assert p.returncode == 0, p.stderr
-    p = run_cli("scan", corpus, "--baseline", prof, "--eval-set", ev, "-f", "json", "-q", "-w", "1")
+    earlier = tmp / "earlier-state"
+    p = run_cli("scan", base, "--partial", earlier, "-q", "-w", "1")
+    assert p.returncode == 0, p.stderr
+    p = run_cli("scan", corpus, "--baseline", prof, "--eval-set", ev, "--against", earlier, "-f", "json", "-q",
+                "-w", "1")
     assert p.returncode in (0, 1), p.stderr
     return json.loads(p.stdout)
 

@@ -1,0 +1,76 @@
+"""The earlier snapshot that ``scan --against STATE`` compares with: its saved duplicate indexes.
+
+``STATE`` is a complete state directory (``scan --partial DIR`` of the earlier snapshot in one
+shard, i.e. ``--shard 0/1`` or no ``--shard``). Its exact-duplicate and near-duplicate states are
+loaded read-only; the near-duplicate settings and seed must match this scan's, or the signatures
+would not be comparable (exit 2 saying which).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..checks.base import CheckContext
+from ..checks.exact_duplicates import ExactDuplicates
+from ..checks.near_duplicates import NearDuplicates
+from ..config import ScanConfig
+from ..errors import AuditError
+from .partials import _read, read_manifest
+
+
+@dataclass
+class Previous:
+    """The earlier snapshot's duplicate states, read-only."""
+    exact: ExactDuplicates
+    near: NearDuplicates
+    records: int
+    inputs: list[Any]
+
+    def where(self, i: int) -> str:
+        """'FILE row N' of the earlier snapshot's record ``i``."""
+        file_idx = self._file_idx()
+        rows = self._rows()
+        return f"{self.exact.files.get(int(file_idx[i]), '?')} row {int(rows[i])}"
+
+    def _file_idx(self) -> np.ndarray:
+        if not hasattr(self, "_fi"):
+            self._fi = np.concatenate(self.exact.file_idx) if self.exact.file_idx else np.zeros(0, np.int32)
+        return self._fi
+
+    def _rows(self) -> np.ndarray:
+        if not hasattr(self, "_r"):
+            self._r = np.concatenate(self.exact.rows) if self.exact.rows else np.zeros(0, np.int64)
+        return self._r
+
+    def describe(self) -> dict[str, Any]:
+        """What the report says about the earlier snapshot."""
+        return {"records": self.records, "inputs": self.inputs}
+
+
+def load_previous(directory: str, config: ScanConfig) -> Previous:
+    """The earlier snapshot's state from ``directory``, checked against this scan's settings."""
+    manifest = read_manifest(directory)
+    i, n = manifest["shard"]
+    if n != 1:
+        raise AuditError(f"--against needs a complete state: {directory} is shard {i}/{n} (scan the earlier "
+                         "snapshot with --partial and no --shard, or merge its shards first).")
+    if manifest.get("seed") != config.seed:
+        raise AuditError(f"--against {directory}: the earlier state was scanned with --seed {manifest.get('seed')}, "
+                         f"this scan uses --seed {config.seed}; MinHash signatures differ across seeds.")
+    near_opts = NearDuplicates.options_from(config)
+    saved = (manifest.get("options") or {}).get("near_duplicates")
+    if saved is not None and saved != {k: getattr(near_opts, k) for k in saved}:
+        raise AuditError(f"--against {directory}: the earlier state used near-duplicate settings {saved}, this "
+                         "scan's policy differs; use the same near_duplicates section.")
+    states: dict[str, Any] = {}
+    for cls in (ExactDuplicates, NearDuplicates):
+        if cls.name not in manifest.get("checks", []):
+            raise AuditError(f"--against {directory}: the earlier state has no {cls.name} state.")
+        arrays, meta = _read(directory, f"check-{cls.name}")
+        ctx = CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed)
+        states[cls.name] = cls.from_state(ctx, arrays, meta)
+    return Previous(exact=states["exact_duplicates"], near=states["near_duplicates"],
+                    records=int(manifest["reading"]["records"]), inputs=list(manifest.get("inputs", [])))
