@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,neural,train]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,neural,train,ray]'
 bash scripts/install-test-deps.sh
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
