@@ -54,12 +54,15 @@ def load_model(path: str | None = None) -> dict:
 def logit_from_model(m: dict, texts: Sequence[str]) -> np.ndarray:
     cfg = m["meta"]["features"]
     cb, wb = int(cfg["char_bits"]), int(cfg["word_bits"])
+    design = cfg.get("design", "v1")
     out = np.zeros(len(texts), np.float64)
+    if "w_joint" not in m:
+        m["w_joint"], m["key_bits"] = F.joint_weights(m["w_char"], m["w_word"])
+    w_joint, key_bits = m["w_joint"], m["key_bits"]
     for i, j in _chunks(texts):
         chunk = texts[i:j]
-        f = F.featurise(chunk, char_bits=cb, word_bits=wb)
-        s = F.sqrt_dot(f.char_doc, f.char_bucket, f.char_count, m["w_char"], f.n, cb)
-        s += F.sqrt_dot(f.word_doc, f.word_bucket, f.word_count, m["w_word"], f.n, wb)
+        f = F.featurise(chunk, char_bits=cb, word_bits=wb, design=design)
+        s = F.sqrt_logit(f, w_joint, key_bits)
         # row-wise sum, not a BLAS mat-vec: its rounding depends on the number of rows, and a
         # record must get the same score whatever batch it arrives in
         s += (((f.dense - m["dense_mean"]) / m["dense_std"]) * m["w_dense"]).sum(axis=1)

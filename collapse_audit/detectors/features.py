@@ -20,6 +20,7 @@ inference. ``sparse_matrix`` builds the same features as a scipy CSR matrix for 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -43,7 +44,30 @@ _LOWER = np.fromiter(((ord(c.lower()) if len(c.lower()) == 1 else i) for i, c in
                      np.uint32, _BMP)
 _SENT_END = np.zeros(_BMP, bool)
 _SENT_END[[ord(c) for c in ".!?\u3002"]] = True
+# normalised text: every whitespace character becomes one space, every digit becomes "0"
+_NORM = np.arange(_BMP, dtype=np.uint32)
+_NORM[np.fromiter((c.isspace() for c in _chars), bool, _BMP)] = 32
+_NORM[np.fromiter((c.isdigit() for c in _chars), bool, _BMP)] = 48
+_NORM[0] = 0
 del _chars
+
+# Formatting a model (or a pipeline) adds around the text rather than in it: an assistant's
+# opening line ("Sure, here is the rewritten text:"), a bare label ("Abstract:"), code fences.
+_PREAMBLE = re.compile(
+    r"\s*(?:(?:sure|certainly|of course|absolutely)\b[^\n]{0,200}?:\s+"
+    r"|here(?:'s|\u2019s| is| are)\b[^\n]{0,200}?:\s+"
+    r"|(?:abstract|title|summary|rewritten text)\s*:\s+)", re.IGNORECASE)
+_FENCE = re.compile(r"```[^\n`]*")
+
+
+def clean(text: str) -> str:
+    """Drops an assistant preamble / leading label and Markdown code fences."""
+    if "```" in text:
+        text = _FENCE.sub(" ", text)
+    m = _PREAMBLE.match(text, 0, 400)
+    if m and m.end() < len(text):
+        text = text[m.end():]
+    return text
 
 DENSE_NAMES = (
     "log_chars", "log_tokens", "mean_word_len", "punct_rate", "comma_rate", "digit_rate",
@@ -51,6 +75,35 @@ DENSE_NAMES = (
     "sent_len_cv", "type_token_ratio", "long_word_rate", "quote_rate", "dash_rate",
     "starts_space", "ends_space", "markdown", "ends_sentence",
 )
+# design v2: no length, line-break or text-boundary statistics (formatting, not style), plus
+# closed-class word rates (function words and pronouns carry style across topics)
+DENSE_NAMES_V2 = (
+    "mean_word_len", "punct_rate", "comma_rate", "digit_rate", "upper_rate", "nonascii_rate",
+    "sent_len_mean", "sent_len_cv", "type_token_ratio", "long_word_rate", "quote_rate", "dash_rate",
+    "function_word_rate", "pronoun_rate",
+)
+FUNCTION_WORDS = (
+    "the a an and or but nor if of in on at to for with by from as into onto over under about after "
+    "before between through during without within upon than then so such that this these those which "
+    "who whom whose what when where why how all any some each every both either neither no not only "
+    "also very just even still yet too is are was were be been being am have has had do does did can "
+    "could will would shall should may might must there here while because although though however "
+    "thus therefore moreover furthermore indeed"
+).split()
+PRONOUNS = "i me my mine we us our ours you your yours he him his she her hers it its they them their".split()
+
+
+def _word_hash(w: str) -> int:
+    """The token hash of ``tokens`` for a lower-case word: sum(code_k * P**k) mod 2**64."""
+    h, p = 0, 1
+    for ch in w:
+        h = (h + ord(ch) * p) % (1 << 64)
+        p = (p * int(_P)) % (1 << 64)
+    return h
+
+
+_FW_HASH = np.array(sorted({_word_hash(w) for w in FUNCTION_WORDS}), np.uint64)
+_PRON_HASH = np.array(sorted({_word_hash(w) for w in PRONOUNS}), np.uint64)
 
 
 @dataclass
@@ -62,12 +115,23 @@ class Encoded:
     doc: np.ndarray       # int64 document index of each position (separator: previous doc)
 
 
-def encode(texts: Sequence[str]) -> Encoded:
+def encode(texts: Sequence[str], normalise: bool = False) -> Encoded:
+    """Joins a batch into one code-point array.
+
+    ``normalise`` (design v2): preamble/fence removal (``clean``), every whitespace run becomes
+    one space, leading/trailing whitespace goes, digits become "0", and no boundary marks are
+    added - so hard line wraps, indentation and how a text is cut do not reach the features.
+    """
     texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
     n = len(texts)
     joined = "\x00".join(texts)
     if joined.count("\x00") != max(n - 1, 0):
         texts = [t.replace("\x00", " ") for t in texts]
+    if normalise:
+        texts = [clean(t) for t in texts]
+        joined = "\x00".join(texts)
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return _squeeze(codes, n)
     # each document is wrapped in boundary marks (STX ... ETX), so n-grams see how a text begins
     # and ends (leading blank lines, a code fence, a closing period): style a rewrite changes.
     texts = ["\x02" + t + "\x03" for t in texts]
@@ -79,6 +143,30 @@ def encode(texts: Sequence[str]) -> Encoded:
         starts[1:] = np.cumsum(lengths[:-1] + 1)
     doc = np.repeat(np.arange(n, dtype=np.int64), lengths + 1)[: len(codes)]
     return Encoded(codes, starts, lengths, doc)
+
+
+def _squeeze(codes: np.ndarray, n: int) -> Encoded:
+    """Whitespace runs -> one space (none at either end of a document), digits -> "0"."""
+    c = np.where(codes < _BMP, _NORM[np.minimum(codes, _BMP - 1)], codes).astype(np.uint32)
+    m = len(c)
+    sp = c == 32
+    edge = np.ones(m, bool)          # previous position is a space, a separator or the start
+    if m > 1:
+        edge[1:] = sp[:-1] | (c[:-1] == 0)
+    c = c[~(sp & edge)]
+    m = len(c)
+    sp = c == 32
+    tail = np.ones(m, bool)          # next position is a separator or the end
+    if m > 1:
+        tail[:-1] = c[1:] == 0
+    c = c[~(sp & tail)]
+    sep = c == 0
+    doc = (np.cumsum(sep) - sep).astype(np.int64)
+    lengths = np.bincount(doc[~sep], minlength=n).astype(np.int64)[:n]
+    starts = np.zeros(n, np.int64)
+    if n > 1:
+        starts[1:] = np.flatnonzero(sep) + 1
+    return Encoded(c, starts, lengths, doc)
 
 
 def _table(table: np.ndarray, codes: np.ndarray, default: bool) -> np.ndarray:
@@ -126,6 +214,25 @@ class Tokens:
     is_word: np.ndarray
 
 
+_POW = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # P**k and P**-k mod 2**64, grown on demand
+
+
+def _powers(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P**k, P**-k) for k = 0..m, from a table kept between calls (chunks have similar sizes)."""
+    if len(_POW[0]) < m + 1:
+        size = max(m + 1, 2 * len(_POW[0]))
+        inv = _U64(pow(int(_P), -1, 2**64))
+        with np.errstate(over="ignore"):
+            pw = np.empty(size, np.uint64)
+            pw[0] = 1
+            pw[1:] = np.cumprod(np.full(size - 1, _P, np.uint64))
+            ipw = np.empty(size, np.uint64)
+            ipw[0] = 1
+            ipw[1:] = np.cumprod(np.full(size - 1, inv, np.uint64))
+        _POW[0], _POW[1] = pw, ipw
+    return _POW[0][: m + 1], _POW[1][: m + 1]
+
+
 def tokens(enc: Encoded) -> Tokens:
     codes = enc.codes
     m = len(codes)
@@ -136,26 +243,15 @@ def tokens(enc: Encoded) -> Tokens:
     prev_w[1:] = w[:-1]
     next_w = np.zeros(m, bool)
     next_w[:-1] = w[1:]
-    ws = np.flatnonzero(w & ~prev_w)
-    we = np.flatnonzero(w & ~next_w) + 1
-    ps = np.flatnonzero(p)
-    start = np.concatenate([ws, ps])
-    end = np.concatenate([we, ps + 1])
-    is_word = np.concatenate([np.ones(len(ws), bool), np.zeros(len(ps), bool)])
-    order = np.argsort(start, kind="stable")
-    start, end, is_word = start[order], end[order], is_word[order]
+    # token starts in text order without a sort: the first character of a word, or a punctuation mark
+    start = np.flatnonzero((w & ~prev_w) | p)
+    is_word = w[start]
+    end = start + 1
+    end[is_word] = np.flatnonzero(w & ~next_w) + 1
     # polynomial prefix hash over lower-cased codes (wrap-around mod 2**64; base odd => invertible)
     low = np.where(codes < _BMP, _LOWER[np.minimum(codes, _BMP - 1)], codes).astype(np.uint64)
+    pw, ipw = _powers(m)
     with np.errstate(over="ignore"):
-        pw = np.empty(m + 1, np.uint64)
-        pw[0] = 1
-        if m:
-            pw[1:] = np.cumprod(np.full(m, _P, np.uint64))
-        inv = _U64(pow(int(_P), -1, 2**64))
-        ipw = np.empty(m + 1, np.uint64)
-        ipw[0] = 1
-        if m:
-            ipw[1:] = np.cumprod(np.full(m, inv, np.uint64))
         pre = np.zeros(m + 1, np.uint64)
         np.cumsum(low * pw[:m], out=pre[1:])
         h = (pre[end] - pre[start]) * ipw[start]
@@ -175,8 +271,8 @@ def word_ngrams(tok: Tokens, bits: int = 18):
     return d1, b1, d2, b2
 
 
-def dense(enc: Encoded, tok: Tokens) -> np.ndarray:
-    """Stylometric statistics, one row per document (columns: DENSE_NAMES)."""
+def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.ndarray:
+    """Stylometric statistics, one row per document (columns: ``names``)."""
     n = len(enc.lengths)
     codes = enc.codes
     doc = enc.doc
@@ -214,8 +310,8 @@ def dense(enc: Encoded, tok: Tokens) -> np.ndarray:
     e_doc = tok.doc[e_idx]
     cum_at_end = cw[e_idx].astype(np.float64)
     first_tok = np.searchsorted(tok.doc, np.arange(n))
-    base = np.where(first_tok > 0, cw[np.maximum(first_tok - 1, 0)], 0).astype(np.float64)
-    base = np.where(first_tok > 0, base, 0.0)
+    # words before each document's first token (a batch of empty texts has no tokens at all)
+    base = np.concatenate([[0], cw])[first_tok].astype(np.float64)
     prev = np.empty_like(cum_at_end)
     if len(e_idx):
         prev[0] = base[e_doc[0]]
@@ -267,12 +363,21 @@ def dense(enc: Encoded, tok: Tokens) -> np.ndarray:
         line_start[1:] = (codes[:-1] == 10) | (codes[:-1] == 2)
         md[:-1] |= line_start[:-1] & ((c0 == 35) | (c0 == 42) | (c0 == 45)) & ((c1 == 32) | (c1 == 35))
     markdown = np.log1p(per_doc(md))
-    return np.stack([
-        np.log1p(enc.lengths), np.log1p(ntok), sumwlen / nw, punct / nt, comma / nt, digit / L,
-        upper / L, nonascii / L, newline / L, blank / L, np.log1p(s_mean), s_cv, ttr,
-        longw / nw, quotes / L, dashes / L,
-        starts_space, ends_space, markdown, ends_sent,
-    ], 1).astype(np.float64)
+    cols = {
+        "log_chars": np.log1p(enc.lengths), "log_tokens": np.log1p(ntok), "mean_word_len": sumwlen / nw,
+        "punct_rate": punct / nt, "comma_rate": comma / nt, "digit_rate": digit / L,
+        "upper_rate": upper / L, "nonascii_rate": nonascii / L, "newline_rate": newline / L,
+        "blankline_rate": blank / L, "sent_len_mean": np.log1p(s_mean), "sent_len_cv": s_cv,
+        "type_token_ratio": ttr, "long_word_rate": longw / nw, "quote_rate": quotes / L,
+        "dash_rate": dashes / L, "starts_space": starts_space, "ends_space": ends_space,
+        "markdown": markdown, "ends_sentence": ends_sent,
+    }
+    if "function_word_rate" in names or "pronoun_rate" in names:
+        wh = tok.hash[wmask]
+        wd = tok.doc[wmask]
+        cols["function_word_rate"] = np.bincount(wd, weights=np.isin(wh, _FW_HASH), minlength=n) / nw
+        cols["pronoun_rate"] = np.bincount(wd, weights=np.isin(wh, _PRON_HASH), minlength=n) / nw
+    return np.stack([cols[k] for k in names], 1).astype(np.float64)
 
 
 @dataclass
@@ -287,8 +392,10 @@ class Featurised:
     dense: np.ndarray
 
 
-def featurise(texts: Sequence[str], char_bits: int = 18, word_bits: int = 18) -> Featurised:
-    enc = encode(texts)
+def featurise(texts: Sequence[str], char_bits: int = 18, word_bits: int = 18,
+              design: str = "v1") -> Featurised:
+    v2 = design == "v2"
+    enc = encode(texts, normalise=v2)
     n = len(enc.lengths)
     cd, cb = char_ngrams(enc, bits=char_bits)
     tok = tokens(enc)
@@ -299,7 +406,7 @@ def featurise(texts: Sequence[str], char_bits: int = 18, word_bits: int = 18) ->
         n=n,
         char_doc=cd, char_bucket=cb, char_count=np.bincount(cd, minlength=n).astype(np.float64),
         word_doc=wd, word_bucket=wb, word_count=np.bincount(wd, minlength=n).astype(np.float64),
-        dense=dense(enc, tok),
+        dense=dense(enc, tok, DENSE_NAMES_V2 if v2 else DENSE_NAMES),
     )
 
 
@@ -345,6 +452,41 @@ def sqrt_dot(doc: np.ndarray, bucket: np.ndarray, count: np.ndarray, w: np.ndarr
     ub = (uk & ((1 << bits) - 1)).astype(np.int64)
     s = np.bincount(ud, weights=w[ub] * np.sqrt(cnt), minlength=n)
     return s / np.sqrt(np.maximum(count, 1))
+
+
+def joint_weights(w_char: np.ndarray, w_word: np.ndarray) -> tuple[np.ndarray, int]:
+    """One weight vector for ``sqrt_logit``: char weights at [0, 2**cb), word weights at
+    [2**(B-1), 2**(B-1) + 2**wb), B = max(cb, wb) + 1 bits per (doc-local) key."""
+    half = max(len(w_char), len(w_word))
+    w = np.zeros(2 * half, np.float64)
+    w[: len(w_char)] = w_char
+    w[half: half + len(w_word)] = w_word
+    return w, half.bit_length()
+
+
+def sqrt_logit(f: Featurised, w_joint: np.ndarray, key_bits: int) -> np.ndarray:
+    """``sqrt_dot`` of the char block plus ``sqrt_dot`` of the word block in one sort.
+
+    Keys ``doc << key_bits | block << (key_bits - 1) | bucket`` are unique per (doc, block,
+    bucket); sorted, each run is one n-gram's count. Sums run per (doc, block) bin in bucket
+    order, exactly as two separate ``sqrt_dot`` calls do, so the result is bit-identical.
+    """
+    n = f.n
+    if len(f.char_doc) + len(f.word_doc) == 0:
+        return np.zeros(n)
+    half = 1 << (key_bits - 1)
+    key = np.concatenate([(f.char_doc << key_bits) | f.char_bucket,
+                          (f.word_doc << key_bits) | (f.word_bucket + half)])
+    if (n << key_bits) <= (1 << 32):
+        key = key.astype(np.uint32)
+    key.sort()
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    cnt = np.diff(np.append(first, len(key)))
+    uk = key[first].astype(np.int64)
+    bins = ((uk >> key_bits) << 1) | ((uk >> (key_bits - 1)) & 1)  # 2 * doc + block
+    s = np.bincount(bins, weights=w_joint[uk & ((half << 1) - 1)] * np.sqrt(cnt), minlength=2 * n)
+    s = s.reshape(n, 2)
+    return s[:, 0] / np.sqrt(np.maximum(f.char_count, 1)) + s[:, 1] / np.sqrt(np.maximum(f.word_count, 1))
 
 
 def sqrt_matrix(f: Featurised, char_bits: int = 18, word_bits: int = 18):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -29,9 +30,9 @@ from ..errors import AuditError
 from . import evaluate as E
 from . import features as F
 
-DEFAULT_VERSION = "default-1.0.0"
+DEFAULT_VERSION = "default-2.0.0"
 NEURAL_VERSION = "neural-1.0.0"
-DATASET = "L2R (Hao et al. 2024, arXiv:2408.04237), ../shared/data/l2r/l2r.jsonl.gz"
+DATASET = "L2R (Hao et al. 2024, arXiv:2408.04237)"
 SPLIT_DESC = "xxh64(text) % 100: train <70, val 70-84, test >=85"
 MERGE = {"TravelTourism": "TechnicalWriting"}
 
@@ -41,6 +42,10 @@ WORD_BITS = 18
 C = 16.0
 DENSE_WEIGHT = 1.0
 SEED = 0
+MAX_ITER = 300
+WEIGHTING = "domain"  # "class": classes balanced; "domain": every (domain, class) cell equal
+DESIGN = "v2"        # feature design (features.featurise): v2 normalises formatting away
+DESIGN_TAG = DESIGN  # names the fold feature caches
 
 
 def models_dir() -> Path:
@@ -101,42 +106,196 @@ def _require_sklearn():
 
 # ----------------------------------------------------------------------------- default detector
 
-def design(texts, dense_mean=None, dense_std=None):
-    """Training design matrix [sqrt char | sqrt word | standardised dense] and its statistics."""
-    import scipy.sparse as sp
-
-    f = F.featurise(texts, CHAR_BITS, WORD_BITS)
-    X = F.sqrt_matrix(f, CHAR_BITS, WORD_BITS)
-    if dense_mean is None:
-        dense_mean = f.dense.mean(0)
-        dense_std = f.dense.std(0) + 1e-9
-    D = (f.dense - dense_mean) / dense_std * DENSE_WEIGHT
-    return sp.hstack([X, sp.csr_matrix(D)]).tocsr(), dense_mean, dense_std
+def raw_design(texts):
+    """[sqrt char | sqrt word] CSR block and the raw dense statistics (not standardised)."""
+    f = F.featurise(texts, CHAR_BITS, WORD_BITS, DESIGN)
+    return F.sqrt_matrix(f, CHAR_BITS, WORD_BITS), f.dense
 
 
-def fit_default(texts, y, c: float = C) -> dict:
-    """Fit the default model on ``texts``; returns the weight dict (no threshold yet)."""
+def sample_weights(y, domain, weighting: str) -> np.ndarray:
+    """Per-record weights with mean 1: classes balanced, or every (domain, class) cell equal."""
+    y = np.asarray(y)
+    if weighting == "class" or domain is None:
+        key = y.astype(str)
+    elif weighting == "domain":
+        key = np.char.add(np.asarray(domain).astype(str), y.astype(str))
+    else:
+        raise ValueError(f"unknown weighting {weighting!r}")
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    w = 1.0 / cnt[inv]
+    return w * (len(w) / w.sum())
+
+
+def fit_arrays(X, D, y, domain, c: float = C, weighting: str = WEIGHTING) -> dict:
+    """Logistic regression on [X | standardised D]; returns the weight arrays."""
     _require_sklearn()
+    import scipy.sparse as sp
     from sklearn.linear_model import LogisticRegression
 
-    X, mu, sd = design(texts)
-    clf = LogisticRegression(C=c, solver="liblinear", dual=True, max_iter=300,
-                             class_weight="balanced", random_state=SEED)
-    clf.fit(X, np.asarray(y))
+    mu, sd = D.mean(0), D.std(0) + 1e-9
+    Xs = sp.hstack([X, sp.csr_matrix((D - mu) / sd * DENSE_WEIGHT)]).tocsr()
+    clf = LogisticRegression(C=c, solver="liblinear", dual=True, max_iter=MAX_ITER, random_state=SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # liblinear's "increase max_iter": MAX_ITER is fixed on purpose
+        clf.fit(Xs, np.asarray(y), sample_weight=sample_weights(y, domain, weighting))
     w = clf.coef_[0]
+    ns = X.shape[1]
+    return {"w_sparse": w[:ns], "w_dense": w[ns:] * DENSE_WEIGHT, "dense_mean": mu, "dense_std": sd,
+            "bias": float(clf.intercept_[0])}
+
+
+def logit_arrays(w: dict, X, D) -> np.ndarray:
+    """Training-side logit (matrix product); the shipped path is ``default.logit_from_model``."""
+    return X @ w["w_sparse"] + ((D - w["dense_mean"]) / w["dense_std"]) @ w["w_dense"] + w["bias"]
+
+
+def model_dict(w: dict, c: float = C, weighting: str = WEIGHTING) -> dict:
     nc, nw = 1 << CHAR_BITS, 1 << WORD_BITS
     return {
-        "w_char": w[:nc].astype(np.float32),
-        "w_word": w[nc:nc + nw].astype(np.float32),
-        "w_dense": (w[nc + nw:] * DENSE_WEIGHT).astype(np.float64),
-        "dense_mean": mu.astype(np.float64),
-        "dense_std": sd.astype(np.float64),
-        "bias": np.float64(clf.intercept_[0]),
-        "meta": {"features": {"char_bits": CHAR_BITS, "word_bits": WORD_BITS,
+        "w_char": w["w_sparse"][:nc].astype(np.float32),
+        "w_word": w["w_sparse"][nc:nc + nw].astype(np.float32),
+        "w_dense": np.asarray(w["w_dense"], np.float64),
+        "dense_mean": np.asarray(w["dense_mean"], np.float64),
+        "dense_std": np.asarray(w["dense_std"], np.float64),
+        "bias": np.float64(w["bias"]),
+        "meta": {"features": {"design": DESIGN, "char_bits": CHAR_BITS, "word_bits": WORD_BITS,
                               "char_orders": [1, 2, 3, 4], "word_orders": [1, 2],
-                              "transform": "sqrt relative frequency", "dense": list(F.DENSE_NAMES)},
-                 "C": c},
+                              "transform": "sqrt relative frequency",
+                              "dense": list(F.DENSE_NAMES_V2 if DESIGN == "v2" else F.DENSE_NAMES)},
+                 "C": c, "weighting": weighting},
     }
+
+
+def fit_default(texts, y, c: float = C, domain=None, weighting: str = WEIGHTING) -> dict:
+    """Fit the default model on ``texts``; returns the weight dict (no threshold yet)."""
+    X, D = raw_design(texts)
+    return model_dict(fit_arrays(X, D, y, domain, c, weighting), c, weighting)
+
+
+# ----------------------------------------------------------------------------- folds
+
+GENERATORS = ("GPT-3-Turbo", "GPT-4o", "Gemini-1.5-Pro", "Llama-3-70B")
+FOLDS_PROTOCOL = ("on a fixed 30% subset of L2R (xxh64(text, seed=7) % 1000 < 300): lodo: fit on all records of the other domains (TravelTourism merged into "
+                  "TechnicalWriting), score the held-out domain; logo: fit on the other generators' "
+                  "rewrites + train-split human texts, score the generator's rewrites + val/test-split "
+                  "human texts")
+
+
+# The shipped fold error rates come from fold models fitted on a fixed subset of L2R (a hash of
+# the text, so the same records every run): 24 full-size fits cost about an hour of CPU.
+FOLD_FRACTION = 0.3
+
+
+def fold_subset(d: L2R, frac: float = FOLD_FRACTION) -> np.ndarray:
+    """A fixed subset of the records (``xxh64(text, seed=7) % 1000 < 1000 * frac``)."""
+    if frac >= 1:
+        return np.ones(len(d.texts), bool)
+    return np.array([xxhash.xxh64_intdigest(t.encode("utf-8"), seed=7) % 1000 < frac * 1000
+                     for t in d.texts])
+
+
+def fold_sets(d: L2R) -> dict:
+    """``lodo:<Domain>`` and ``logo:<Generator>`` -> (train mask, test mask).
+
+    LODO: fit on every record of the other domains, score the held-out one. LOGO: test = the
+    generator's rewrites + the human texts of the val/test splits; train = the other generators'
+    rewrites + the train-split human texts.
+    """
+    folds = {}
+    for dom in sorted(set(d.domain.tolist())):
+        te = d.domain == dom
+        folds[f"lodo:{dom}"] = (~te, te)
+    human = d.y == 0
+    test_h = human & (d.split != "train")
+    for g in GENERATORS:
+        te = (d.generator == g) | test_h
+        tr = ((d.generator != g) & ~human) | (human & ~test_h)
+        folds[f"logo:{g}"] = (tr, te)
+    return folds
+
+
+_FOLD_JOB: dict = {}
+
+
+def _fit_fold(k: str):
+    """One fold (runs in a forked worker or in-process; reads the arrays from ``_FOLD_JOB``)."""
+    j = _FOLD_JOB
+    d, X, D, (tr, te) = j["d"], j["X"], j["D"], j["folds"][k]
+    if j["keep"] is not None:
+        tr, te = tr & j["keep"], te & j["keep"]
+    t0 = time.time()
+    z = logit_arrays(fit_arrays(X[tr], D[tr], d.y[tr], d.domain[tr], j["c"], j["weighting"]), X[te], D[te])
+    return k, np.flatnonzero(te), 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), time.time() - t0
+
+
+def run_folds(d: L2R, X, D, c: float = C, weighting: str = WEIGHTING, keep=None, only: str = "",
+              threshold: float | None = None, log: Callable[[str], None] = print, workers: int = 1):
+    """Fits one model per fold; returns (per-fold results, out-of-fold rows).
+
+    ``workers`` > 1 fits folds in forked processes; each fold's fit is the same computation
+    either way, so the results do not depend on it.
+    """
+    pick = [p for p in only.split(",") if p]
+    folds = {k: v for k, v in fold_sets(d).items() if not pick or any(k.startswith(p) for p in pick)}
+    _FOLD_JOB.update(d=d, X=X, D=D, folds=folds, keep=keep, c=c, weighting=weighting)
+    out = {}
+    try:
+        if workers > 1:
+            import multiprocessing as mp
+
+            with mp.get_context("fork").Pool(workers) as pool:
+                for k, idx, s, sec in pool.imap_unordered(_fit_fold, list(folds)):
+                    out[k] = (idx, s)
+                    log(f"{k}: done ({sec:.0f}s)")
+        else:
+            for k in folds:
+                _, idx, s, sec = _fit_fold(k)
+                out[k] = (idx, s)
+                log(f"{k}: done ({sec:.0f}s)")
+    finally:
+        _FOLD_JOB.clear()
+    res, rows = [], []
+    for k in folds:
+        idx, s = out[k]
+        y = d.y[idx]
+        r = {"fold": k, "auroc": E.auroc(y, s), "n_pos": int(y.sum()), "n_neg": int((y == 0).sum())}
+        if threshold is not None:
+            r["tpr"], r["fpr"] = E.rates_at(y, s, threshold)
+        gen = d.generator[idx]
+        r["auroc_by_generator"] = {g: E.auroc(y[(gen == g) | (y == 0)], s[(gen == g) | (y == 0)])
+                                   for g in GENERATORS if (gen == g).any()}
+        res.append(r)
+        rows.append({"fold": [k] * len(idx), "domain": d.domain[idx].tolist(),
+                     "generator": d.generator[idx].tolist(), "label": y.tolist(), "score": s.tolist(),
+                     "n_chars": [len(d.texts[i]) for i in idx]})
+        log(f"{k}: AUROC {r['auroc']:.4f}")
+    return res, rows
+
+
+def fold_summary(res: list) -> dict:
+    out = {}
+    for p in ("lodo", "logo"):
+        a = {r["fold"].split(":", 1)[1]: r["auroc"] for r in res if r["fold"].startswith(p)}
+        if a:
+            out[p] = {"mean_auroc": float(np.mean(list(a.values()))), "worst": min(a, key=a.get),
+                      "worst_auroc": float(min(a.values()))}
+    return out
+
+
+def write_oof(rows: list, path: Path) -> None:
+    """Out-of-fold scores as Parquet (fold, domain, generator, label, score, n_chars)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    cols = {k: [x for r in rows for x in r[k]] for k in rows[0]}
+    t = pa.table({"fold": pa.array(cols["fold"], pa.string()),
+                  "domain": pa.array(cols["domain"], pa.string()),
+                  "generator": pa.array(cols["generator"], pa.string()),
+                  "label": pa.array(cols["label"], pa.int8()),
+                  "score": pa.array(cols["score"], pa.float64()),
+                  "n_chars": pa.array(cols["n_chars"], pa.int64())})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(t, path)
 
 
 def logit_with(model: dict, texts) -> np.ndarray:
@@ -183,15 +342,24 @@ def save_npz(path: Path, arrays: dict, meta: dict) -> None:
             zf.writestr(info, buf.getvalue())
 
 
-def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print) -> dict:
+def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print,
+                  oof_path: Path | None = None, workers: int = 1) -> dict:
+    """Fits the shipped model on the train split, thresholds it on val, reports test, and runs
+    the leave-one-domain-out / leave-one-generator-out folds whose error rates ship with it."""
     t0 = time.time()
     tr, va, te = (data.split == "train"), (data.split == "val"), (data.split == "test")
-    tx = [t for t, k in zip(data.texts, tr) if k]
+    log(f"default: featurising {len(data.texts)} texts ...")
+    X, D = raw_design(data.texts)
     log(f"default: fitting on {tr.sum()} train texts ...")
-    model = fit_default(tx, data.y[tr])
+    model = model_dict(fit_arrays(X[tr], D[tr], data.y[tr], data.domain[tr]))
     s_val = score_with(model, [t for t, k in zip(data.texts, va) if k])
     thr = E.youden_threshold(data.y[va], s_val)
     s_test = score_with(model, [t for t, k in zip(data.texts, te) if k])
+    log(f"default: val AUROC {E.auroc(data.y[va], s_val):.4f}; running {len(fold_sets(data))} "
+        "leave-one-domain/generator-out folds ...")
+    folds, rows = run_folds(data, X, D, keep=fold_subset(data), threshold=thr, log=log, workers=workers)
+    if oof_path is not None:
+        write_oof(rows, Path(oof_path))
     meta = dict(model["meta"])
     meta.update({
         "version": DEFAULT_VERSION, "threshold": thr,
@@ -202,6 +370,11 @@ def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print) 
                               for g in sorted(set(data.generator[data.y == 1].tolist()))},
         "trained_on": {"dataset": DATASET, "split": "train (" + SPLIT_DESC + ")",
                        "n": int(tr.sum()), "n_pos": int(data.y[tr].sum())},
+        # error rates at the shipped threshold of models fitted without the fold's domain or
+        # generator: how far tpr/fpr move off the validated ground
+        "folds": [{k: r[k] for k in ("fold", "tpr", "fpr", "auroc", "n_pos", "n_neg")} for r in folds],
+        "folds_summary": fold_summary(folds),
+        "folds_protocol": FOLDS_PROTOCOL,
     })
     arrays = {k: v for k, v in model.items() if k != "meta"}
     # validation scores ship with the model, so tpr/fpr can be recomputed at another threshold

@@ -129,5 +129,65 @@ def test_shipped_files_small_and_documented():
     total = sum(p.stat().st_size for p in models.iterdir() if p.is_file())
     assert total < 5 * 2**20
     card = (models / "MODEL_CARD.md").read_text()
-    for word in ("L2R", "split", "AUROC", "default-1.0.0", "leave-one-domain-out"):
+    for word in ("L2R", "split", "AUROC", "default-2.0.0", "leave-one-domain-out", "M4"):
         assert word in card
+    assert "../" not in card and "/work" not in card  # no build-machine paths
+
+
+PARAGRAPH = (
+    "The committee met on Tuesday to review the proposal. After a long discussion, members agreed that "
+    "the budget should be revised before the next meeting, and that the schedule for the new building "
+    "would depend on the outcome of the public consultation, which closes in 2024."
+)
+
+
+def _wrap(text, width=80):
+    out, line = [], ""
+    for w in text.split():
+        if line and len(line) + 1 + len(w) > width:
+            out.append(line)
+            line = w
+        else:
+            line = (line + " " + w) if line else w
+    return "\n".join(out + [line])
+
+
+def test_formatting_does_not_move_the_score(default_detector):
+    """Hard line wraps, indentation, an assistant preamble, a leading label or a code fence are
+    formatting around the text, not its style: the score must not move."""
+    base = default_detector.score([PARAGRAPH])[0]
+    variants = [
+        _wrap(PARAGRAPH),                                      # hard-wrapped at 80 columns
+        "\n\n  " + PARAGRAPH.replace(". ", ".\n\n") + "\n",   # blank lines, indentation
+        "Sure, here is the rewritten text:\n\n" + PARAGRAPH,  # assistant preamble
+        "Here's a revised version:\n" + PARAGRAPH,
+        "Abstract: " + PARAGRAPH,
+        "```\n" + PARAGRAPH + "\n```",
+    ]
+    got = default_detector.score(variants)
+    np.testing.assert_allclose(got, base, atol=1e-9)
+    # digits are normalised too: a different year is not a different style
+    assert abs(default_detector.score([PARAGRAPH.replace("2024", "1987")])[0] - base) < 1e-9
+
+
+def test_normalisation_keeps_the_words():
+    e = F.encode(["  Sure, here is it:\n\nHello   world 123\n", "", "a\tb  ", "\n\n"], normalise=True)
+    text = "".join(map(chr, e.codes))
+    assert text.split("\x00") == ["Hello world 000", "", "a b", ""]
+    assert e.lengths.tolist() == [15, 0, 3, 0]
+    assert "Sure" not in text
+
+
+def test_shipped_fold_error_rates():
+    """The leave-one-domain/generator-out error rates at the shipped threshold ship with the model."""
+    from collapse_audit.detectors.default import load_model
+
+    meta = load_model()["meta"]
+    folds = meta["folds"]
+    kinds = [f["fold"].split(":")[0] for f in folds]
+    assert kinds.count("lodo") == 20 and kinds.count("logo") == 4
+    assert "lodo:TravelTourism" not in {f["fold"] for f in folds}  # merged into TechnicalWriting
+    for f in folds:
+        assert set(f) == {"fold", "tpr", "fpr", "auroc", "n_pos", "n_neg"}
+        assert 0 <= f["fpr"] <= 1 and 0 <= f["tpr"] <= 1 and 0.5 < f["auroc"] <= 1
+        assert f["n_pos"] > 100 and f["n_neg"] > 30  # folds run on a fixed 30% subset
