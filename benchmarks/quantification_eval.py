@@ -1,7 +1,7 @@
 """Share estimators and the applicability test, measured on L2R folds; then M4 once.
 
     python benchmarks/quantification_eval.py --part folds      # fold error rates -> out/quant/folds.json
-    python -m collapse_audit.detectors.applicability --folds benchmarks/out/quant/folds.json
+    python -m collapse_audit.detectors.rebuild_reference --folds benchmarks/out/quant/folds.json
                                                                # rebuild models/default_reference.npz
     python benchmarks/quantification_eval.py --part calibrate  # estimator choice + test thresholds (L2R only)
     python benchmarks/quantification_eval.py --part m4         # the one-off M4 report (never tuned on)

@@ -21,7 +21,7 @@ leave-one-domain/generator-out folds (``benchmarks/quantification_eval.py``; res
 benchmarks/DETECTOR.md, "Share estimate and applicability") and never on other data sets.
 
 The reference (``models/default_reference.npz``) is rebuilt from the model and L2R by
-``build_applicability_reference`` (``python -m collapse_audit.detectors.applicability``).
+``build_applicability_reference`` (``python -m collapse_audit.detectors.rebuild_reference``).
 """
 
 from __future__ import annotations
@@ -118,6 +118,17 @@ def weights_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def detector_identity(detector) -> dict:
+    """Name, version and weights hash of a detector (the hash of its shipped weights file)."""
+    name = getattr(detector, "name", "detector")
+    sha = getattr(detector, "weights_sha256", None)
+    if sha is None and name in ("default", "neural"):
+        p = Path(__file__).resolve().parent / "models" / f"{name}.npz"
+        if p.is_file():
+            sha = weights_sha256(p)
+    return {"name": name, "version": getattr(detector, "version", "0"), "weights_sha256": sha}
+
+
 def shipped_path(filename: str) -> Path:
     return Path(__file__).resolve().parent / "models" / filename
 
@@ -197,7 +208,6 @@ def check_reference_matches(ref: Reference, detector) -> None:
     histograms bin the corpus scores with their own edges, whatever threshold flags records.
     """
     from ..errors import AuditError
-    from .calibration import detector_identity
 
     ident = detector_identity(detector)
     name = f"models/{ref.meta.get('detector', '?')}{REFERENCE_SUFFIX}"
@@ -206,7 +216,7 @@ def check_reference_matches(ref: Reference, detector) -> None:
         raise AuditError(f"The applicability reference {name} was built for {ref.meta.get('version')} "
                          f"(weights {str(ref.meta.get('weights_sha256'))[:12]}) but the detector is "
                          f"{ident['version']} (weights {str(ident['weights_sha256'])[:12]}); rebuild it "
-                         f"with `python -m collapse_audit.detectors.applicability`.")
+                         f"with `python -m collapse_audit.detectors.rebuild_reference`.")
 
 
 # ----------------------------------------------------------------------------- the probe
@@ -331,33 +341,3 @@ def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
                 "calibration": None}
     return {"state": "validated", "reason": "score histogram, stylometric features and language "
             "match the detector's validation data (L2R)", "tests": tests, "calibration": None}
-
-
-def main(argv=None) -> int:
-    """Rebuild models/default_reference.npz from the shipped default model and L2R."""
-    import argparse
-
-    from .default import DefaultDetector
-    from .train import load_l2r
-
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("--data", help="L2R jsonl.gz (found next to the checkout by default)")
-    ap.add_argument("--folds", help="JSON list of held-out fold rates (default: the model's meta['folds'], "
-                    "else benchmarks/out/quant/folds.json)")
-    a = ap.parse_args(argv)
-    det = DefaultDetector()
-    folds = det._m["meta"].get("folds")
-    if a.folds:
-        folds = json.loads(Path(a.folds).read_text())
-    if not folds:
-        raise SystemExit("no held-out fold rates: pass --folds (benchmarks/quantification_eval.py "
-                         "--part folds writes them)")
-    p = build_applicability_reference("default", det.score, load_l2r(a.data), folds=folds,
-                                      weights_path=shipped_path("default.npz"), version=det.version,
-                                      threshold=det.threshold)
-    print(p)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
