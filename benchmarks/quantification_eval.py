@@ -54,12 +54,14 @@ def sigmoid(z):
 def load_oof(d: T.L2R, oof: str | None) -> dict:
     """{fold: (record indices into L2R, scores)}."""
     if oof:
-        import pandas as pd
+        import pyarrow.parquet as pq
 
-        df = pd.read_parquet(oof)
-        if "index" not in df.columns:
-            raise SystemExit("the out-of-fold table needs an `index` column (L2R record order)")
-        return {f: (g["index"].to_numpy(), g["score"].to_numpy()) for f, g in df.groupby("fold")}
+        t = pq.read_table(oof)
+        cols = {c: np.asarray(t.column(c).to_pylist()) for c in t.column_names}
+        groups = {f: np.flatnonzero(cols["fold"] == f) for f in dict.fromkeys(cols["fold"].tolist())}
+        if "index" in cols:
+            return {f: (cols["index"][r], cols["score"][r]) for f, r in groups.items()}
+        return oof_with_index(d, cols, groups)
     out = {}
     for p in sorted(DET_OUT.glob("default_lo[dg]o_*.json")):
         r = json.loads(p.read_text())
@@ -67,6 +69,22 @@ def load_oof(d: T.L2R, oof: str | None) -> dict:
     if not out:
         raise SystemExit("no out-of-fold scores: run `python benchmarks/detector_eval.py --part lodo` "
                          "and `--part logo` first")
+    return out
+
+
+def oof_with_index(d: T.L2R, cols: dict, groups: dict) -> dict:
+    """Record indices of a table written by ``train.write_oof`` (no index column): each fold's rows
+    are ``flatnonzero(test mask & fold subset)`` in L2R order; checked against label and length."""
+    keep = T.fold_subset(d)
+    sets = T.fold_sets(d)
+    out = {}
+    for f, r in groups.items():
+        idx = np.flatnonzero(sets[f][1] & keep)
+        lens = np.array([len(d.texts[i]) for i in idx])
+        if len(idx) != len(r) or not (np.array_equal(lens, cols["n_chars"][r])
+                                      and np.array_equal(d.y[idx], cols["label"][r])):
+            raise SystemExit(f"out-of-fold rows of {f} do not match the L2R fold subset")
+        out[f] = (idx, cols["score"][r])
     return out
 
 

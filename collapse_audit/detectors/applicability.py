@@ -246,9 +246,33 @@ class Probe:
             X = dense_features(texts) if features is None else features
             self.n_outlier += int((self.ref.mahalanobis(X) > self.ref.feat_cut).sum())
 
+    @classmethod
+    def from_flags(cls, ref: Reference | None, outlier, code, non_english) -> Probe:
+        """A probe from per-record flags (``record_flags``): lets a scan keep three small arrays
+        instead of a probe per group, and build one probe per source from record masks."""
+        p = cls(ref)
+        code = np.asarray(code, bool)
+        non_en = np.asarray(non_english, bool) & ~code
+        p.n = int(code.size)
+        p.n_code = int(code.sum())
+        p.n_non_english = int(non_en.sum())
+        p.n_foreign = int((code | non_en).sum())
+        p.n_outlier = int(np.asarray(outlier, bool).sum()) if ref is not None else 0
+        return p
+
     def merge(self, other: Probe) -> None:
         for k in ("n", "n_outlier", "n_foreign", "n_code", "n_non_english"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+def record_flags(texts: Sequence[str], ref: Reference | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record: (feature outlier, code, non-English) - what ``Probe`` counts, kept per record."""
+    texts = list(texts)
+    code = np.array([is_code(t) for t in texts], bool)
+    non_en = np.array([(not c) and is_non_english(t) for t, c in zip(texts, code)], bool)
+    if ref is None or not texts:
+        return np.zeros(len(texts), bool), code, non_en
+    return ref.mahalanobis(dense_features(texts)) > ref.feat_cut, code, non_en
 
 
 def fit_statistics(scores, sc: ScoreReference) -> dict:
