@@ -81,6 +81,19 @@ def test_probes_merge_like_one_stream(ref):
     assert (a.n, a.n_non_english) == (150, 50)
 
 
+def test_probe_from_record_flags_counts_like_update():
+    """The scan keeps per-record flags (so any subset, e.g. one source, gets its own probe)."""
+    ref = A.load_reference("default")
+    texts = [ENGLISH] * 7 + [GERMAN] * 3 + [CODE] * 2
+    streamed = A.Probe(ref)
+    streamed.update(texts)
+    outlier, code, non_en = A.record_flags(texts, ref)
+    kept = A.Probe.from_flags(ref, outlier, code, non_en)
+    names = ("n", "n_outlier", "n_foreign", "n_code", "n_non_english")
+    assert [getattr(kept, k) for k in names] == [getattr(streamed, k) for k in names]
+    assert (kept.n_code, kept.n_non_english) == (2, 3)
+
+
 def test_shipped_reference_matches_the_default_detector(default_detector):
     ref = A.load_reference("default")
     assert ref is not None, "models/default_reference.npz is missing"
