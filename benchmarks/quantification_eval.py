@@ -134,7 +134,7 @@ def statistics(s, X, foreign, ref_score: Q.ScoreReference, feat, foreign_rate) -
             "foreign_excess": float(np.mean(foreign)) - foreign_rate - A._allowance(foreign_rate, len(s))}
 
 
-def simulate(d, oof, ref: A.Reference, X, foreign, seed=0) -> list:
+def simulate(d, oof, ref: A.Reference, X, foreign, seed=0, fold_size=400) -> list:
     """One row per corpus: truth, both estimators' raw result, applicability statistics."""
     from collapse_audit.detectors.default import DefaultDetector
 
@@ -156,7 +156,7 @@ def simulate(d, oof, ref: A.Reference, X, foreign, seed=0) -> list:
         groups.append((f, idx, s, A.feature_reference(X[keep]), fr))
     for gname, idx, s, feat, fr in groups:
         y = d.y[idx] == 1
-        size = 2000 if gname.startswith("in-domain") else 400
+        size = 2000 if gname.startswith("in-domain") else fold_size
         for truth, ci in corpora(y, size, rng):
             rec = idx[ci]
             sc = s[ci]
@@ -313,6 +313,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", required=True, choices=["folds", "calibrate", "m4", "table"])
     ap.add_argument("--oof", help="out-of-fold scores (parquet) instead of the detector_eval caches")
+    ap.add_argument("--fold-size", type=int, default=400, help="records per fold corpus (calibrate); a size "
+                    "other than 400 writes corpora_N.json / calibrate_N.json (the tests' power vs size)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if a.part == "table":
@@ -329,12 +331,13 @@ def main():
     ref = A.load_reference("default")
     if a.part == "calibrate":
         X, foreign = features_all(d)
-        rows = simulate(d, load_oof(d, a.oof), ref, X, foreign)
-        (OUT / "corpora.json").write_text(json.dumps(rows))
+        rows = simulate(d, load_oof(d, a.oof), ref, X, foreign, fold_size=a.fold_size)
+        sfx = "" if a.fold_size == 400 else f"_{a.fold_size}"
+        (OUT / f"corpora{sfx}.json").write_text(json.dumps(rows))
         res = calibrate(rows)
         res["shipped_thresholds"] = summarise(rows, Q.DEFAULT_METHOD + "+" + ("acc" if Q.DEFAULT_METHOD == "hist" else "hist"),
                                               A.AMBIGUOUS_EXCESS_MAX, A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX)
-        (OUT / "calibrate.json").write_text(json.dumps(res, indent=1))
+        (OUT / f"calibrate{sfx}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res, indent=1))
     else:
         res = m4_report(ref, Q.DEFAULT_METHOD)
