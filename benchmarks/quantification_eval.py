@@ -130,6 +130,7 @@ def statistics(s, X, foreign, ref_score: Q.ScoreReference, feat, foreign_rate) -
     dd = X - mu
     dist = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", dd, prec, dd), 0))
     return {"fit_excess": fs["ambiguous_excess"], "fit_kl": fs["kl"], "kl_excess": fs["kl_excess"],
+            "confident_excess": fs["confident_human_excess"],
             "outlier_excess": float((dist > cut).mean()) - (1 - A.OUTLIER_Q) - A._allowance(1 - A.OUTLIER_Q, len(s)),
             "foreign_excess": float(np.mean(foreign)) - foreign_rate - A._allowance(foreign_rate, len(s))}
 
@@ -183,7 +184,8 @@ def verdict(lo, hi, validated, cap=CAP):
     return "inconclusive"
 
 
-def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_EXCESS_MAX) -> dict:
+def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_EXCESS_MAX,
+              conf_max=1e9) -> dict:
     out = {}
     for scope in ("in-domain", "lodo", "logo"):
         rs = [r for r in rows if r["group"].startswith(scope)]
@@ -194,7 +196,7 @@ def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_
         for r in rs:
             est, lo, hi = r[method]
             flag = (r["fit_excess"] > fit_max or r["outlier_excess"] > out_max or r["kl_excess"] > kl_max
-                    or r["foreign_excess"] > foreign_max)
+                    or r["foreign_excess"] > foreign_max or r.get("confident_excess", -1) > conf_max)
             err.append(abs(est - r["truth"]))
             inside = lo - 1e-9 <= r["truth"] <= hi + 1e-9
             cov.append(inside)
@@ -226,17 +228,19 @@ def calibrate(rows) -> dict:
     for fit_max in (0.0, 0.02, 0.05, 0.08, 0.12, 0.2, 1e9):
         for out_max in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 1e9):
             for kl_max in (0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 1e9):
-                s = summarise(rows, method, fit_max, out_max, kl_max)
-                if s["in-domain"]["abstention_rate"] > 0.05:
-                    continue
-                wrong = sum(v["wrong_verdicts_at_cap"] for v in s.values())
-                misses = sum(v["raw_misses"] - v["raw_misses_flagged"] for k, v in s.items() if k != "in-domain")
-                abst = np.mean([v["abstention_rate"] for k, v in s.items() if k != "in-domain"])
-                key = (wrong, misses, abst)
-                if best is None or key < best[0]:
-                    best = (key, fit_max, out_max, kl_max, s)
+                for conf_max in (0.0, 0.02, 0.05, 0.08, 0.12, 1e9):
+                    s = summarise(rows, method, fit_max, out_max, kl_max, conf_max=conf_max)
+                    if s["in-domain"]["abstention_rate"] > 0.05:
+                        continue
+                    wrong = sum(v["wrong_verdicts_at_cap"] for v in s.values())
+                    misses = sum(v["raw_misses"] - v["raw_misses_flagged"] for k, v in s.items() if k != "in-domain")
+                    abst = np.mean([v["abstention_rate"] for k, v in s.items() if k != "in-domain"])
+                    key = (wrong, misses, abst)
+                    if best is None or key < best[0]:
+                        best = (key, fit_max, out_max, kl_max, s, conf_max)
     res.update({"fold_mean_abs_error": fold_err, "chosen_method": method, "ambiguous_excess_max": best[1],
-                "outlier_excess_max": best[2], "fit_kl_max": best[3], "chosen": best[4]})
+                "outlier_excess_max": best[2], "fit_kl_max": best[3], "confident_excess_max": best[5],
+                "chosen": best[4]})
     return res
 
 
@@ -336,7 +340,8 @@ def main():
         (OUT / f"corpora{sfx}.json").write_text(json.dumps(rows))
         res = calibrate(rows)
         res["shipped_thresholds"] = summarise(rows, Q.DEFAULT_METHOD + "+" + ("acc" if Q.DEFAULT_METHOD == "hist" else "hist"),
-                                              A.AMBIGUOUS_EXCESS_MAX, A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX)
+                                              A.AMBIGUOUS_EXCESS_MAX, A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX,
+                                              conf_max=A.CONFIDENT_EXCESS_MAX)
         (OUT / f"calibrate{sfx}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res, indent=1))
     else:
