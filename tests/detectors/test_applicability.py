@@ -58,6 +58,16 @@ def test_scores_piled_where_neither_class_lies_fail_the_fit(ref):
     assert not a["tests"]["score_fit"]["passed"] and "neither validated class" in a["reason"]
 
 
+def test_humans_scored_more_human_than_validated_fail_the_fit(ref):
+    """Human text scored far more confidently human than validated (the L2R LegalDocument pattern,
+    where the detector also half misses the synthetic text) is flagged by its own statistic."""
+    s = np.random.default_rng(7).beta(1, 60, 1000)
+    a = A.assess(_probe(ref, 1000), s, ref)
+    fit = a["tests"]["score_fit"]
+    assert a["state"] == "unvalidated" and fit["confident_human_excess"] > A.CONFIDENT_EXCESS_MAX
+    assert "confidently human" in a["reason"]
+
+
 def test_shifted_features_fail_the_feature_test(ref):
     a = A.assess(_probe(ref, 1000, shift=1.5), _mix(np.random.default_rng(4), 1000, 0.3), ref)
     assert a["state"] == "unvalidated"
