@@ -28,9 +28,9 @@ from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Section
 from ..text.excerpt import excerpt
+from ..text.limits import clip_for_analysis
 from . import presenting as P
 from .base import Check, CheckResult
-from ..text.limits import clip_for_analysis
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option

@@ -270,7 +270,7 @@ def record_flags(texts: Sequence[str], ref: Reference | None) -> tuple[np.ndarra
     """Per record: (feature outlier, code, non-English) - what ``Probe`` counts, kept per record."""
     texts = list(texts)
     code = np.array([is_code(t) for t in texts], bool)
-    non_en = np.array([(not c) and is_non_english(t) for t, c in zip(texts, code)], bool)
+    non_en = np.array([(not c) and is_non_english(t) for t, c in zip(texts, code, strict=True)], bool)
     if ref is None or not texts:
         return np.zeros(len(texts), bool), code, non_en
     return ref.mahalanobis(dense_features(texts)) > ref.feat_cut, code, non_en
