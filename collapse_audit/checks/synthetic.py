@@ -101,7 +101,7 @@ def load_calibration(opts: DetectorOptions, detector) -> C.Calibration | None:
         return C.load(opts.calibration, detector)
     if opts.human_reference:
         return C.measure_file(detector, opts.human_reference, human_only=True)
-    if all(getattr(opts, k) is not None for k in VALIDATION_KEYS):
+    if opts.tpr is not None and opts.fpr is not None and opts.n_pos is not None and opts.n_neg is not None:
         return C.from_rates(detector, tpr=opts.tpr, fpr=opts.fpr, n_pos=opts.n_pos, n_neg=opts.n_neg)
     return None
 

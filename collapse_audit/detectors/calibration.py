@@ -125,10 +125,11 @@ def measure_file(detector, path: str, *, text_field: str = "text", label_field: 
 
     syn = {str(v).strip().lower() for v in synthetic_values}
     fields = [] if human_only or not label_field else [label_field]
-    scores, labels = [], []
+    scores: list[np.ndarray] = []
+    labels: list[bool] = []
     for batch in iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
                               BadRecordSink(max_bad=0)):
-        if fields:
+        if fields and label_field:
             for i, v in enumerate(batch.fields[label_field]):
                 if v is None:
                     raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")

@@ -94,8 +94,8 @@ def _posterior(counts, P, N, grid):
     return w.mean(axis=0)                        # ... then averaged: marginal over P, N
 
 
-def mixture_posterior(counts: Sequence[float], pos_counts: Sequence[float],
-                      neg_counts: Sequence[float], seed: int = 0, level: float = LEVEL) -> dict:
+def mixture_posterior(counts: Sequence[float] | np.ndarray, pos_counts: Sequence[float] | np.ndarray,
+                      neg_counts: Sequence[float] | np.ndarray, seed: int = 0, level: float = LEVEL) -> dict:
     """Share ``p`` of the positive class in a binned sample, with a ``level`` interval.
 
     ``counts`` are the corpus counts per bin (may be fractional: token-weighted counts scaled to
@@ -253,7 +253,7 @@ def estimate_undeclared(scores, ref: ScoreReference, method: str = DEFAULT_METHO
         edges, pos, neg = ref.two_bin()
     elif method == "hist":
         edges, pos, neg = ref.edges, ref.pos, ref.neg
-        if weights is not None and ref.pos_tokens is not None:
+        if weights is not None and ref.pos_tokens is not None and ref.neg_tokens is not None:
             pos, neg = ref.pos_tokens, ref.neg_tokens
     else:
         raise ValueError(f"unknown share estimator {method!r}; expected one of {METHODS}")
