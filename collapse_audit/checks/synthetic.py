@@ -257,7 +257,10 @@ class Synthetic(Check):
         use = scored & ~declared
         b = bits[use]
         probe = A.Probe.from_flags(self.reference, b & OUTLIER, b & CODE, b & NON_ENGLISH)
-        appl = A.assess(probe, scores[use], self.reference)
+        # the score-fit test reads English prose only: scores of code or non-English records mean
+        # nothing, and the language test already judges how many of those there are
+        prose = use & (bits & (CODE | NON_ENGLISH) == 0)
+        appl = A.assess(probe, scores[prose], self.reference)
         ref = self.reference.score if self.reference is not None else self._rates_reference()
         return assess_share(
             scores[use], reference=ref, applicability=appl, n_total=len(codes),

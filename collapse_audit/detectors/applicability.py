@@ -319,7 +319,12 @@ def _allowance(p0: float, n: int) -> float:
 
 def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
            calibration=None) -> dict:
-    """The ``applicability`` block of the result (contract: state, reason, tests, calibration)."""
+    """The ``applicability`` block of the result (contract: state, reason, tests, calibration).
+
+    ``scores`` feed the score-fit test: pass those of the English-prose records (the scan leaves out
+    records the language test counts as code or non-English - their scores mean nothing, and that
+    test already judges their share).
+    """
     s = np.asarray(scores, np.float64)
     s = s[np.isfinite(s)]
     tests: dict = {}
