@@ -206,12 +206,14 @@ def speed(d: T.L2R) -> dict:
 
 
 def share(d: T.L2R, n_corpora: int = 20) -> dict:
-    """20k corpora with a known 35% synthetic share, resampled from the L2R *test* split."""
+    """20k corpora with a known 35% synthetic share, resampled from the L2R *test* split, estimated
+    as the scan does (``quantify.assess_share`` with the shipped reference, state validated)."""
+    from collapse_audit.detectors import applicability as A
     from collapse_audit.detectors import load_detector
-    from collapse_audit.detectors.share import estimate_share
+    from collapse_audit.detectors.quantify import assess_share
 
     det = load_detector("default")
-    v = det.validation
+    ref = A.load_reference("default")
     te = d.split == "test"
     idx = np.flatnonzero(te)
     s = det.score([d.texts[i] for i in idx])
@@ -225,13 +227,12 @@ def share(d: T.L2R, n_corpora: int = 20) -> dict:
         syn = rng.choice(np.flatnonzero(yt), n_syn, replace=True)
         for declared in (0, 2000):
             # `declared` of the synthetic records carry a synthetic provenance tag
-            und_flags = np.concatenate([flag[hum], flag[syn[declared:]]])
-            e = estimate_share(n_total=n, n_declared_synthetic=declared, n_scored=len(und_flags),
-                               n_flagged=int(und_flags.sum()), tpr=v["tpr"], fpr=v["fpr"],
-                               n_val_pos=v["n_pos"], n_val_neg=v["n_neg"], seed=seed)
-            out.append({"seed": seed, "declared": declared, "estimate": e["estimate"],
-                        "ci_low": e["ci_low"], "ci_high": e["ci_high"],
-                        "raw_flagged_share": (declared + int(und_flags.sum())) / n})
+            und = np.concatenate([hum, syn[declared:]])
+            e = assess_share(s[und], reference=ref.score, n_total=n, n_declared_synthetic=declared,
+                             applicability={"state": "validated", "reason": "L2R test split"}, seed=seed)
+            out.append({"seed": seed, "declared": declared, "estimate": e.estimate,
+                        "ci_low": e.ci_low, "ci_high": e.ci_high,
+                        "raw_flagged_share": (declared + int(flag[und].sum())) / n})
     est = np.array([o["estimate"] for o in out])
     inside = np.array([o["ci_low"] <= 0.35 <= o["ci_high"] for o in out])
     return {"truth": 0.35, "corpora": len(out), "mean_estimate": float(est.mean()),

@@ -1,7 +1,7 @@
 """Share estimators and the applicability test, measured on L2R folds; then M4 once.
 
     python benchmarks/quantification_eval.py --part folds      # fold error rates -> out/quant/folds.json
-    python -m collapse_audit.detectors.applicability --folds benchmarks/out/quant/folds.json
+    python -m collapse_audit.detectors.rebuild_reference --folds benchmarks/out/quant/folds.json
                                                                # rebuild models/default_reference.npz
     python benchmarks/quantification_eval.py --part calibrate  # estimator choice + test thresholds (L2R only)
     python benchmarks/quantification_eval.py --part m4         # the one-off M4 report (never tuned on)
@@ -56,12 +56,14 @@ def sigmoid(z):
 def load_oof(d: T.L2R, oof: str | None) -> dict:
     """{fold: (record indices into L2R, scores)}."""
     if oof:
-        import pandas as pd
+        import pyarrow.parquet as pq
 
-        df = pd.read_parquet(oof)
-        if "index" not in df.columns:
-            raise SystemExit("the out-of-fold table needs an `index` column (L2R record order)")
-        return {f: (g["index"].to_numpy(), g["score"].to_numpy()) for f, g in df.groupby("fold")}
+        t = pq.read_table(oof)
+        cols = {c: np.asarray(t.column(c).to_pylist()) for c in t.column_names}
+        groups = {f: np.flatnonzero(cols["fold"] == f) for f in dict.fromkeys(cols["fold"].tolist())}
+        if "index" in cols:
+            return {f: (cols["index"][r], cols["score"][r]) for f, r in groups.items()}
+        return oof_with_index(d, cols, groups)
     out = {}
     for p in sorted(DET_OUT.glob("default_lo[dg]o_*.json")):
         r = json.loads(p.read_text())
@@ -69,6 +71,22 @@ def load_oof(d: T.L2R, oof: str | None) -> dict:
     if not out:
         raise SystemExit("no out-of-fold scores: run `python benchmarks/detector_eval.py --part lodo` "
                          "and `--part logo` first")
+    return out
+
+
+def oof_with_index(d: T.L2R, cols: dict, groups: dict) -> dict:
+    """Record indices of a table written by ``train.write_oof`` (no index column): each fold's rows
+    are ``flatnonzero(test mask & fold subset)`` in L2R order; checked against label and length."""
+    keep = T.fold_subset(d)
+    sets = T.fold_sets(d)
+    out = {}
+    for f, r in groups.items():
+        idx = np.flatnonzero(sets[f][1] & keep)
+        lens = np.array([len(d.texts[i]) for i in idx])
+        if len(idx) != len(r) or not (np.array_equal(lens, cols["n_chars"][r])
+                                      and np.array_equal(d.y[idx], cols["label"][r])):
+            raise SystemExit(f"out-of-fold rows of {f} do not match the L2R fold subset")
+        out[f] = (idx, cols["score"][r])
     return out
 
 
@@ -116,11 +134,12 @@ def statistics(s, X, foreign, ref_score: Q.ScoreReference, feat, foreign_rate) -
     dd = X - mu
     dist = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", dd, prec, dd), 0))
     return {"fit_excess": fs["ambiguous_excess"], "fit_kl": fs["kl"], "kl_excess": fs["kl_excess"],
+            "confident_excess": fs["confident_human_excess"],
             "outlier_excess": float((dist > cut).mean()) - (1 - A.OUTLIER_Q) - A._allowance(1 - A.OUTLIER_Q, len(s)),
             "foreign_excess": float(np.mean(foreign)) - foreign_rate - A._allowance(foreign_rate, len(s))}
 
 
-def simulate(d, oof, ref: A.Reference, X, foreign, seed=0) -> list:
+def simulate(d, oof, ref: A.Reference, X, foreign, seed=0, fold_size=400) -> list:
     """One row per corpus: truth, both estimators' raw result, applicability statistics."""
     from collapse_audit.detectors.default import DefaultDetector
 
@@ -142,7 +161,7 @@ def simulate(d, oof, ref: A.Reference, X, foreign, seed=0) -> list:
         groups.append((f, idx, s, A.feature_reference(X[keep]), fr))
     for gname, idx, s, feat, fr in groups:
         y = d.y[idx] == 1
-        size = 2000 if gname.startswith("in-domain") else 400
+        size = 2000 if gname.startswith("in-domain") else fold_size
         for truth, ci in corpora(y, size, rng):
             rec = idx[ci]
             sc = s[ci]
@@ -170,7 +189,8 @@ def verdict(lo, hi, validated, cap=CAP):
     return "inconclusive"
 
 
-def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_EXCESS_MAX) -> dict:
+def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_EXCESS_MAX,
+              conf_max=1e9) -> dict:
     """Per scope (in-domain, LODO, LOGO): error, interval coverage and width, abstentions and wrong verdicts."""
     out = {}
     for scope in ("in-domain", "lodo", "logo"):
@@ -182,7 +202,7 @@ def summarise(rows, method, fit_max, out_max, kl_max=1e9, foreign_max=A.FOREIGN_
         for r in rs:
             est, lo, hi = r[method]
             flag = (r["fit_excess"] > fit_max or r["outlier_excess"] > out_max or r["kl_excess"] > kl_max
-                    or r["foreign_excess"] > foreign_max)
+                    or r["foreign_excess"] > foreign_max or r.get("confident_excess", -1) > conf_max)
             err.append(abs(est - r["truth"]))
             inside = lo - 1e-9 <= r["truth"] <= hi + 1e-9
             cov.append(inside)
@@ -214,17 +234,19 @@ def calibrate(rows) -> dict:
     for fit_max in (0.0, 0.02, 0.05, 0.08, 0.12, 0.2, 1e9):
         for out_max in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 1e9):
             for kl_max in (0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 1e9):
-                s = summarise(rows, method, fit_max, out_max, kl_max)
-                if s["in-domain"]["abstention_rate"] > 0.05:
-                    continue
-                wrong = sum(v["wrong_verdicts_at_cap"] for v in s.values())
-                misses = sum(v["raw_misses"] - v["raw_misses_flagged"] for k, v in s.items() if k != "in-domain")
-                abst = np.mean([v["abstention_rate"] for k, v in s.items() if k != "in-domain"])
-                key = (wrong, misses, abst)
-                if best is None or key < best[0]:
-                    best = (key, fit_max, out_max, kl_max, s)
+                for conf_max in (0.0, 0.02, 0.05, 0.08, 0.12, 1e9):
+                    s = summarise(rows, method, fit_max, out_max, kl_max, conf_max=conf_max)
+                    if s["in-domain"]["abstention_rate"] > 0.05:
+                        continue
+                    wrong = sum(v["wrong_verdicts_at_cap"] for v in s.values())
+                    misses = sum(v["raw_misses"] - v["raw_misses_flagged"] for k, v in s.items() if k != "in-domain")
+                    abst = np.mean([v["abstention_rate"] for k, v in s.items() if k != "in-domain"])
+                    key = (wrong, misses, abst)
+                    if best is None or key < best[0]:
+                        best = (key, fit_max, out_max, kl_max, s, conf_max)
     res.update({"fold_mean_abs_error": fold_err, "chosen_method": method, "ambiguous_excess_max": best[1],
-                "outlier_excess_max": best[2], "fit_kl_max": best[3], "chosen": best[4]})
+                "outlier_excess_max": best[2], "fit_kl_max": best[3], "confident_excess_max": best[5],
+                "chosen": best[4]})
     return res
 
 
@@ -302,6 +324,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", required=True, choices=["folds", "calibrate", "m4", "table"])
     ap.add_argument("--oof", help="out-of-fold scores (parquet) instead of the detector_eval caches")
+    ap.add_argument("--fold-size", type=int, default=400, help="records per fold corpus (calibrate); a size "
+                    "other than 400 writes corpora_N.json / calibrate_N.json (the tests' power vs size)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if a.part == "table":
@@ -318,13 +342,15 @@ def main():
     ref = A.load_reference("default")
     if a.part == "calibrate":
         X, foreign = features_all(d)
-        rows = simulate(d, load_oof(d, a.oof), ref, X, foreign)
-        (OUT / "corpora.json").write_text(json.dumps(rows))
+        rows = simulate(d, load_oof(d, a.oof), ref, X, foreign, fold_size=a.fold_size)
+        sfx = "" if a.fold_size == 400 else f"_{a.fold_size}"
+        (OUT / f"corpora{sfx}.json").write_text(json.dumps(rows))
         res = calibrate(rows)
         other = "acc" if Q.DEFAULT_METHOD == "hist" else "hist"
         res["shipped_thresholds"] = summarise(rows, Q.DEFAULT_METHOD + "+" + other, A.AMBIGUOUS_EXCESS_MAX,
-                                              A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX)
-        (OUT / "calibrate.json").write_text(json.dumps(res, indent=1))
+                                              A.OUTLIER_EXCESS_MAX, A.FIT_KL_MAX,
+                                              conf_max=A.CONFIDENT_EXCESS_MAX)
+        (OUT / f"calibrate{sfx}.json").write_text(json.dumps(res, indent=1))
         print(json.dumps(res, indent=1))
     else:
         res = m4_report(ref, Q.DEFAULT_METHOD)

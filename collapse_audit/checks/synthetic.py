@@ -2,8 +2,15 @@
 
 The detector scores a seeded uniform sample of at most ``detector.sample`` records (chosen by the
 engine before the scan, so the choice does not depend on batching or workers). The estimated share
-counts declared-synthetic records in full and corrects the detector's flagged share of the rest with
-its validated error rates (see ``detectors.share``).
+counts declared-synthetic records in full and estimates the share among the rest from the whole
+score distribution (``detectors.quantify.assess_share``) - but first tests whether the corpus lies
+inside the detector's validated domain (``detectors.applicability``): outside it the estimate is
+*unvalidated*, its interval is widened to what held-out folds allow, and rules resting on the
+detector's decisions cannot pass on it. A user calibration (labelled records, a trusted human-only
+file, or measured rates in the policy) replaces the validation histograms and makes it *calibrated*.
+
+State stays per record and small (score, tag code, whitespace tokens, three probe bits), so the
+estimate and the applicability test can be recomputed for any subset of records (per source).
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from ..detectors.share import estimate_share
+from ..detectors import applicability as A
+from ..detectors import calibration as C
+from ..detectors.quantify import ShareAssessment, assess_share
+from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Section
 from ..text.excerpt import excerpt
@@ -30,6 +40,9 @@ BINS = 20
 
 
 VALIDATION_KEYS = ("tpr", "fpr", "n_pos", "n_neg")
+NOT_FOR_DETECTOR = ("name", "sample", "calibration", "human_reference")
+# probe bits kept per scored record
+OUTLIER, CODE, NON_ENGLISH = 1, 2, 4
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,10 @@ class DetectorOptions:
     max_length: int | None = option(None, "Tokens per text the model reads (hf:, lm:).", min=8, max=1 << 20)
     device: str | None = option(None, "Where torch-based detectors run (neural, hf:, lm:): auto takes a GPU "
                                 "when torch sees one.", choices=("auto", "cpu", "cuda", "mps"))
+    calibration: str | None = option(None, "Calibration file from `collapse-audit detector calibrate` "
+                                     "(labelled in-domain records): replaces the validated error rates.")
+    human_reference: str | None = option(None, "Trusted human-only records (any scan input format) to "
+                                         "measure the detector's false-positive side on your domain.")
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field mistakes: (key, sentence) pairs."""
@@ -67,7 +84,34 @@ class DetectorOptions:
 
     def detector_options(self) -> dict[str, Any]:
         """What the detector itself receives (every option that is set, but name and sample)."""
-        return {k: v for k, v in vars(self).items() if v is not None and k not in ("name", "sample")}
+        return {k: v for k, v in vars(self).items() if v is not None and k not in NOT_FOR_DETECTOR}
+
+
+def load_calibration(opts: DetectorOptions, detector) -> C.Calibration | None:
+    """The user's calibration, if any: a calibration file, a human reference, or rates in the policy.
+
+    Loaded before the scan reads anything, so a file for another detector (name, version or weights
+    hash) is an error naming the file, not a silently wrong estimate.
+    """
+    if opts.calibration and opts.human_reference:
+        raise AuditError(f"Both a calibration file ({opts.calibration}) and a human reference "
+                         f"({opts.human_reference}) are given; use one (a labelled calibration already "
+                         f"measures the human side).")
+    if opts.calibration:
+        return C.load(opts.calibration, detector)
+    if opts.human_reference:
+        return C.measure_file(detector, opts.human_reference, human_only=True)
+    if opts.tpr is not None and opts.fpr is not None and opts.n_pos is not None and opts.n_neg is not None:
+        return C.from_rates(detector, tpr=opts.tpr, fpr=opts.fpr, n_pos=opts.n_pos, n_neg=opts.n_neg)
+    return None
+
+
+def detector_reference(detector) -> A.Reference | None:
+    """The shipped applicability reference of a built-in detector, checked against the weights."""
+    ref = A.load_reference(detector.name) if detector.name == "default" else None
+    if ref is not None:
+        A.check_reference_matches(ref, detector)
+    return ref
 
 
 @register_check
@@ -86,7 +130,12 @@ class Synthetic(Check):
         Metric("synthetic.detected_count", "count", "Scored records the detector flags.", unit="records"),
         Metric("synthetic.detected_fraction", "fraction", "Share of scored records the detector flags."),
         Metric("synthetic.estimated_fraction", "interval", "Estimated share of model-generated records: "
-               "declared ones in full plus the error-corrected flagged share of the rest, with a 95% interval."),
+               "declared ones in full plus the share among the rest estimated from the detector's score "
+               "distribution, with a 95% interval (widened when the estimate is unvalidated)."),
+        Metric("synthetic.estimated_token_fraction", "interval", "The same estimate by whitespace tokens "
+               "(a pretraining mix is capped in tokens), with a 95% interval."),
+        Metric("synthetic.estimate_validated", "value", "1 when the detector's error rates hold on this corpus "
+               "(applicability state validated or calibrated), else 0: a rule on the estimate passes only then."),
         Metric("provenance.undeclared_synthetic_count", "count", "Records tagged human that the detector "
                "flags as model-generated.", unit="records"),
         Metric("provenance.undeclared_synthetic_fraction", "fraction", "Share of scored human-tagged records "
@@ -98,10 +147,12 @@ class Synthetic(Check):
             rationale=(
                 "Models trained on a growing share of model-generated text lose the tails of the human "
                 "distribution and degrade generation after generation (model collapse). The cap is applied to"
-                " the *estimated* share: records declared synthetic count in full, and the detector's flagged"
-                " share of the rest is corrected for its validated true- and false-positive rates, with a 95%"
-                " interval. When that interval straddles the cap the message says the estimate is too "
-                "uncertain to be sure either way."
+                " the *estimated* share: records declared synthetic count in full, and the share of the rest "
+                "is estimated from the detector's score distribution against its validated behaviour, with a "
+                "95% interval. Every scan first tests whether the corpus lies inside the detector's validated "
+                "domain; outside it the estimate is unvalidated and its interval widened. The rule fails when "
+                "the interval's lower bound exceeds the cap, passes only on a validated (or calibrated) "
+                "estimate whose upper bound is under it, and is otherwise inconclusive (`on_inconclusive`)."
             ),
             example="{id: CA101, metric: synthetic.estimated_fraction, max: 0.30}",
             enabled_by_default=True,
@@ -134,8 +185,16 @@ class Synthetic(Check):
         super().__init__(ctx)
         self.detector = self.resources["detector"]
         self.sample_rows: dict[int, np.ndarray] | None = self.resources.get("sample_rows")
+        if "applicability_reference" in self.resources:
+            self.reference: A.Reference | None = self.resources["applicability_reference"]
+        else:
+            self.reference = detector_reference(self.detector)
+        self.calibration: C.Calibration | None = self.resources.get("calibration")
+        # per record, in input order (plain arrays: mergeable, no texts kept)
         self.scores: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
+        self.tokens: list[np.ndarray] = []
+        self.probe_bits: list[np.ndarray] = []
         self.top: list[tuple] = []  # min-heap of (score, -global index, record info)
 
     state_attrs = ("scores", "codes", "top")
@@ -161,19 +220,26 @@ class Synthetic(Check):
 
     def prepare(self, batch):
         idx = self._selected(batch)
+        tokens = np.fromiter((len(t.split()) for t in batch.texts), dtype=np.int64, count=len(batch))
         if not len(idx):
-            return idx, np.zeros(0, dtype=np.float64)
+            return idx, np.zeros(0, dtype=np.float64), tokens, np.zeros(0, dtype=np.uint8)
         texts = clip_for_analysis([batch.texts[i] for i in idx])  # capped: see text/limits.py
         scores = np.asarray(self.detector.score(texts), dtype=np.float64)
-        return idx, scores
+        outlier, code, non_en = A.record_flags(texts, self.reference)
+        bits = (outlier * OUTLIER | code * CODE | non_en * NON_ENGLISH).astype(np.uint8)
+        return idx, scores, tokens, bits
 
     def observe(self, batch, prepared) -> None:
-        idx, scores = prepared
+        idx, scores, tokens, bits = prepared
         full = np.full(len(batch), np.nan, dtype=np.float64)
         full[idx] = scores
+        probe = np.zeros(len(batch), dtype=np.uint8)
+        probe[idx] = bits
         raw = provenance_values(batch, self.fields)
         self.scores.append(full)
         self.codes.append(classify_tags(raw, self.fields))
+        self.tokens.append(tokens)
+        self.probe_bits.append(probe)
         for i, s in zip(idx.tolist(), scores.tolist()):
             item = (s, -(batch.start + i))
             if len(self.top) < TOP_K or item > self.top[0][:2]:
@@ -186,9 +252,11 @@ class Synthetic(Check):
                     heapq.heappushpop(self.top, entry)
 
     def _arrays(self):
-        scores = np.concatenate(self.scores) if self.scores else np.zeros(0, np.float64)
-        codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint8)
-        return scores, codes
+        def cat(parts, dtype):
+            return np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+        return (cat(self.scores, np.float64), cat(self.codes, np.uint8), cat(self.tokens, np.int64),
+                cat(self.probe_bits, np.uint8))
 
     def _masks(self, scores: np.ndarray, codes: np.ndarray):
         """(scored, flagged, declared, human) per record; unscored records are never flagged."""
@@ -196,37 +264,59 @@ class Synthetic(Check):
         flagged = scored & (np.nan_to_num(scores, nan=-1.0) >= self.detector.threshold)
         return scored, flagged, codes == SYNTHETIC, codes == HUMAN
 
-    def _metrics(self, scores: np.ndarray, codes: np.ndarray) -> tuple[dict[str, float], dict]:
-        """The check's metrics over these records, and the share estimate behind them."""
+    def assess(self, scores, codes, tokens, bits) -> ShareAssessment:
+        """Applicability test + share estimate over these records (the whole corpus or one source)."""
+        scored, _, declared, _ = self._masks(scores, codes)
+        use = scored & ~declared
+        b = bits[use]
+        probe = A.Probe.from_flags(self.reference, b & OUTLIER, b & CODE, b & NON_ENGLISH)
+        # the score-fit test reads English prose only: scores of code or non-English records mean
+        # nothing, and the language test already judges how many of those there are
+        prose = use & (bits & (CODE | NON_ENGLISH) == 0)
+        appl = A.assess(probe, scores[prose], self.reference)
+        ref = self.reference.score if self.reference is not None else self._rates_reference()
+        return assess_share(
+            scores[use], reference=ref, applicability=appl, n_total=len(codes),
+            n_declared_synthetic=int(declared.sum()), tokens=tokens[use].astype(np.float64),
+            total_tokens=float(tokens.sum()), declared_tokens=float(tokens[declared].sum()),
+            calibration=self.calibration, seed=self.seed)
+
+    def _rates_reference(self):
+        """A detector without a shipped reference: a two-bin reference from its validation figures."""
+        from ..detectors.quantify import ScoreReference
+
         v = self.detector.validation
+        if not all(v.get(k) is not None for k in VALIDATION_KEYS) or not v.get("n_pos") or not v.get("n_neg"):
+            return None
+        return ScoreReference.from_rates(v["tpr"], v["fpr"], int(v["n_pos"]), int(v["n_neg"]),
+                                         threshold=float(self.detector.threshold),
+                                         source=f"{v.get('dataset', 'validation')} {v.get('split', '')}".strip())
+
+    def _metrics(self, scores, codes, tokens, bits) -> tuple[dict[str, float], ShareAssessment]:
+        """The check's metrics over these records, and the share assessment behind them."""
         scored, flagged, declared, human = self._masks(scores, codes)
         n_total = len(codes)
-        est = estimate_share(
-            n_total=n_total, n_declared_synthetic=int(declared.sum()),
-            n_scored=int((scored & ~declared).sum()), n_flagged=int((flagged & ~declared).sum()),
-            tpr=v.get("tpr", 1.0), fpr=v.get("fpr", 0.0),
-            n_val_pos=int(v.get("n_pos") or 0), n_val_neg=int(v.get("n_neg") or 0), seed=self.seed,
-        )
+        est = self.assess(scores, codes, tokens, bits)
         n_scored = int(scored.sum())
         human_scored = int((human & scored).sum())
         undeclared = int((human & flagged).sum())
-        return {
+        metrics = {
             "synthetic.scored": n_scored,
             "synthetic.declared_count": int(declared.sum()),
             "synthetic.declared_fraction": float(declared.sum() / max(n_total, 1)),
             "synthetic.detected_count": int(flagged.sum()),
             "synthetic.detected_fraction": float(flagged.sum() / n_scored) if n_scored else 0.0,
-            "synthetic.estimated_fraction": float(est["estimate"]),
-            "synthetic.estimated_fraction_ci_low": float(est["ci_low"]),
-            "synthetic.estimated_fraction_ci_high": float(est["ci_high"]),
+            **{k: (None if v is None else float(v)) for k, v in est.as_metrics().items()},
             "provenance.undeclared_synthetic_count": undeclared,
             "provenance.undeclared_synthetic_fraction": float(undeclared / human_scored) if human_scored else 0.0,
-        }, est
+        }
+        return {k: v for k, v in metrics.items() if v is not None}, est
 
     def finish(self) -> CheckResult:
-        scores, codes = self._arrays()
-        self._all = (scores, codes)
-        metrics, estimate = self._metrics(scores, codes)
+        arrays = self._arrays()
+        self._all = arrays
+        scores, codes = arrays[0], arrays[1]
+        metrics, est = self._metrics(*arrays)
         scored, flagged, declared, human = self._masks(scores, codes)
         undeclared = human & flagged
         counts, edges = np.histogram(scores[scored], bins=BINS, range=(0.0, 1.0))
@@ -234,7 +324,11 @@ class Synthetic(Check):
             "threshold": float(self.detector.threshold),
             "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": counts.astype(int).tolist()},
             "top": [e[2] for e in sorted(self.top, key=lambda e: (-e[0], -e[1]))],
-            "estimate": estimate,
+            "estimate": {"estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high,
+                         "token_estimate": est.token_estimate, "token_ci_low": est.token_ci_low,
+                         "token_ci_high": est.token_ci_high, "method": est.method, "validated": est.validated,
+                         "note": est.note, "details": _plain(est.details)},
+            "applicability": _plain(est.applicability),
         }
         flags = {
             "synthetic.estimated_fraction": declared | flagged,
@@ -247,20 +341,24 @@ class Synthetic(Check):
         return CheckResult(metrics=metrics, details=details, columns={"synthetic_score": scores}, flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
-        scores, codes = self._all
-        return self._metrics(scores[mask], codes[mask])[0]
+        """Per source: the estimate AND its applicability test on that source's records alone."""
+        return self._metrics(*(a[mask] for a in self._all))[0]
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
         est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
         lo, hi = metrics.get("synthetic.estimated_fraction_ci_low"), metrics.get("synthetic.estimated_fraction_ci_high")
         paragraphs = [str(est["note"])] if est.get("note") else []
+        appl = details.get("applicability") if isinstance(details.get("applicability"), dict) else {}
         interval = None if lo is None or hi is None else ("95% interval", fmt_interval("interval", lo, hi))
         thr = details.get("threshold")
         return Section(
             key=cls.name, title=cls.title, paragraphs=paragraphs,
             facts=P.facts(P.fact(metrics, "estimated share", "synthetic.estimated_fraction", "interval"), interval,
                           None if not est.get("method") else ("method", str(est["method"])),
+                          None if not appl.get("state") else ("estimate state", str(appl["state"])),
+                          P.fact(metrics, "estimated share by tokens", "synthetic.estimated_token_fraction",
+                                 "interval"),
                           P.fact(metrics, "declared synthetic", "synthetic.declared_fraction", "fraction"),
                           P.fact(metrics, "flagged by the detector", "synthetic.detected_fraction", "fraction"),
                           P.fact(metrics, "records scored", "synthetic.scored", "count"),
@@ -271,3 +369,20 @@ class Synthetic(Check):
                 {**t, "score": fmt_metric("value", t.get("score"))} for t in P.dicts(details.get("top"))],
                 extra=(("score", "score"), ("provenance", "provenance")))),
         )
+
+
+def _plain(v: Any) -> Any:
+    """JSON-safe copy (numpy scalars and arrays to Python numbers and lists)."""
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return [_plain(x) for x in v.tolist()]
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    return v

@@ -48,6 +48,12 @@ def scan(
                                            "hf:PATH | lm:PATH (default from the policy)."),
     sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
                                          "(uniform, seeded); 0 = all. Default from the policy."),
+    calibration: str | None = typer.Option(None, "--calibration", help="Detector calibration file from "
+                                           "`collapse-audit detector calibrate` (labelled in-domain records): "
+                                           "the share estimate uses its error rates (state: calibrated)."),
+    human_reference: str | None = typer.Option(None, "--human-reference", help="Trusted human-only records (any "
+                                               "input format): measures the detector's false-positive side on "
+                                               "your domain (state: calibrated)."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(counted and listed in the report) instead of exiting 2."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
@@ -104,7 +110,8 @@ def scan(
     # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
     check_outputs([output, annotations, write_accept],
                   [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
-                   *([accept] if accept else [])])
+                   *([accept] if accept else []), *([calibration] if calibration else []),
+                   *([human_reference] if human_reference else [])])
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample,
@@ -114,6 +121,7 @@ def scan(
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
         engine=_engine(engine), ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
         against=against,
+        calibration=calibration, human_reference=human_reference,
     )
     if partial is not None:
         from ..engine.merge import run_partial

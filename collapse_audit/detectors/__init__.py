@@ -1,11 +1,12 @@
 """Synthetic-text detectors: ``default`` (embedded), ``neural``, ``hf:PATH``, ``lm:PATH``.
 
 Use ``load_detector(spec, options)`` to get one; every detector implements ``base.Detector``.
-``share.estimate_share`` turns a detector's flagged count into an error-corrected share.
+``quantify.assess_share`` turns a detector's scores into a share estimate with an honest interval,
+given the applicability state from ``applicability.assess``.
 """
 
 from .base import Detector
+from .quantify import ShareAssessment, assess_share
 from .registry import load_detector
-from .share import estimate_share
 
-__all__ = ["Detector", "load_detector", "estimate_share"]
+__all__ = ["Detector", "load_detector", "assess_share", "ShareAssessment"]

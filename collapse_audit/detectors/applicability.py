@@ -21,7 +21,7 @@ leave-one-domain/generator-out folds (``benchmarks/quantification_eval.py``; res
 benchmarks/DETECTOR.md, "Share estimate and applicability") and never on other data sets.
 
 The reference (``models/default_reference.npz``) is rebuilt from the model and L2R by
-``build_applicability_reference`` (``python -m collapse_audit.detectors.applicability``).
+``build_applicability_reference`` (``python -m collapse_audit.detectors.rebuild_reference``).
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ REFERENCE_SUFFIX = "_reference.npz"
 # Test thresholds, chosen on L2R LODO/LOGO folds (benchmarks/quantification_eval.py --part calibrate)
 AMBIGUOUS_EXCESS_MAX = 0.02  # tolerated unexplained share of records in ambiguous score bins
 FIT_KL_MAX = 0.03          # tolerated per-record KL misfit of the score histogram beyond sampling
+CONFIDENT_EXCESS_MAX = 0.02  # tolerated excess share of records in the confidently-human score bins
 OUTLIER_Q = 0.99           # a record is a feature outlier beyond this reference quantile
-OUTLIER_EXCESS_MAX = 0.15  # tolerated excess share of feature outliers over 1 - OUTLIER_Q
+OUTLIER_EXCESS_MAX = 0.30  # tolerated excess share of feature outliers over 1 - OUTLIER_Q
 FOREIGN_EXCESS_MAX = 0.05  # tolerated excess share of non-English or code records
 MIN_RECORDS = 30           # below this the tests cannot tell; the state says so
 
@@ -116,6 +117,17 @@ def weights_sha256(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def detector_identity(detector) -> dict:
+    """Name, version and weights hash of a detector (the hash of its shipped weights file)."""
+    name = getattr(detector, "name", "detector")
+    sha = getattr(detector, "weights_sha256", None)
+    if sha is None and name in ("default", "neural"):
+        p = Path(__file__).resolve().parent / "models" / f"{name}.npz"
+        if p.is_file():
+            sha = weights_sha256(p)
+    return {"name": name, "version": getattr(detector, "version", "0"), "weights_sha256": sha}
 
 
 def shipped_path(filename: str) -> Path:
@@ -197,7 +209,6 @@ def check_reference_matches(ref: Reference, detector) -> None:
     histograms bin the corpus scores with their own edges, whatever threshold flags records.
     """
     from ..errors import AuditError
-    from .calibration import detector_identity
 
     ident = detector_identity(detector)
     name = f"models/{ref.meta.get('detector', '?')}{REFERENCE_SUFFIX}"
@@ -206,7 +217,7 @@ def check_reference_matches(ref: Reference, detector) -> None:
         raise AuditError(f"The applicability reference {name} was built for {ref.meta.get('version')} "
                          f"(weights {str(ref.meta.get('weights_sha256'))[:12]}) but the detector is "
                          f"{ident['version']} (weights {str(ident['weights_sha256'])[:12]}); rebuild it "
-                         f"with `python -m collapse_audit.detectors.applicability`.")
+                         f"with `python -m collapse_audit.detectors.rebuild_reference`.")
 
 
 # ----------------------------------------------------------------------------- the probe
@@ -236,9 +247,33 @@ class Probe:
             X = dense_features(texts) if features is None else features
             self.n_outlier += int((self.ref.mahalanobis(X) > self.ref.feat_cut).sum())
 
+    @classmethod
+    def from_flags(cls, ref: Reference | None, outlier, code, non_english) -> Probe:
+        """A probe from per-record flags (``record_flags``): lets a scan keep three small arrays
+        instead of a probe per group, and build one probe per source from record masks."""
+        p = cls(ref)
+        code = np.asarray(code, bool)
+        non_en = np.asarray(non_english, bool) & ~code
+        p.n = int(code.size)
+        p.n_code = int(code.sum())
+        p.n_non_english = int(non_en.sum())
+        p.n_foreign = int((code | non_en).sum())
+        p.n_outlier = int(np.asarray(outlier, bool).sum()) if ref is not None else 0
+        return p
+
     def merge(self, other: Probe) -> None:
         for k in ("n", "n_outlier", "n_foreign", "n_code", "n_non_english"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
+
+
+def record_flags(texts: Sequence[str], ref: Reference | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per record: (feature outlier, code, non-English) - what ``Probe`` counts, kept per record."""
+    texts = list(texts)
+    code = np.array([is_code(t) for t in texts], bool)
+    non_en = np.array([(not c) and is_non_english(t) for t, c in zip(texts, code, strict=True)], bool)
+    if ref is None or not texts:
+        return np.zeros(len(texts), bool), code, non_en
+    return ref.mahalanobis(dense_features(texts)) > ref.feat_cut, code, non_en
 
 
 def fit_statistics(scores, sc: ScoreReference) -> dict:
@@ -263,11 +298,18 @@ def fit_statistics(scores, sc: ScoreReference) -> dict:
     q = counts / max(counts.sum(), 1)
     m0 = float(mix[ambiguous].sum())
     excess = float(np.maximum(q - mix, 0)[ambiguous].sum()) - _allowance(m0, s.size)
+    # mass in the confidently-human bins beyond the fit: human records scored *more* human than
+    # validated. On L2R's held-out domains this is the mark of a shift the other statistics miss:
+    # where human text looks very human (fpr ~0: LegalDocument, Religious) the synthetic text looks
+    # human too (tpr 0.47-0.57), and the share is under-counted.
+    human_pure = purity <= 0.1
+    h0 = float(mix[human_pure].sum())
+    confident = float((q - mix)[human_pure].sum()) - _allowance(h0, s.size)
     from scipy.stats import chi2
 
     kl_excess = fit["fit_kl"] - float(chi2.ppf(0.99, max(len(sc.edges) - 1, 1))) / (2 * max(s.size, 1))
     return {"kl": fit["fit_kl"], "kl_excess": kl_excess, "ambiguous_excess": excess,
-            "fitted_share": fit["estimate"]}
+            "confident_human_excess": confident, "fitted_share": fit["estimate"]}
 
 
 def _allowance(p0: float, n: int) -> float:
@@ -277,7 +319,12 @@ def _allowance(p0: float, n: int) -> float:
 
 def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
            calibration=None) -> dict:
-    """The ``applicability`` block of the result (contract: state, reason, tests, calibration)."""
+    """The ``applicability`` block of the result (contract: state, reason, tests, calibration).
+
+    ``scores`` feed the score-fit test: pass those of the English-prose records (the scan leaves out
+    records the language test counts as code or non-English - their scores mean nothing, and that
+    test already judges their share).
+    """
     s = np.asarray(scores, np.float64)
     s = s[np.isfinite(s)]
     tests: dict = {}
@@ -295,9 +342,15 @@ def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
     fs = fit_statistics(s, ref.score)
     ok_amb = fs["ambiguous_excess"] <= AMBIGUOUS_EXCESS_MAX
     ok_kl = fs["kl_excess"] <= FIT_KL_MAX
+    ok_conf = fs["confident_human_excess"] <= CONFIDENT_EXCESS_MAX
     tests["score_fit"] = {**{k: round(v, 5) for k, v in fs.items()},
                           "max_ambiguous_excess": AMBIGUOUS_EXCESS_MAX, "max_kl_excess": FIT_KL_MAX,
-                          "passed": bool(ok_amb and ok_kl)}
+                          "max_confident_human_excess": CONFIDENT_EXCESS_MAX,
+                          "passed": bool(ok_amb and ok_kl and ok_conf)}
+    if not ok_conf:
+        reasons.append(f"{fs['confident_human_excess']:.0%} more of its records score confidently human "
+                       f"than any validated mixture explains (at most {CONFIDENT_EXCESS_MAX:.0%} tolerated): "
+                       f"on such text the detector has been found to miss model-generated text too")
     if ok_amb and not ok_kl:
         reasons.append(f"its score histogram fits no mixture of the validated human and synthetic "
                        f"score distributions (KL misfit {fs['kl_excess']:.3f} > {FIT_KL_MAX})")
@@ -331,33 +384,3 @@ def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
                 "calibration": None}
     return {"state": "validated", "reason": "score histogram, stylometric features and language "
             "match the detector's validation data (L2R)", "tests": tests, "calibration": None}
-
-
-def main(argv=None) -> int:
-    """Rebuild models/default_reference.npz from the shipped default model and L2R."""
-    import argparse
-
-    from .default import DefaultDetector
-    from .train import load_l2r
-
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("--data", help="L2R jsonl.gz (found next to the checkout by default)")
-    ap.add_argument("--folds", help="JSON list of held-out fold rates (default: the model's meta['folds'], "
-                    "else benchmarks/out/quant/folds.json)")
-    a = ap.parse_args(argv)
-    det = DefaultDetector()
-    folds = det._m["meta"].get("folds")
-    if a.folds:
-        folds = json.loads(Path(a.folds).read_text())
-    if not folds:
-        raise SystemExit("no held-out fold rates: pass --folds (benchmarks/quantification_eval.py "
-                         "--part folds writes them)")
-    p = build_applicability_reference("default", det.score, load_l2r(a.data), folds=folds,
-                                      weights_path=shipped_path("default.npz"), version=det.version,
-                                      threshold=det.threshold)
-    print(p)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

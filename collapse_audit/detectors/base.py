@@ -2,7 +2,7 @@
 
 A detector maps texts to ``P(model-generated)`` in [0, 1]. It carries the threshold at which a
 record counts as *flagged*, and the validation scores measured at that threshold on held-out data:
-the share estimate (``share.estimate_share``) corrects the raw flagged share with them, so they must
+the share estimate (``quantify.assess_share``) corrects the raw scores with them, so they must
 be honest (held-out, never training data).
 """
 

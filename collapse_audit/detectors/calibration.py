@@ -16,7 +16,6 @@ loading it for another detector is an error naming the file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,25 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AuditError
+from .applicability import detector_identity, load_reference
 from .quantify import ScoreReference, binned
 
 FORMAT = "collapse-audit-calibration/1"
 MIN_PER_CLASS = 20
-
-
-def detector_identity(detector) -> dict:
-    """Name, version and weights hash of a detector (the hash of its shipped weights file)."""
-    name = getattr(detector, "name", "detector")
-    sha = getattr(detector, "weights_sha256", None)
-    if sha is None and name in ("default", "neural"):
-        p = Path(__file__).resolve().parent / "models" / f"{name}.npz"
-        if p.is_file():
-            h = hashlib.sha256()
-            with open(p, "rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            sha = h.hexdigest()
-    return {"name": name, "version": getattr(detector, "version", "0"), "weights_sha256": sha}
 
 
 @dataclass
@@ -137,14 +122,14 @@ def measure_file(detector, path: str, *, text_field: str = "text", label_field: 
     this is what ``detector calibrate`` and ``scan --human-reference`` run.
     """
     from ..readers import BadRecordSink, discover, iter_batches
-    from .applicability import load_reference
 
     syn = {str(v).strip().lower() for v in synthetic_values}
     fields = [] if human_only or not label_field else [label_field]
-    scores, labels = [], []
+    scores: list[np.ndarray] = []
+    labels: list[bool] = []
     for batch in iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
                               BadRecordSink(max_bad=0)):
-        if fields:
+        if fields and label_field:
             for i, v in enumerate(batch.fields[label_field]):
                 if v is None:
                     raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")

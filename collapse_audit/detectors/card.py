@@ -55,6 +55,23 @@ def _folds_block(m: dict) -> list[str]:
     return lines
 
 
+# Share verdict (CA101) on M4 slices through `collapse-audit scan` (benchmarks/verdict_eval.py --part m4;
+# BENCHMARKS.md, "Synthetic-share verdict"): what a user gets off the validated ground.
+SHARE_M4 = {
+    "default-2.0.0": (
+        "Share estimate off the validated ground (M4 slices scanned with the default policy, CA101 cap "
+        "30%): every human-only slice (100 records per domain, 400 pooled) is flagged unvalidated and CA101 "
+        "is inconclusive, never failed; every machine-only slice is unvalidated and never passes. But 7 of "
+        "the 8 per-domain mixed slices (154-200 records, 35% or 50% Llama-2 text) pass the applicability "
+        "test while the detector misses about half of that text, so the estimate is far below the truth "
+        "(e.g. wikipedia 50%: estimate 1.0%, interval 0.0-17.1%) and CA101 wrongly passes on 5 of them; "
+        "the pooled 615/800-record mixes are flagged. On L2R's held-out test split the verdict is definite "
+        "and right (14 of 15 corpora; one 35% corpus inconclusive), truth inside 15 of 15 intervals. "
+        "Calibrate on labelled in-domain records (`collapse-audit detector calibrate`) before relying on "
+        "a pass for text from other generators."),
+}
+
+
 def _m4_block(m: dict) -> list[str]:
     r = M4.get(m["version"])
     if not r:
@@ -65,6 +82,8 @@ def _m4_block(m: dict) -> list[str]:
         lines.append(f"| {dom} | {v['auroc']:.3f} ({v['auroc_ci95'][0]:.3f}-{v['auroc_ci95'][1]:.3f}) | "
                      f"{v['tpr']:.2f} | {v['fpr']:.2f} |")
     lines.append("")
+    if m["version"] in SHARE_M4:
+        lines += [SHARE_M4[m["version"]], ""]
     return lines
 
 

@@ -381,6 +381,12 @@ def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print,
     arrays["val_scores"] = s_val.astype(np.float32)
     arrays["val_labels"] = data.y[va].astype(np.int8)
     save_npz(out_dir / "default.npz", arrays, meta)
+    # the applicability reference must describe exactly these weights (checked on every scan)
+    from .applicability import build_applicability_reference
+
+    build_applicability_reference("default", lambda t: score_with(model, t), data, folds=meta.get("folds"),
+                                  weights_path=out_dir / "default.npz", version=meta["version"], threshold=thr,
+                                  out=out_dir / "default_reference.npz")
     log(f"default: done in {time.time() - t0:.0f}s; val AUROC {meta['validation']['auroc']:.4f}, "
         f"test AUROC {meta['test']['auroc']:.4f}, threshold {thr:.4f}")
     return meta

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..checks.base import CheckResult
 from ..checks.registry import build_checks
-from ..checks.synthetic import DetectorOptions
+from ..checks.synthetic import DetectorOptions, detector_reference, load_calibration
 from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
@@ -81,6 +81,8 @@ class ScanOptions:
     shard: tuple[int, int] | None = None  # (i, N): read only shard i of N (with ``partial``)
     partial: str | None = None            # write this shard's state here instead of a result
     against: str | None = None            # an earlier snapshot's state directory (seen-before check)
+    calibration: str | None = None       # --calibration: detector calibration file (overrides the policy)
+    human_reference: str | None = None   # --human-reference: trusted human-only records (overrides the policy)
 
 
 class Step(Protocol):
@@ -103,6 +105,8 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
     det = policy.options.get("detector") or DetectorOptions()
     detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
+    if opts.calibration or opts.human_reference:  # a command-line calibration replaces the policy's
+        detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
                       baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
@@ -181,9 +185,13 @@ def _load_resources(config: ScanConfig, files: list[InputFile],
     from ..detectors.registry import load_detector
 
     det = config.option("detector") or DetectorOptions()
+    detector = load_detector(det.name, det.detector_options())
     resources: dict[str, Any] = {
-        "detector": load_detector(det.name, det.detector_options()),
+        "detector": detector,
         "sample_rows": choose_sample(files, det.sample, config.seed) if sample else None,
+        # what the share estimate compares the corpus with, checked before anything is read
+        "applicability_reference": detector_reference(detector),
+        "calibration": load_calibration(det, detector),
     }
     if against:
         from .against import load_previous
@@ -353,7 +361,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
-                  "sample": config.option("detector").sample},
+                  "sample": config.option("detector").sample,
+                  "applicability": _applicability(results)},
         policy=_policy_json(policy, config, opts, s.accept_path),
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
@@ -376,6 +385,12 @@ def batch_transform(config: ScanConfig, derivation: ProvenanceDerivation | None)
     if derivation is None or source is None or config.fields.provenance is None:
         return None
     return functools.partial(_derive, derivation=derivation, source=source, key=config.fields.provenance)
+
+
+def _applicability(results: dict[str, CheckResult]) -> dict[str, Any] | None:
+    """The synthetic check's applicability block (contract: state, reason, tests, calibration)."""
+    res = results.get("synthetic")
+    return res.details.get("applicability") if res is not None else None
 
 
 def _write_text(path: str, text: str) -> None:

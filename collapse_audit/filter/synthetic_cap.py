@@ -19,8 +19,14 @@ therefore computed from the pre-filter scores: the undeclared synthetic count ``
 adjusted classify-and-count, and removing ``m`` of the ``F`` flagged records removes ``m * PPV``
 synthetic ones in expectation, with ``PPV = min(1, tpr * S / F)`` (the flagged records' share that
 are true positives). The interval is a parametric bootstrap over the flagged share and the
-detector's tpr/fpr (Jeffreys Beta posteriors, as in ``detectors.share``). Removing the highest
-scores first removes at least the average PPV, so the expected share is conservative.
+detector's tpr/fpr (Jeffreys Beta posteriors). Removing the highest scores first removes at least
+the average PPV, so the expected share is conservative.
+
+Why this does not reuse ``detectors.quantify`` (the scan's estimator): the scan estimates the share
+of a fixed corpus; the cap needs the share *after removing m flagged records*, i.e. the PPV of the
+removed ones, which the score-histogram posterior does not expose yet. Moving this onto the
+histogram model (PPV per score bin) is the next step; until then the cap is refused whenever the
+scan's estimate is not validated, so the two never disagree about whether rates may be used.
 
 Capping by score is refused (AuditError, exit 2) when the estimate is not validated for the corpus:
 on text outside the detector's domain it would mostly strip human records.

@@ -58,6 +58,16 @@ def test_scores_piled_where_neither_class_lies_fail_the_fit(ref):
     assert not a["tests"]["score_fit"]["passed"] and "neither validated class" in a["reason"]
 
 
+def test_humans_scored_more_human_than_validated_fail_the_fit(ref):
+    """Human text scored far more confidently human than validated (the L2R LegalDocument pattern,
+    where the detector also half misses the synthetic text) is flagged by its own statistic."""
+    s = np.random.default_rng(7).beta(1, 60, 1000)
+    a = A.assess(_probe(ref, 1000), s, ref)
+    fit = a["tests"]["score_fit"]
+    assert a["state"] == "unvalidated" and fit["confident_human_excess"] > A.CONFIDENT_EXCESS_MAX
+    assert "confidently human" in a["reason"]
+
+
 def test_shifted_features_fail_the_feature_test(ref):
     a = A.assess(_probe(ref, 1000, shift=1.5), _mix(np.random.default_rng(4), 1000, 0.3), ref)
     assert a["state"] == "unvalidated"
@@ -79,6 +89,19 @@ def test_probes_merge_like_one_stream(ref):
     a, b = _probe(ref, 100, seed=1), _probe(ref, 50, texts=[GERMAN] * 50, seed=2)
     a.merge(b)
     assert (a.n, a.n_non_english) == (150, 50)
+
+
+def test_probe_from_record_flags_counts_like_update():
+    """The scan keeps per-record flags (so any subset, e.g. one source, gets its own probe)."""
+    ref = A.load_reference("default")
+    texts = [ENGLISH] * 7 + [GERMAN] * 3 + [CODE] * 2
+    streamed = A.Probe(ref)
+    streamed.update(texts)
+    outlier, code, non_en = A.record_flags(texts, ref)
+    kept = A.Probe.from_flags(ref, outlier, code, non_en)
+    names = ("n", "n_outlier", "n_foreign", "n_code", "n_non_english")
+    assert [getattr(kept, k) for k in names] == [getattr(streamed, k) for k in names]
+    assert (kept.n_code, kept.n_non_english) == (2, 3)
 
 
 def test_shipped_reference_matches_the_default_detector(default_detector):
