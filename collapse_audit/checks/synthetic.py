@@ -197,15 +197,18 @@ class Synthetic(Check):
         self.probe_bits: list[np.ndarray] = []
         self.top: list[tuple] = []  # min-heap of (score, -global index, record info)
 
-    state_attrs = ("scores", "codes", "top")
+    state_attrs = ("scores", "codes", "tokens", "probe_bits", "top")
 
     def merge(self, other: Synthetic) -> None:
-        """Exact: scores and tags concatenate; the top-scored list keeps the best ``TOP_K`` by
-        (score, earliest index) over both shards, the later shard's indices rebased."""
+        """Exact: per-record scores, tags, token counts and applicability bits concatenate; the
+        top-scored list keeps the best ``TOP_K`` by (score, earliest index) over both shards, the
+        later shard's indices rebased."""
         self._merge_guard(other)
         base = sum(len(s) for s in self.scores)
         self.scores += other.scores
         self.codes += other.codes
+        self.tokens += other.tokens
+        self.probe_bits += other.probe_bits
         entries = self.top + [(s, neg - base, info) for s, neg, info in other.top]
         self.top = heapq.nlargest(TOP_K, entries, key=lambda e: (e[0], e[1]))
         heapq.heapify(self.top)
