@@ -93,11 +93,12 @@ class Contamination(Check):
 
     state_attrs = ("first", "locations", "pairs", "n_pairs", "pairs_truncated", "records")
 
-    def merge(self, other: Contamination) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the (record, n-gram) hits fit in ``max_pairs``: first matches take the
         earlier shard's, hits concatenate rebased. Past ``max_pairs`` one scan keeps whole batches
         of hits until the next one would not fit; merged shards keep whole shards' hits."""
         self._merge_guard(other)
+        assert isinstance(other, Contamination)
         base = self.records
         theirs = np.where(other.first != NO_MATCH, other.first + base, NO_MATCH)
         self.first = np.minimum(self.first, theirs)

@@ -16,7 +16,7 @@ from ..result.sections import Section, Table
 from ..signals.figures import OTHER, DiversityParams, DiversityState, prepare_part
 from .base import Check, CheckResult
 from .registry import register_check
-from .spec import Metric, Rule, option
+from .spec import Metric, MetricKind, Rule, option
 
 PREFIX = "diversity."
 
@@ -48,7 +48,7 @@ def diversity_params(options: DiversityOptions | None) -> DiversityParams:
     return DiversityParams(**{f.name: getattr(options, f.name) for f in fields(DiversityParams)})
 
 
-FIGURES = (
+FIGURES: tuple[tuple[str, MetricKind, str], ...] = (
     ("tokens", "count", "Tokens in the corpus (lower-cased words, edge punctuation stripped)."),
     ("token_entropy", "value", "Unigram token entropy in bits."),
     ("types", "count", "Distinct tokens (exact while the count table has room, else HyperLogLog)."),
@@ -166,10 +166,11 @@ class Diversity(Check):
 
     state_attrs = ("state", "sources", "_source_ids", "_codes")
 
-    def merge(self, other: Diversity) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the corpus has at most ``max_sources`` sources and no token table overflowed
         (see ``DiversityState.merge`` for the stated bound past that)."""
         self._merge_guard(other)
+        assert isinstance(other, Diversity)
         self.state.merge(other.state)
         remap = np.zeros(max(other._source_ids.values(), default=-1) + 1, dtype=np.int16)
         for name, theirs in other.sources.items():

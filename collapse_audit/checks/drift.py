@@ -148,10 +148,11 @@ class Drift(Check):
 
     state_attrs = ("state", "counter")
 
-    def merge(self, other: Drift) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the token table has not overflowed (``DiversityState.merge``); the counts
         on the baseline's partition add exactly."""
         self._merge_guard(other)
+        assert isinstance(other, Drift)
         self.state.merge(other.state)
         self.counter.heavy_counts += other.counter.heavy_counts
         self.counter.residual += other.counter.residual
@@ -198,7 +199,8 @@ class Drift(Check):
         shown = [m for m in cls.metrics if m.name in metrics and not m.name.startswith("drift.delta.")]
         base = details.get("baseline") if isinstance(details.get("baseline"), dict) else {}
         now = details.get("current") if isinstance(details.get("current"), dict) else {}
-        figs = base.get("figures") if isinstance(base.get("figures"), dict) else {}
+        figs_found = base.get("figures")
+        figs = figs_found if isinstance(figs_found, dict) else {}
         rows = []
         for f in DELTA_FIGURES:
             if f"drift.delta.{f}" in metrics:

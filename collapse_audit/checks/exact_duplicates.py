@@ -95,8 +95,9 @@ class ExactDuplicates(Check):
 
     state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
 
-    def merge(self, other: ExactDuplicates) -> None:
+    def merge(self, other: Check) -> None:
         self._merge_guard(other)
+        assert isinstance(other, ExactDuplicates)
         base = self.n
         hi, (lo, first) = other.index.entries()
         remap = base + np.arange(other.n, dtype=np.int64)      # other's first index -> merged first

@@ -110,8 +110,8 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
         best, res = float("inf"), (1, num_perm)
         for b in range(1, num_perm + 1):
             for r in range(1, num_perm // b + 1):
-                fp = _integrate(lambda s: 1 - (1 - s ** r) ** b, 0.0, threshold)
-                fn = _integrate(lambda s: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
+                fp = _integrate(lambda s, r=r, b=b: 1 - (1 - s ** r) ** b, 0.0, threshold)
+                fn = _integrate(lambda s, r=r, b=b: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
                 if 0.5 * fp + 0.5 * fn < best:
                     best, res = 0.5 * fp + 0.5 * fn, (b, r)
         return res
@@ -283,7 +283,7 @@ class NearDuplicates(Check):
 
     def add_links(self, newer: np.ndarray, older: np.ndarray) -> None:
         """Union verified links found outside this state (global record indices)."""
-        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist()):
+        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist(), strict=True):
             self.uf.union(i, j)
         if len(newer):
             self.newer.append(np.unique(np.asarray(newer, dtype=np.int64)))
@@ -305,8 +305,9 @@ class NearDuplicates(Check):
         self.sigs = RowStore(self.num_perm, VERIFY_DTYPE)
         self.slot_record = RowStore(None, np.int64)
 
-    def merge(self, other: NearDuplicates) -> None:
+    def merge(self, other: Check) -> None:
         self._merge_guard(other)
+        assert isinstance(other, NearDuplicates)
         base = self.uf.n
         o_bands, o_hash = other._slot_bands()
         o_sigv = other.sigs.take(np.arange(other.sigs.n))
@@ -425,7 +426,7 @@ class NearDuplicates(Check):
             self.sig_index.add(sighash[new], slots.astype(np.uint32))
         newer: set[int] = set()
         for x, y in links:
-            for i, j in zip(x.tolist(), y.tolist()):
+            for i, j in zip(x.tolist(), y.tolist(), strict=True):
                 self.uf.union(i, j)
                 newer.add(max(i, j))
         self.newer.append(np.array(sorted(newer), dtype=np.int64))
@@ -510,9 +511,9 @@ class NearDuplicates(Check):
         top = cluster_roots[np.lexsort((cluster_roots, -csizes))[:LARGEST]]
         worthy = set(self._excerpt_worthy().tolist()) if len(top) else set()
         if len(top):
-            members_of = {int(r): [] for r in top}
+            members_of: dict[int, list[int]] = {int(r): [] for r in top}
             sel = np.flatnonzero(np.isin(roots, top))
-            for i, r in zip(sel.tolist(), roots[sel].tolist()):
+            for i, r in zip(sel.tolist(), roots[sel].tolist(), strict=True):
                 if len(members_of[r]) < MEMBERS_SHOWN:
                     members_of[r].append(i)
             for r in top.tolist():

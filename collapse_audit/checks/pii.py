@@ -97,9 +97,10 @@ class Pii(Check):
 
     state_attrs = ("found", "examples")
 
-    def merge(self, other: Pii) -> None:
+    def merge(self, other: Check) -> None:
         """Exact: the hit bits concatenate; each kind keeps its first examples in input order."""
         self._merge_guard(other)
+        assert isinstance(other, Pii)
         for kind in KINDS:
             self.found[kind] += other.found[kind]
             room = max(0, self.options.max_examples - len(self.examples[kind]))

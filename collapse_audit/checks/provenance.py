@@ -125,11 +125,12 @@ class Provenance(Check):
     state_attrs = ("codes", "missing_required", "disallowed", "tags", "values", "licenses",
                    "required_missing_by_field", "examples")
 
-    def merge(self, other: Provenance) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the corpus has at most ``MAX_DISTINCT`` distinct tags (and licences): per-record
         arrays concatenate, counts add in first-seen order, examples keep the first ones. Past that
         cap a value both shards saw may be counted under '(other)' for the later shard's records."""
         self._merge_guard(other)
+        assert isinstance(other, Provenance)
         self.codes += other.codes
         self.missing_required += other.missing_required
         self.disallowed += other.disallowed
@@ -166,7 +167,7 @@ class Provenance(Check):
             self.flags[f"provenance.{key}_count"] = mask
             self.flags[f"provenance.{key}_fraction"] = mask
         total = max(len(codes), 1)
-        metrics = {}
+        metrics: dict[str, float] = {}
         for key, mask in flags.items():
             metrics[f"provenance.{key}_count"] = int(mask.sum())
             metrics[f"provenance.{key}_fraction"] = float(mask.sum() / total)

@@ -57,12 +57,14 @@ class EvalIndex:
 
     @property
     def nbytes(self) -> int:
+        assert self.bitmap is not None  # set by __post_init__
         return self.grams.nbytes + self.ptr.nbytes + self.recs.nbytes + self.bitmap.nbytes
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mask of ``hashes`` present in the index, their gram ids)."""
         if len(self.grams) == 0 or len(hashes) == 0:
             return np.zeros(len(hashes), bool), np.zeros(0, np.int64)
+        assert self.bitmap is not None  # set by __post_init__
         top = (hashes >> np.uint64(64 - self.bitmap_bits)).astype(np.int64)
         maybe = np.nonzero((self.bitmap[top >> 3] >> (top & 7).astype(np.uint8)) & 1)[0]
         cand = hashes[maybe]
@@ -80,8 +82,9 @@ class EvalIndex:
     def where(self, rec: int) -> dict:
         out = {"eval_set": self.sets[int(self.record_set[rec])], "eval_file": self.record_file[rec],
                "eval_row": int(self.record_row[rec])}
-        if self.record_line and self.record_line[rec] is not None:
-            out["eval_line"] = int(self.record_line[rec])
+        line = self.record_line[rec] if self.record_line else None
+        if line is not None:
+            out["eval_line"] = int(line)
         if self.record_id and self.record_id[rec] is not None:
             out["eval_id"] = self.record_id[rec]
         return out

@@ -103,7 +103,8 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
     keys, counts = tok.counts()
 
     # sources of this batch (codes into ``names``)
-    codes = names = None
+    codes: np.ndarray | None = None
+    names: list[str] = []
     if source_field and source_field in batch.fields:
         # same grouping as the engine's per-source index: blank -> "(missing)", first-seen order
         values = [NONE if v is None or (isinstance(v, str) and not v.strip()) else str(v)
@@ -124,8 +125,9 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
 
     hll = np.zeros((N_MAX, 1 << params.hll_p), dtype=np.uint8)
     totals = np.zeros(N_MAX, dtype=np.int64)
-    src_hll = None if codes is None else np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
-    src_totals = None if codes is None else np.zeros((len(names), N_MAX), dtype=np.int64)
+    # per-source registers and totals (no rows when the batch is not split by source)
+    src_hll = np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
+    src_totals = np.zeros((len(names), N_MAX), dtype=np.int64)
     for k, h, r in iter_ngrams(tok, N_MAX):
         if k <= N_MAX:
             totals[k - 1] = len(h)
@@ -141,13 +143,14 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
             "hll": hll, "ngrams": totals, "sample": sample, "sources": None}
     if codes is not None:
         sources = {}
-        nv = len(tok.vocab) if tok.vocab is not None else 0
+        vocab = tok.vocab if tok.vocab is not None else np.zeros(0, np.uint64)
+        nv = len(vocab)
         if nv:
             # token counts per (source, distinct token) in one bincount
             tok_code = codes[record_index(tok)]
             grid = np.bincount(tok_code * nv + tok.ids, minlength=len(names) * nv).reshape(len(names), nv)
-            order = np.argsort(tok.vocab)
-            vocab_sorted = tok.vocab[order]
+            order = np.argsort(vocab)
+            vocab_sorted = vocab[order]
             grid = grid[:, order]
         for ci, name in enumerate(names):
             if nv:
@@ -203,7 +206,6 @@ class DiversityState:
         self.length_sum = 0
         self.length_sq = 0
         self.empty = 0
-        S = params.sample
         self.sample_sig = np.zeros((0, params.num_perm), np.uint64)    # kept sorted by priority
         self.sample_valid = np.zeros(0, bool)
         self.sample_index = np.zeros(0, np.int64)
@@ -227,7 +229,7 @@ class DiversityState:
         base = self.records
         self.records += other.records
         self.freq.merge(other.freq)
-        for mine, theirs in zip(self.hll, other.hll):
+        for mine, theirs in zip(self.hll, other.hll, strict=True):
             mine.merge(theirs)
         self.ngrams += other.ngrams
         self.buckets += other.buckets

@@ -87,7 +87,7 @@ class Profile:
         return np.concatenate([self.heavy_counts, self.residual])
 
     @classmethod
-    def from_dict(cls, data: dict, where: str = "profile") -> "Profile":
+    def from_dict(cls, data: dict, where: str = "profile") -> Profile:
         version = data.get("profile_version") if isinstance(data, dict) else None
         if version != PROFILE_VERSION:
             raise AuditError(f"{where} is not a collapse-audit profile of version {PROFILE_VERSION} "

@@ -81,7 +81,7 @@ class HyperLogLog:
     def update(self, hashes: np.ndarray) -> None:
         np.maximum(self.reg, self.registers(hashes, self.p), out=self.reg)
 
-    def merge(self, other: "HyperLogLog | np.ndarray") -> None:
+    def merge(self, other: HyperLogLog | np.ndarray) -> None:
         reg = other.reg if isinstance(other, HyperLogLog) else other
         np.maximum(self.reg, reg, out=self.reg)
 
@@ -94,5 +94,5 @@ class HyperLogLog:
         z += m * _sigma(c[0] / m)
         return (m * m / (2.0 * math.log(2.0))) / z if z > 0 else 0.0
 
-    def copy(self) -> "HyperLogLog":
+    def copy(self) -> HyperLogLog:
         return HyperLogLog(self.p, self.reg.copy())
