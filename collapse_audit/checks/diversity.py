@@ -69,6 +69,7 @@ FIGURES: tuple[tuple[str, MetricKind, str], ...] = (
 
 @register_check
 class Diversity(Check):
+    """Measures lexical diversity (entropy, distinct n-grams, self-similarity), a collapse symptom."""
     name = "diversity"
     title = "Diversity"
     Options = DiversityOptions
@@ -138,9 +139,11 @@ class Diversity(Check):
 
     @classmethod
     def active(cls, options) -> bool:
+        """Whether the policy turned the check on."""
         return bool(options.enabled)
 
     def prepare(self, batch):
+        """The batch's token counts, n-gram registers and sample priorities, shared with drift."""
         return prepare_part(batch, self.params, self.seed, self.source_field)
 
     def _source_state(self, name: str) -> tuple[str, DiversityState]:
@@ -153,6 +156,7 @@ class Diversity(Check):
         return name, st
 
     def observe(self, batch, prepared) -> None:
+        """Fold the batch's part into the corpus-wide and per-source states."""
         self.state.update(prepared, batch.texts)
         sources = prepared.get("sources")
         if sources is None:
@@ -180,6 +184,7 @@ class Diversity(Check):
         self._codes += [remap[c] for c in other._codes]
 
     def finish(self) -> CheckResult:
+        """The diversity figures as metrics, per source as well when sources are tagged."""
         figures = self.state.figures()
         metrics = {PREFIX + k: float(v) for k, v in figures.items() if k != "records"}
         self._by_source = {name: self.sources[name].figures() for name in sorted(self.sources)}
@@ -213,6 +218,7 @@ class Diversity(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """A table of the diversity figures, and one per source when there are several."""
         kinds = {k: kind for k, kind, _ in FIGURES}
         shown = [k for k, _, _ in FIGURES if PREFIX + k in metrics]
         if not shown:

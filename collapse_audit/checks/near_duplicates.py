@@ -171,6 +171,7 @@ def batch_signatures(batch, num_perm: int, ngram: int, seed: int, bands: int, ro
 
 @dataclass(frozen=True)
 class NearDuplicateOptions:
+    """Policy options of the near-duplicate check (similarity threshold, MinHash size, shingles)."""
     threshold: float = option(0.8, "MinHash Jaccard similarity at which two records are near duplicates.",
                               min=0.05, max=1.0)
     ngram: int = option(5, "Words per shingle.", min=1, max=64)
@@ -179,6 +180,7 @@ class NearDuplicateOptions:
 
 @register_check
 class NearDuplicates(Check):
+    """Finds clusters of near-identical records with MinHash LSH, verified by signature similarity."""
     name = "near_duplicates"
     title = "Near duplicates"
     Options = NearDuplicateOptions
@@ -306,6 +308,7 @@ class NearDuplicates(Check):
         self.slot_record = RowStore(None, np.int64)
 
     def merge(self, other: Check) -> None:
+        """Exact: the later shard's signatures are looked up in this index and its clusters joined."""
         self._merge_guard(other)
         assert isinstance(other, NearDuplicates)
         base = self.uf.n
@@ -354,9 +357,11 @@ class NearDuplicates(Check):
     # ---- per batch -----------------------------------------------------------------------------
 
     def prepare(self, batch):
+        """The batch's MinHash signatures and LSH band hashes."""
         return batch_signatures(batch, self.num_perm, self.hasher.ngram, int(self.seed), self.bands, self.rows)
 
     def observe(self, batch, prepared) -> None:
+        """Index the batch's signatures and union each record with the verified earlier matches."""
         if prepared is None:
             prepared = self.prepare(batch)
         n = len(batch)
@@ -470,6 +475,7 @@ class NearDuplicates(Check):
         return out
 
     def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        """Where to read the texts of the largest clusters' shown members (record -> file, row)."""
         worthy = self._excerpt_worthy()
         want = [i for i in self._shown_members() if i not in self.excerpts and np.isin(i, worthy)]
         if not want:
@@ -479,9 +485,11 @@ class NearDuplicates(Check):
         return {i: (int(file_idx[i]), int(rows[i])) for i in want}
 
     def add_excerpts(self, texts: dict[int, str]) -> None:
+        """Keep excerpts of the shown members, read back by the engine after the scan."""
         self.excerpts.update({i: excerpt(t) for i, t in texts.items()})
 
     def finish(self) -> CheckResult:
+        """Cluster counts and fractions, the cluster-size histogram, largest clusters and columns."""
         roots = self._roots_array()
         total = len(roots)
         idx = np.arange(total)
@@ -534,6 +542,7 @@ class NearDuplicates(Check):
         return CheckResult(metrics=metrics, details=details, columns=columns, flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        """The near-duplicate metrics over the records in ``mask`` (a source's slice)."""
         roots = self._roots_array()
         mask = np.asarray(mask, dtype=bool)
         m = int(mask.sum())
@@ -547,6 +556,7 @@ class NearDuplicates(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The cluster figures, the size histogram and the largest clusters with excerpts."""
         sizes = details.get("cluster_sizes")
         tables = []
         if isinstance(sizes, dict) and sizes:

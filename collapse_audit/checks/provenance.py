@@ -29,6 +29,7 @@ KINDS = {
 
 @register_check
 class Provenance(Check):
+    """Audits the provenance tags: missing, unknown or disallowed values and required fields."""
     name = "provenance"
     title = "Provenance"
     metrics = tuple(m for key, what in KINDS.items() for m in (
@@ -91,6 +92,7 @@ class Provenance(Check):
                                           "disallowed_license": []}
 
     def observe(self, batch, prepared) -> None:
+        """Classify each record's provenance tag and licence and note missing required fields."""
         f = self.fields
         raw = provenance_values(batch, f)
         codes = classify_tags(raw, f)
@@ -155,6 +157,7 @@ class Provenance(Check):
                 counter["(other)"] += 1
 
     def finish(self) -> CheckResult:
+        """Counts and fractions of each provenance problem, the tag column and examples."""
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint8)
         flags = {
             "missing": codes == MISSING,
@@ -185,6 +188,7 @@ class Provenance(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The tag and licence counts and examples of each problem."""
         return Section(
             key=cls.name, title=cls.title,
             facts=P.facts(*(P.fact(metrics, f"records {what}", f"provenance.{key}_count", "count")

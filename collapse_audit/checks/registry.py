@@ -53,6 +53,7 @@ def registered() -> tuple[type[Check], ...]:
 
 
 def check_named(name: str) -> type[Check] | None:
+    """The registered check class called ``name``, or None when there is none."""
     return next((c for c in _CHECKS if c.name == name), None)
 
 

@@ -27,6 +27,7 @@ DEFAULT_NGRAM = 13
 
 @dataclass
 class EvalIndex:
+    """The eval sets' n-gram hashes with the records that contain each, for contamination look-ups."""
     ngram: int
     grams: np.ndarray                 # uint64, sorted distinct n-gram hashes
     ptr: np.ndarray                   # int64, len(grams) + 1: CSR offsets into ``recs``
@@ -53,10 +54,12 @@ class EvalIndex:
 
     @property
     def records(self) -> int:
+        """The number of eval records indexed."""
         return len(self.record_grams)
 
     @property
     def nbytes(self) -> int:
+        """Memory held by the index arrays, for the resource report."""
         assert self.bitmap is not None  # set by __post_init__
         return self.grams.nbytes + self.ptr.nbytes + self.recs.nbytes + self.bitmap.nbytes
 
@@ -80,6 +83,7 @@ class EvalIndex:
         return np.repeat(np.arange(len(self.grams), dtype=np.int64), np.diff(self.ptr))
 
     def where(self, rec: int) -> dict:
+        """Where eval record ``rec`` came from (set, file, row, and line and id when known)."""
         out = {"eval_set": self.sets[int(self.record_set[rec])], "eval_file": self.record_file[rec],
                "eval_row": int(self.record_row[rec])}
         line = self.record_line[rec] if self.record_line else None

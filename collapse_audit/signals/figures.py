@@ -33,11 +33,13 @@ LENGTH_EDGES = np.unique(np.concatenate([
 
 
 def length_bins(lengths: np.ndarray) -> np.ndarray:
+    """The length histogram bin of each record length (bins start at ``LENGTH_EDGES``)."""
     return np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
 
 
 @dataclass(frozen=True)
 class DiversityParams:
+    """Sketch sizes of the diversity figures; a profile stores them so a scan can match them."""
     hll_p: int = 14                  # distinct counts: relative std error 1.04 / sqrt(2**p)
     capacity: int = 1 << 20          # Misra–Gries table size (token counts)
     tail_cut: float = 1e-5           # tail = token types with frequency below this share of all tokens
@@ -73,6 +75,7 @@ class DiversityParams:
                                num_perm=self.num_perm, residual_bits=8)
 
     def to_json(self) -> dict:
+        """The parameters as a JSON-able dict for profiles and shard states."""
         return asdict(self)
 
 
@@ -274,9 +277,11 @@ class DiversityState:
 
     # ----------------------------------------------------------------- figures
     def token_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(token key, count) of the tokens the frequent-items table holds."""
         return self.freq.keys, self.freq.counts
 
     def entropy_bits(self) -> float:
+        """Unigram token entropy in bits, from the frequent-items table plus its residual."""
         N = self.freq.total
         if N == 0:
             return 0.0
@@ -292,6 +297,7 @@ class DiversityState:
         return h
 
     def tail_mass(self) -> float:
+        """Share of token occurrences in rare tokens (each under ``tail_cut`` of all occurrences)."""
         N = self.freq.total
         if N == 0:
             return 0.0
@@ -300,6 +306,7 @@ class DiversityState:
         return float(1.0 - head / N)
 
     def self_similarity(self) -> tuple[float, int]:
+        """(mean pairwise MinHash similarity of the sample, sampled records used)."""
         sig = self.sample_sig[self.sample_valid]
         k = len(sig)
         if k < 2:
@@ -312,6 +319,7 @@ class DiversityState:
         return float(total / (sig.shape[1] * k * (k - 1) / 2.0)), k
 
     def length_quantile(self, q: float) -> float:
+        """Record length at quantile ``q``, read from the length histogram."""
         n = self.length_hist.sum()
         if n == 0:
             return 0.0
@@ -320,6 +328,7 @@ class DiversityState:
         return float(LENGTH_EDGES[min(b, len(LENGTH_EDGES) - 1)])
 
     def figures(self) -> dict[str, float]:
+        """Every diversity figure by name, as the check and a profile report them."""
         n = self.records
         N = self.freq.total
         out: dict[str, float] = {"records": float(n), "tokens": float(N)}
