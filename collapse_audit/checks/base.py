@@ -64,6 +64,7 @@ _METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 
 @dataclass
 class CheckResult:
+    """What one check found: metrics for the rules, JSON-able details, per-record columns and flags."""
     metrics: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)          # JSON-able, for reports
     columns: dict[str, Any] = field(default_factory=dict)          # annotation column -> array/list, len = records
@@ -85,6 +86,7 @@ class DeclarationError(TypeError):
 
 
 class Check(abc.ABC):
+    """One audit of the corpus: observes batches into compact state, then turns it into a result."""
     #: short name, also the key of this check's ``details`` in the JSON result
     name: ClassVar[str]
     #: heading of its report section
@@ -127,6 +129,7 @@ class Check(abc.ABC):
 
     @classmethod
     def from_config(cls, config: ScanConfig, resources: Mapping[str, Any] | None = None) -> Check:
+        """Build this check for a scan, its options read from the scan's policy."""
         return cls(CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed,
                                 resources=dict(resources or {})))
 

@@ -24,6 +24,7 @@ NO_MATCH = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class ContaminationOptions:
+    """Policy options of the contamination check (n-gram size and the overlap that counts as a hit)."""
     ngram: int = option(13, "Words per n-gram compared with the eval sets.", min=1, max=64)
     threshold: float = option(0.5, "Share of an eval record's n-grams found in training that makes it "
                               "contaminated.", min=0.0, min_exclusive=True, max=1.0)
@@ -33,6 +34,7 @@ class ContaminationOptions:
 
 @register_check
 class Contamination(Check):
+    """Finds eval-set records whose long n-grams appear in the corpus, so benchmark leakage is caught."""
     name = "contamination"
     title = "Eval-set contamination"
     Options = ContaminationOptions
@@ -93,11 +95,12 @@ class Contamination(Check):
 
     state_attrs = ("first", "locations", "pairs", "n_pairs", "pairs_truncated", "records")
 
-    def merge(self, other: Contamination) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the (record, n-gram) hits fit in ``max_pairs``: first matches take the
         earlier shard's, hits concatenate rebased. Past ``max_pairs`` one scan keeps whole batches
         of hits until the next one would not fit; merged shards keep whole shards' hits."""
         self._merge_guard(other)
+        assert isinstance(other, Contamination)
         base = self.records
         theirs = np.where(other.first != NO_MATCH, other.first + base, NO_MATCH)
         self.first = np.minimum(self.first, theirs)
@@ -111,6 +114,7 @@ class Contamination(Check):
         self.records = base + other.records
 
     def prepare(self, batch):
+        """The batch's word n-gram hashes (with their records) that the eval-set index may contain."""
         tok = batch_tokens(batch)
         h, r = ngrams(tok, self.index.ngram, whole_short=True)
         hit, gid = self.index.lookup(h)
@@ -121,6 +125,7 @@ class Contamination(Check):
         return pair // max(len(batch), 1), pair % max(len(batch), 1)
 
     def observe(self, batch, prepared) -> None:
+        """Record which of the batch's n-grams hit the eval index, keeping only the hits."""
         self.records = max(self.records, batch.start + len(batch))
         if prepared is None:
             return
@@ -160,6 +165,7 @@ class Contamination(Check):
         return flags
 
     def finish(self) -> CheckResult:
+        """Per eval set, the contaminated records and fractions, and the flags of the records that hit them."""
         idx = self.index
         n_eval = idx.records
         matched, overlap, contaminated, gram_bad, pair_gram, pm = self._evaluate(self.first != NO_MATCH)
@@ -226,6 +232,7 @@ class Contamination(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The eval sets touched and the records that overlap them most."""
         sets = P.dicts(details.get("eval_sets"))
         tables = []
         if sets:

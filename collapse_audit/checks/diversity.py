@@ -16,7 +16,7 @@ from ..result.sections import Section, Table
 from ..signals.figures import OTHER, DiversityParams, DiversityState, prepare_part
 from .base import Check, CheckResult
 from .registry import register_check
-from .spec import Metric, Rule, option
+from .spec import Metric, MetricKind, Rule, option
 
 PREFIX = "diversity."
 
@@ -48,7 +48,7 @@ def diversity_params(options: DiversityOptions | None) -> DiversityParams:
     return DiversityParams(**{f.name: getattr(options, f.name) for f in fields(DiversityParams)})
 
 
-FIGURES = (
+FIGURES: tuple[tuple[str, MetricKind, str], ...] = (
     ("tokens", "count", "Tokens in the corpus (lower-cased words, edge punctuation stripped)."),
     ("token_entropy", "value", "Unigram token entropy in bits."),
     ("types", "count", "Distinct tokens (exact while the count table has room, else HyperLogLog)."),
@@ -69,6 +69,7 @@ FIGURES = (
 
 @register_check
 class Diversity(Check):
+    """Measures lexical diversity (entropy, distinct n-grams, self-similarity), a collapse symptom."""
     name = "diversity"
     title = "Diversity"
     Options = DiversityOptions
@@ -138,9 +139,11 @@ class Diversity(Check):
 
     @classmethod
     def active(cls, options) -> bool:
+        """Whether the policy turned the check on."""
         return bool(options.enabled)
 
     def prepare(self, batch):
+        """The batch's token counts, n-gram registers and sample priorities, shared with drift."""
         return prepare_part(batch, self.params, self.seed, self.source_field)
 
     def _source_state(self, name: str) -> tuple[str, DiversityState]:
@@ -153,6 +156,7 @@ class Diversity(Check):
         return name, st
 
     def observe(self, batch, prepared) -> None:
+        """Fold the batch's part into the corpus-wide and per-source states."""
         self.state.update(prepared, batch.texts)
         sources = prepared.get("sources")
         if sources is None:
@@ -166,10 +170,11 @@ class Diversity(Check):
 
     state_attrs = ("state", "sources", "_source_ids", "_codes")
 
-    def merge(self, other: Diversity) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the corpus has at most ``max_sources`` sources and no token table overflowed
         (see ``DiversityState.merge`` for the stated bound past that)."""
         self._merge_guard(other)
+        assert isinstance(other, Diversity)
         self.state.merge(other.state)
         remap = np.zeros(max(other._source_ids.values(), default=-1) + 1, dtype=np.int16)
         for name, theirs in other.sources.items():
@@ -179,6 +184,7 @@ class Diversity(Check):
         self._codes += [remap[c] for c in other._codes]
 
     def finish(self) -> CheckResult:
+        """The diversity figures as metrics, per source as well when sources are tagged."""
         figures = self.state.figures()
         metrics = {PREFIX + k: float(v) for k, v in figures.items() if k != "records"}
         self._by_source = {name: self.sources[name].figures() for name in sorted(self.sources)}
@@ -212,6 +218,7 @@ class Diversity(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """A table of the diversity figures, and one per source when there are several."""
         kinds = {k: kind for k, kind, _ in FIGURES}
         shown = [k for k, _, _ in FIGURES if PREFIX + k in metrics]
         if not shown:

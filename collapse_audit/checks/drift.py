@@ -24,6 +24,7 @@ _KIND = {k: kind for k, kind, _ in FIGURES}
 
 @register_check
 class Drift(Check):
+    """Compares the corpus's token distribution and figures with a baseline profile."""
     name = "drift"
     title = "Drift from the baseline"
     needs = ("baseline",)
@@ -139,24 +140,28 @@ class Drift(Check):
         self.pool_bits = min(int(opts.drift_pool_bits), profile.residual_bits)
 
     def prepare(self, batch):
+        """The batch's token counts and registers (the same part as the diversity check's)."""
         # same arguments as the diversity check, so the per-batch work is shared when settings agree
         return prepare_part(batch, self.params, self.seed, self.fields.source)
 
     def observe(self, batch, prepared) -> None:
+        """Count the batch's tokens on the baseline's partition and fold in its figures."""
         self.state.update(prepared, batch.texts)
         self.counter.update(prepared["keys"], prepared["counts"])
 
     state_attrs = ("state", "counter")
 
-    def merge(self, other: Drift) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the token table has not overflowed (``DiversityState.merge``); the counts
         on the baseline's partition add exactly."""
         self._merge_guard(other)
+        assert isinstance(other, Drift)
         self.state.merge(other.state)
         self.counter.heavy_counts += other.counter.heavy_counts
         self.counter.residual += other.counter.residual
 
     def finish(self) -> CheckResult:
+        """Divergences from the baseline (JS, KL, PSI) and the change in each figure."""
         p = self.profile
         atoms = p.heavy_counts >= self.min_count
         current = pooled_vector(p.heavy_keys, self.counter.heavy_counts, self.counter.residual, atoms, self.pool_bits)
@@ -195,10 +200,12 @@ class Drift(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The divergences and a baseline-versus-corpus table of the figures."""
         shown = [m for m in cls.metrics if m.name in metrics and not m.name.startswith("drift.delta.")]
         base = details.get("baseline") if isinstance(details.get("baseline"), dict) else {}
         now = details.get("current") if isinstance(details.get("current"), dict) else {}
-        figs = base.get("figures") if isinstance(base.get("figures"), dict) else {}
+        figs_found = base.get("figures")
+        figs = figs_found if isinstance(figs_found, dict) else {}
         rows = []
         for f in DELTA_FIGURES:
             if f"drift.delta.{f}" in metrics:

@@ -58,6 +58,7 @@ def batch_keys(batch) -> np.ndarray:
 
 @register_check
 class ExactDuplicates(Check):
+    """Finds records whose normalised text repeats an earlier record's, by 128-bit keys."""
     name = "exact_duplicates"
     title = "Exact duplicates"
     metrics = (
@@ -95,8 +96,10 @@ class ExactDuplicates(Check):
 
     state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
 
-    def merge(self, other: ExactDuplicates) -> None:
+    def merge(self, other: Check) -> None:
+        """Exact: the later shard's keys are looked up here and its records appended."""
         self._merge_guard(other)
+        assert isinstance(other, ExactDuplicates)
         base = self.n
         hi, (lo, first) = other.index.entries()
         remap = base + np.arange(other.n, dtype=np.int64)      # other's first index -> merged first
@@ -115,6 +118,7 @@ class ExactDuplicates(Check):
         return hi, lo, first
 
     def drop_index(self) -> None:
+        """Free the key index once a distributed merge resolves first copies elsewhere."""
         self.index = SortedRuns(np.uint64, np.int64)
 
     def merge_records(self, other: ExactDuplicates, remap: np.ndarray) -> None:
@@ -133,9 +137,11 @@ class ExactDuplicates(Check):
         self._first_all = None
 
     def prepare(self, batch):
+        """The 128-bit keys of the batch's normalised texts."""
         return batch_keys(batch)
 
     def observe(self, batch, prepared) -> None:
+        """Look the batch's keys up, remembering each record's first copy."""
         keys = prepared if prepared is not None else exact_keys(batch.texts)
         n = len(keys)
         base = self.n
@@ -203,16 +209,19 @@ class ExactDuplicates(Check):
         return shown, file_idx, rows
 
     def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        """Where to read the texts of the largest groups' shown records (record -> file, row)."""
         shown, file_idx, rows = self._shown()
         return {r: (int(file_idx[r]), int(rows[r])) for f, _, r in shown if r >= 0 and f not in self.excerpts}
 
     def add_excerpts(self, texts: dict[int, str]) -> None:
+        """Keep excerpts of the shown records, read back by the engine after the scan."""
         shown, _, _ = self._shown()
         for f, _, r in shown:
             if r in texts:
                 self.excerpts[f] = excerpt(texts[r])
 
     def finish(self) -> CheckResult:
+        """Duplicate counts and fractions, the largest groups and the duplicate-of column."""
         first = self._first_array()
         total = len(first)
         is_dup = first != np.arange(total)
@@ -238,6 +247,7 @@ class ExactDuplicates(Check):
                            flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        """The duplicate metrics over the records in ``mask`` (a source's slice)."""
         first = self._first_array()
         mask = np.asarray(mask, dtype=bool)
         m = int(mask.sum())
@@ -248,6 +258,7 @@ class ExactDuplicates(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The duplicate figures and the largest groups with excerpts."""
         groups = details.get("groups")
         return Section(
             key=cls.name, title=cls.title,

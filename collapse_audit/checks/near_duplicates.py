@@ -110,8 +110,8 @@ def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
         best, res = float("inf"), (1, num_perm)
         for b in range(1, num_perm + 1):
             for r in range(1, num_perm // b + 1):
-                fp = _integrate(lambda s: 1 - (1 - s ** r) ** b, 0.0, threshold)
-                fn = _integrate(lambda s: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
+                fp = _integrate(lambda s, r=r, b=b: 1 - (1 - s ** r) ** b, 0.0, threshold)
+                fn = _integrate(lambda s, r=r, b=b: 1 - (1 - (1 - s ** r) ** b), threshold, 1.0)
                 if 0.5 * fp + 0.5 * fn < best:
                     best, res = 0.5 * fp + 0.5 * fn, (b, r)
         return res
@@ -171,6 +171,7 @@ def batch_signatures(batch, num_perm: int, ngram: int, seed: int, bands: int, ro
 
 @dataclass(frozen=True)
 class NearDuplicateOptions:
+    """Policy options of the near-duplicate check (similarity threshold, MinHash size, shingles)."""
     threshold: float = option(0.8, "MinHash Jaccard similarity at which two records are near duplicates.",
                               min=0.05, max=1.0)
     ngram: int = option(5, "Words per shingle.", min=1, max=64)
@@ -179,6 +180,7 @@ class NearDuplicateOptions:
 
 @register_check
 class NearDuplicates(Check):
+    """Finds clusters of near-identical records with MinHash LSH, verified by signature similarity."""
     name = "near_duplicates"
     title = "Near duplicates"
     Options = NearDuplicateOptions
@@ -283,7 +285,7 @@ class NearDuplicates(Check):
 
     def add_links(self, newer: np.ndarray, older: np.ndarray) -> None:
         """Union verified links found outside this state (global record indices)."""
-        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist()):
+        for i, j in zip(np.asarray(newer).tolist(), np.asarray(older).tolist(), strict=True):
             self.uf.union(i, j)
         if len(newer):
             self.newer.append(np.unique(np.asarray(newer, dtype=np.int64)))
@@ -305,8 +307,10 @@ class NearDuplicates(Check):
         self.sigs = RowStore(self.num_perm, VERIFY_DTYPE)
         self.slot_record = RowStore(None, np.int64)
 
-    def merge(self, other: NearDuplicates) -> None:
+    def merge(self, other: Check) -> None:
+        """Exact: the later shard's signatures are looked up in this index and its clusters joined."""
         self._merge_guard(other)
+        assert isinstance(other, NearDuplicates)
         base = self.uf.n
         o_bands, o_hash = other._slot_bands()
         o_sigv = other.sigs.take(np.arange(other.sigs.n))
@@ -353,9 +357,11 @@ class NearDuplicates(Check):
     # ---- per batch -----------------------------------------------------------------------------
 
     def prepare(self, batch):
+        """The batch's MinHash signatures and LSH band hashes."""
         return batch_signatures(batch, self.num_perm, self.hasher.ngram, int(self.seed), self.bands, self.rows)
 
     def observe(self, batch, prepared) -> None:
+        """Index the batch's signatures and union each record with the verified earlier matches."""
         if prepared is None:
             prepared = self.prepare(batch)
         n = len(batch)
@@ -425,7 +431,7 @@ class NearDuplicates(Check):
             self.sig_index.add(sighash[new], slots.astype(np.uint32))
         newer: set[int] = set()
         for x, y in links:
-            for i, j in zip(x.tolist(), y.tolist()):
+            for i, j in zip(x.tolist(), y.tolist(), strict=True):
                 self.uf.union(i, j)
                 newer.add(max(i, j))
         self.newer.append(np.array(sorted(newer), dtype=np.int64))
@@ -469,6 +475,7 @@ class NearDuplicates(Check):
         return out
 
     def excerpt_requests(self) -> dict[int, tuple[int, int]]:
+        """Where to read the texts of the largest clusters' shown members (record -> file, row)."""
         worthy = self._excerpt_worthy()
         want = [i for i in self._shown_members() if i not in self.excerpts and np.isin(i, worthy)]
         if not want:
@@ -478,9 +485,11 @@ class NearDuplicates(Check):
         return {i: (int(file_idx[i]), int(rows[i])) for i in want}
 
     def add_excerpts(self, texts: dict[int, str]) -> None:
+        """Keep excerpts of the shown members, read back by the engine after the scan."""
         self.excerpts.update({i: excerpt(t) for i, t in texts.items()})
 
     def finish(self) -> CheckResult:
+        """Cluster counts and fractions, the cluster-size histogram, largest clusters and columns."""
         roots = self._roots_array()
         total = len(roots)
         idx = np.arange(total)
@@ -510,9 +519,9 @@ class NearDuplicates(Check):
         top = cluster_roots[np.lexsort((cluster_roots, -csizes))[:LARGEST]]
         worthy = set(self._excerpt_worthy().tolist()) if len(top) else set()
         if len(top):
-            members_of = {int(r): [] for r in top}
+            members_of: dict[int, list[int]] = {int(r): [] for r in top}
             sel = np.flatnonzero(np.isin(roots, top))
-            for i, r in zip(sel.tolist(), roots[sel].tolist()):
+            for i, r in zip(sel.tolist(), roots[sel].tolist(), strict=True):
                 if len(members_of[r]) < MEMBERS_SHOWN:
                     members_of[r].append(i)
             for r in top.tolist():
@@ -533,6 +542,7 @@ class NearDuplicates(Check):
         return CheckResult(metrics=metrics, details=details, columns=columns, flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        """The near-duplicate metrics over the records in ``mask`` (a source's slice)."""
         roots = self._roots_array()
         mask = np.asarray(mask, dtype=bool)
         m = int(mask.sum())
@@ -546,6 +556,7 @@ class NearDuplicates(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The cluster figures, the size histogram and the largest clusters with excerpts."""
         sizes = details.get("cluster_sizes")
         tables = []
         if isinstance(sizes, dict) and sizes:

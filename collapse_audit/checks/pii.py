@@ -56,12 +56,14 @@ def redact(kind: str, found: str) -> str:
 
 @dataclass(frozen=True)
 class PiiOptions:
+    """Policy options of the personal-data check (on/off, redacted examples kept)."""
     enabled: bool = option(True, "Look for personal data at all.")
     max_examples: int = option(5, "Redacted examples kept per kind.", min=0, max=100)
 
 
 @register_check
 class Pii(Check):
+    """Counts records that contain personal data (e-mails, phone numbers, ...) by pattern."""
     name = "pii"
     title = "Personal data"
     Options = PiiOptions
@@ -87,6 +89,7 @@ class Pii(Check):
 
     @classmethod
     def active(cls, options) -> bool:
+        """Whether the policy turned the check on."""
         return bool(options.enabled)
 
     def __init__(self, ctx=None):
@@ -97,9 +100,10 @@ class Pii(Check):
 
     state_attrs = ("found", "examples")
 
-    def merge(self, other: Pii) -> None:
+    def merge(self, other: Check) -> None:
         """Exact: the hit bits concatenate; each kind keeps its first examples in input order."""
         self._merge_guard(other)
+        assert isinstance(other, Pii)
         for kind in KINDS:
             self.found[kind] += other.found[kind]
             room = max(0, self.options.max_examples - len(self.examples[kind]))
@@ -107,10 +111,12 @@ class Pii(Check):
         self._all = None
 
     def prepare(self, batch):
+        """Per kind of personal data, which of the batch's texts match its pattern."""
         arr = pa.array(batch.texts, type=pa.large_string())
         return {k: pc.match_substring_regex(arr, p).to_numpy(zero_copy_only=False) for k, p in PATTERNS.items()}
 
     def observe(self, batch, prepared) -> None:
+        """Keep the batch's hit bits and the first redacted examples of each kind."""
         for kind, hit in prepared.items():
             hit = np.asarray(hit, dtype=bool)
             self.found[kind].append(hit)
@@ -136,6 +142,7 @@ class Pii(Check):
         return out
 
     def finish(self) -> CheckResult:
+        """Counts and fractions per kind, the pii column and redacted examples."""
         hits = self._arrays()
         labels = np.full(len(hits["any"]), None, dtype=object)
         for i in np.flatnonzero(hits["any"]).tolist():
@@ -145,10 +152,12 @@ class Pii(Check):
                            columns={"pii": pa.array(labels, type=pa.string())}, flags=flags)
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
+        """The personal-data metrics over the records in ``mask`` (a source's slice)."""
         return self._metrics(self._arrays(), np.asarray(mask, dtype=bool))
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The counts per kind and the redacted examples with their locations."""
         examples = details.get("examples") if isinstance(details.get("examples"), dict) else {}
         rows = [[kind, P.location(e), str(e.get("found", ""))]
                 for kind in KINDS for e in P.dicts(examples.get(kind))]

@@ -17,6 +17,7 @@ EXAMPLE_CHARS = 160
 
 
 def dicts(value: Any) -> list[Mapping[str, Any]]:
+    """The mappings in a details list, so a hand-edited result cannot break a report."""
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
@@ -29,6 +30,7 @@ def location(item: Mapping[str, Any], file_key: str = "file", row_key: str = "ro
 
 
 def text(value: Any) -> str:
+    """A details value as a short excerpt for a report cell ('' for none)."""
     return "" if value is None else excerpt(str(value), EXAMPLE_CHARS)
 
 
@@ -39,6 +41,7 @@ def fact(metrics: Mapping[str, Any], label: str, name: str, kind: str) -> tuple[
 
 
 def facts(*items: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """The facts that are present (callers pass None for a fact that does not apply)."""
     return [i for i in items if i is not None]
 
 
@@ -63,4 +66,5 @@ def examples_table(title: str, items: Any, extra: tuple[tuple[str, str], ...] = 
 
 
 def tables(*items: Table | None) -> list[Table]:
+    """The tables that are present (callers pass None for a table with no rows)."""
     return [t for t in items if t is not None]

@@ -29,6 +29,7 @@ KINDS = {
 
 @register_check
 class Provenance(Check):
+    """Audits the provenance tags: missing, unknown or disallowed values and required fields."""
     name = "provenance"
     title = "Provenance"
     metrics = tuple(m for key, what in KINDS.items() for m in (
@@ -91,6 +92,7 @@ class Provenance(Check):
                                           "disallowed_license": []}
 
     def observe(self, batch, prepared) -> None:
+        """Classify each record's provenance tag and licence and note missing required fields."""
         f = self.fields
         raw = provenance_values(batch, f)
         codes = classify_tags(raw, f)
@@ -125,11 +127,12 @@ class Provenance(Check):
     state_attrs = ("codes", "missing_required", "disallowed", "tags", "values", "licenses",
                    "required_missing_by_field", "examples")
 
-    def merge(self, other: Provenance) -> None:
+    def merge(self, other: Check) -> None:
         """Exact while the corpus has at most ``MAX_DISTINCT`` distinct tags (and licences): per-record
         arrays concatenate, counts add in first-seen order, examples keep the first ones. Past that
         cap a value both shards saw may be counted under '(other)' for the later shard's records."""
         self._merge_guard(other)
+        assert isinstance(other, Provenance)
         self.codes += other.codes
         self.missing_required += other.missing_required
         self.disallowed += other.disallowed
@@ -154,6 +157,7 @@ class Provenance(Check):
                 counter["(other)"] += 1
 
     def finish(self) -> CheckResult:
+        """Counts and fractions of each provenance problem, the tag column and examples."""
         codes = np.concatenate(self.codes) if self.codes else np.zeros(0, np.uint8)
         flags = {
             "missing": codes == MISSING,
@@ -166,7 +170,7 @@ class Provenance(Check):
             self.flags[f"provenance.{key}_count"] = mask
             self.flags[f"provenance.{key}_fraction"] = mask
         total = max(len(codes), 1)
-        metrics = {}
+        metrics: dict[str, float] = {}
         for key, mask in flags.items():
             metrics[f"provenance.{key}_count"] = int(mask.sum())
             metrics[f"provenance.{key}_fraction"] = float(mask.sum() / total)
@@ -184,6 +188,7 @@ class Provenance(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The tag and licence counts and examples of each problem."""
         return Section(
             key=cls.name, title=cls.title,
             facts=P.facts(*(P.fact(metrics, f"records {what}", f"provenance.{key}_count", "count")

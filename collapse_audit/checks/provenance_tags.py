@@ -35,6 +35,7 @@ def classify_tags(values: list[Any], fields: FieldMap) -> np.ndarray:
 
 
 def provenance_values(batch, fields: FieldMap) -> list[Any]:
+    """The batch's raw provenance values (None for every record when no field is mapped)."""
     if not fields.provenance:
         return [None] * len(batch)
     return batch.fields.get(fields.provenance, [None] * len(batch))

@@ -53,6 +53,7 @@ def registered() -> tuple[type[Check], ...]:
 
 
 def check_named(name: str) -> type[Check] | None:
+    """The registered check class called ``name``, or None when there is none."""
     return next((c for c in _CHECKS if c.name == name), None)
 
 
@@ -89,7 +90,8 @@ def metric_spec(name: str) -> Metric | None:
     if name in metrics:
         return metrics[name]
     for m in metrics.values():
-        for bound, word in zip(m.companions(), ("lower", "upper")):
+        # a metric that is not an interval has no companions: nothing to pair with the words
+        for bound, word in zip(m.companions(), ("lower", "upper"), strict=False):
             if bound == name:
                 return Metric(name, "fraction", f"{word} bound of the 95% interval of {m.name}",
                               unit=m.unit, per_source=m.per_source)

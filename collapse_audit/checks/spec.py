@@ -41,6 +41,7 @@ class Metric:
     per_source: bool = True
 
     def companions(self) -> tuple[str, ...]:
+        """The names of the interval bounds published next to an interval metric (none otherwise)."""
         return (f"{self.name}_ci_low", f"{self.name}_ci_high") if self.kind == "interval" else ()
 
 

@@ -37,6 +37,7 @@ def _shares(counts) -> np.ndarray:
 
 
 def js_divergence(p_counts, q_counts) -> float:
+    """Jensen-Shannon divergence in bits between two count vectors (0 when either is empty)."""
     p, q = _shares(p_counts), _shares(q_counts)
     if p.sum() == 0 or q.sum() == 0:
         return float("nan")
@@ -49,6 +50,7 @@ def js_divergence(p_counts, q_counts) -> float:
 
 
 def kl_divergence(actual_counts, expected_counts, skew: float = KL_SKEW) -> float:
+    """KL divergence in bits of actual from expected, expected mixed with ``skew`` of actual to stay finite."""
     p, q = _shares(actual_counts), _shares(expected_counts)
     if p.sum() == 0 or q.sum() == 0:
         return float("nan")
@@ -58,6 +60,7 @@ def kl_divergence(actual_counts, expected_counts, skew: float = KL_SKEW) -> floa
 
 
 def psi(expected_counts, actual_counts, floor: float = PSI_FLOOR) -> float:
+    """Population stability index between two count vectors, shares floored to stay finite."""
     e, a = _shares(expected_counts), _shares(actual_counts)
     if e.sum() == 0 or a.sum() == 0:
         return float("nan")
@@ -122,6 +125,7 @@ class PartitionCounter:
         self.residual = np.zeros(1 << residual_bits, dtype=np.int64)
 
     def update(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add token counts: known heavy keys to their slot, the rest to a hashed residual bucket."""
         if len(keys) == 0:
             return
         pos = np.searchsorted(self.heavy, keys)
@@ -134,6 +138,7 @@ class PartitionCounter:
                                      minlength=len(self.residual)).astype(np.int64)
 
     def vector(self) -> np.ndarray:
+        """Heavy-key counts followed by residual buckets, comparable with the baseline's vector."""
         return np.concatenate([self.heavy_counts, self.residual])
 
 

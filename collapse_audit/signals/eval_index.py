@@ -27,6 +27,7 @@ DEFAULT_NGRAM = 13
 
 @dataclass
 class EvalIndex:
+    """The eval sets' n-gram hashes with the records that contain each, for contamination look-ups."""
     ngram: int
     grams: np.ndarray                 # uint64, sorted distinct n-gram hashes
     ptr: np.ndarray                   # int64, len(grams) + 1: CSR offsets into ``recs``
@@ -53,16 +54,20 @@ class EvalIndex:
 
     @property
     def records(self) -> int:
+        """The number of eval records indexed."""
         return len(self.record_grams)
 
     @property
     def nbytes(self) -> int:
+        """Memory held by the index arrays, for the resource report."""
+        assert self.bitmap is not None  # set by __post_init__
         return self.grams.nbytes + self.ptr.nbytes + self.recs.nbytes + self.bitmap.nbytes
 
     def lookup(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(mask of ``hashes`` present in the index, their gram ids)."""
         if len(self.grams) == 0 or len(hashes) == 0:
             return np.zeros(len(hashes), bool), np.zeros(0, np.int64)
+        assert self.bitmap is not None  # set by __post_init__
         top = (hashes >> np.uint64(64 - self.bitmap_bits)).astype(np.int64)
         maybe = np.nonzero((self.bitmap[top >> 3] >> (top & 7).astype(np.uint8)) & 1)[0]
         cand = hashes[maybe]
@@ -78,10 +83,12 @@ class EvalIndex:
         return np.repeat(np.arange(len(self.grams), dtype=np.int64), np.diff(self.ptr))
 
     def where(self, rec: int) -> dict:
+        """Where eval record ``rec`` came from (set, file, row, and line and id when known)."""
         out = {"eval_set": self.sets[int(self.record_set[rec])], "eval_file": self.record_file[rec],
                "eval_row": int(self.record_row[rec])}
-        if self.record_line and self.record_line[rec] is not None:
-            out["eval_line"] = int(self.record_line[rec])
+        line = self.record_line[rec] if self.record_line else None
+        if line is not None:
+            out["eval_line"] = int(line)
         if self.record_id and self.record_id[rec] is not None:
             out["eval_id"] = self.record_id[rec]
         return out

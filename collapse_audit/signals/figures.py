@@ -33,11 +33,13 @@ LENGTH_EDGES = np.unique(np.concatenate([
 
 
 def length_bins(lengths: np.ndarray) -> np.ndarray:
+    """The length histogram bin of each record length (bins start at ``LENGTH_EDGES``)."""
     return np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
 
 
 @dataclass(frozen=True)
 class DiversityParams:
+    """Sketch sizes of the diversity figures; a profile stores them so a scan can match them."""
     hll_p: int = 14                  # distinct counts: relative std error 1.04 / sqrt(2**p)
     capacity: int = 1 << 20          # Misra–Gries table size (token counts)
     tail_cut: float = 1e-5           # tail = token types with frequency below this share of all tokens
@@ -73,6 +75,7 @@ class DiversityParams:
                                num_perm=self.num_perm, residual_bits=8)
 
     def to_json(self) -> dict:
+        """The parameters as a JSON-able dict for profiles and shard states."""
         return asdict(self)
 
 
@@ -103,7 +106,8 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
     keys, counts = tok.counts()
 
     # sources of this batch (codes into ``names``)
-    codes = names = None
+    codes: np.ndarray | None = None
+    names: list[str] = []
     if source_field and source_field in batch.fields:
         # same grouping as the engine's per-source index: blank -> "(missing)", first-seen order
         values = [NONE if v is None or (isinstance(v, str) and not v.strip()) else str(v)
@@ -124,8 +128,9 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
 
     hll = np.zeros((N_MAX, 1 << params.hll_p), dtype=np.uint8)
     totals = np.zeros(N_MAX, dtype=np.int64)
-    src_hll = None if codes is None else np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
-    src_totals = None if codes is None else np.zeros((len(names), N_MAX), dtype=np.int64)
+    # per-source registers and totals (no rows when the batch is not split by source)
+    src_hll = np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
+    src_totals = np.zeros((len(names), N_MAX), dtype=np.int64)
     for k, h, r in iter_ngrams(tok, N_MAX):
         if k <= N_MAX:
             totals[k - 1] = len(h)
@@ -141,13 +146,14 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
             "hll": hll, "ngrams": totals, "sample": sample, "sources": None}
     if codes is not None:
         sources = {}
-        nv = len(tok.vocab) if tok.vocab is not None else 0
+        vocab = tok.vocab if tok.vocab is not None else np.zeros(0, np.uint64)
+        nv = len(vocab)
         if nv:
             # token counts per (source, distinct token) in one bincount
             tok_code = codes[record_index(tok)]
             grid = np.bincount(tok_code * nv + tok.ids, minlength=len(names) * nv).reshape(len(names), nv)
-            order = np.argsort(tok.vocab)
-            vocab_sorted = tok.vocab[order]
+            order = np.argsort(vocab)
+            vocab_sorted = vocab[order]
             grid = grid[:, order]
         for ci, name in enumerate(names):
             if nv:
@@ -203,7 +209,6 @@ class DiversityState:
         self.length_sum = 0
         self.length_sq = 0
         self.empty = 0
-        S = params.sample
         self.sample_sig = np.zeros((0, params.num_perm), np.uint64)    # kept sorted by priority
         self.sample_valid = np.zeros(0, bool)
         self.sample_index = np.zeros(0, np.int64)
@@ -227,7 +232,7 @@ class DiversityState:
         base = self.records
         self.records += other.records
         self.freq.merge(other.freq)
-        for mine, theirs in zip(self.hll, other.hll):
+        for mine, theirs in zip(self.hll, other.hll, strict=True):
             mine.merge(theirs)
         self.ngrams += other.ngrams
         self.buckets += other.buckets
@@ -272,9 +277,11 @@ class DiversityState:
 
     # ----------------------------------------------------------------- figures
     def token_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(token key, count) of the tokens the frequent-items table holds."""
         return self.freq.keys, self.freq.counts
 
     def entropy_bits(self) -> float:
+        """Unigram token entropy in bits, from the frequent-items table plus its residual."""
         N = self.freq.total
         if N == 0:
             return 0.0
@@ -290,6 +297,7 @@ class DiversityState:
         return h
 
     def tail_mass(self) -> float:
+        """Share of token occurrences in rare tokens (each under ``tail_cut`` of all occurrences)."""
         N = self.freq.total
         if N == 0:
             return 0.0
@@ -298,6 +306,7 @@ class DiversityState:
         return float(1.0 - head / N)
 
     def self_similarity(self) -> tuple[float, int]:
+        """(mean pairwise MinHash similarity of the sample, sampled records used)."""
         sig = self.sample_sig[self.sample_valid]
         k = len(sig)
         if k < 2:
@@ -310,6 +319,7 @@ class DiversityState:
         return float(total / (sig.shape[1] * k * (k - 1) / 2.0)), k
 
     def length_quantile(self, q: float) -> float:
+        """Record length at quantile ``q``, read from the length histogram."""
         n = self.length_hist.sum()
         if n == 0:
             return 0.0
@@ -318,6 +328,7 @@ class DiversityState:
         return float(LENGTH_EDGES[min(b, len(LENGTH_EDGES) - 1)])
 
     def figures(self) -> dict[str, float]:
+        """Every diversity figure by name, as the check and a profile report them."""
         n = self.records
         N = self.freq.total
         out: dict[str, float] = {"records": float(n), "tokens": float(N)}

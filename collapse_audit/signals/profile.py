@@ -37,10 +37,12 @@ LENGTH_BINS = "exact 0..63, then 16 per doubling (round(64 * 2**(i/16)))"
 
 
 def encode_array(a: np.ndarray, dtype: str) -> str:
+    """Array as compressed base64, so a profile stays one small JSON file."""
     return base64.b64encode(zlib.compress(np.ascontiguousarray(a, dtype=dtype).tobytes(), 9)).decode("ascii")
 
 
 def decode_array(s: str, dtype: str) -> np.ndarray:
+    """Array back from ``encode_array``'s text (a writable copy)."""
     return np.frombuffer(zlib.decompress(base64.b64decode(s)), dtype=dtype).copy()
 
 
@@ -68,18 +70,22 @@ class Profile:
 
     @property
     def figures(self) -> dict[str, float]:
+        """The baseline's diversity figures by name."""
         return self.data["figures"]
 
     @property
     def params(self) -> DiversityParams:
+        """The sketch sizes the baseline was built with (a scan uses the same to compare)."""
         return DiversityParams.from_options(self.data.get("params", {}))
 
     @property
     def residual_bits(self) -> int:
+        """Bits of the hashed residual partition the baseline's tail counts use."""
         return int(self.data["tokens"]["residual_bits"])
 
     @property
     def scores(self) -> dict | None:
+        """The baseline's detector score histogram, or None when none was recorded."""
         return self.data.get("scores")
 
     def token_vector(self) -> np.ndarray:
@@ -87,7 +93,8 @@ class Profile:
         return np.concatenate([self.heavy_counts, self.residual])
 
     @classmethod
-    def from_dict(cls, data: dict, where: str = "profile") -> "Profile":
+    def from_dict(cls, data: dict, where: str = "profile") -> Profile:
+        """Profile from its JSON dict; a wrong version or shape is an AuditError naming ``where``."""
         version = data.get("profile_version") if isinstance(data, dict) else None
         if version != PROFILE_VERSION:
             raise AuditError(f"{where} is not a collapse-audit profile of version {PROFILE_VERSION} "
@@ -121,10 +128,12 @@ class ProfileBuilder:
         self.detector: str | None = None
 
     def add(self, batch) -> None:
+        """Fold one batch into the profile."""
         part = prepare_part(batch, self.params, self.seed, self.source_field)
         self.add_part(part, batch.texts)
 
     def add_part(self, part: dict, texts: list[str] | None = None) -> None:
+        """Fold an already prepared batch part (shared with a scan's diversity work) into the profile."""
         self.state.update(part, texts)
         for name, sp in (part.get("sources") or {}).items():
             st = self.sources.get(name)
@@ -137,11 +146,13 @@ class ProfileBuilder:
             st.update(sp)
 
     def add_scores(self, scores, detector: str | None = None) -> None:
+        """Add detector scores to the profile's score histogram."""
         h = score_histogram(scores)
         self.score_counts = h if self.score_counts is None else self.score_counts + h
         self.detector = detector or self.detector
 
     def build(self, inputs: list[dict] | None = None, tool_version: str = "") -> dict:
+        """The profile as a JSON-able dict (figures, top tokens, residual, histograms, inputs)."""
         st = self.state
         keys, counts = st.freq.top(self.top_k)
         bits = self.params.residual_bits
@@ -184,6 +195,7 @@ def save_profile(profile: dict, path: str) -> int:
 
 
 def load_profile(path: str) -> Profile:
+    """Read a baseline profile file; a missing or malformed file is an AuditError."""
     if not os.path.isfile(path):
         raise AuditError(f"Baseline profile not found: {path}.")
     try:

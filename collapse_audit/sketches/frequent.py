@@ -20,6 +20,7 @@ import numpy as np
 
 
 class FrequentItems:
+    """Misra-Gries table of the most frequent 64-bit keys with bounded count error, mergeable."""
     def __init__(self, capacity: int = 1 << 20):
         if capacity < 16:
             raise ValueError("capacity must be at least 16")
@@ -35,6 +36,7 @@ class FrequentItems:
 
     @property
     def nbytes(self) -> int:
+        """Memory held by the table's arrays."""
         return self.keys.nbytes + self.counts.nbytes + self.since.nbytes
 
     def update(self, keys: np.ndarray, counts: np.ndarray) -> None:

@@ -62,6 +62,7 @@ class HyperLogLog:
 
     @property
     def m(self) -> int:
+        """The number of registers (2**p)."""
         return 1 << self.p
 
     @property
@@ -79,13 +80,16 @@ class HyperLogLog:
         return reg
 
     def update(self, hashes: np.ndarray) -> None:
+        """Add hashed items to the registers."""
         np.maximum(self.reg, self.registers(hashes, self.p), out=self.reg)
 
-    def merge(self, other: "HyperLogLog | np.ndarray") -> None:
+    def merge(self, other: HyperLogLog | np.ndarray) -> None:
+        """Union with another sketch (or its registers) of the same precision."""
         reg = other.reg if isinstance(other, HyperLogLog) else other
         np.maximum(self.reg, reg, out=self.reg)
 
     def count(self) -> float:
+        """Estimated number of distinct items added."""
         m, q = self.m, 64 - self.p
         c = np.bincount(self.reg, minlength=q + 2).astype(np.float64)
         z = m * _tau(1.0 - c[q + 1] / m)
@@ -94,5 +98,6 @@ class HyperLogLog:
         z += m * _sigma(c[0] / m)
         return (m * m / (2.0 * math.log(2.0))) / z if z > 0 else 0.0
 
-    def copy(self) -> "HyperLogLog":
+    def copy(self) -> HyperLogLog:
+        """An independent sketch with the same registers."""
         return HyperLogLog(self.p, self.reg.copy())

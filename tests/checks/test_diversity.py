@@ -79,7 +79,7 @@ def test_self_similarity_rises_with_duplication():
 def test_per_source_metrics_for_exact_source_masks():
     a = zipf_texts(600, vocab=30_000, length=40, seed=7)
     b = [t for t in zipf_texts(60, vocab=300, length=40, seed=8)] * 10
-    texts = [x for pair in zip(a, b) for x in pair]
+    texts = [x for pair in zip(a, b, strict=True) for x in pair]
     sources = ["web", "synthetic-farm"] * 600
     check, res = _diversity(texts, batch_size=128, sources=sources)
     by = res.details["by_source"]

@@ -48,7 +48,7 @@ def test_llm_rewrites_move_js_and_psi_monotonically(l2r, tmp_path):
     for col in (1, 2, 3, 4):
         values = [r[col] for r in rows]
         assert values[0] == pytest.approx(0.0, abs=1e-12)
-        assert all(b > a for a, b in zip(values, values[1:])), (col, values)
+        assert all(b > a for a, b in zip(values, values[1:], strict=False)), (col, values)
 
 
 def test_identical_corpus_has_zero_drift(tmp_path):

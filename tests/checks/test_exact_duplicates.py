@@ -32,7 +32,7 @@ def test_vectorised_keys_equal_reference():
     texts = TRICKY + ["".join(rng.choice(alphabet, size=int(rng.integers(0, 30)))) for _ in range(500)]
     keys = exact_keys(texts)
     assert keys.dtype == np.uint64 and keys.shape == (len(texts), 2)
-    for t, k in zip(texts, keys):
+    for t, k in zip(texts, keys, strict=True):
         assert key_to_bytes(k) == reference_exact_key(t), repr(t)
 
 

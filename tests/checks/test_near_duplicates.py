@@ -97,7 +97,7 @@ def test_columns_metrics_and_flags_agree(corpus):
     for i, c in enumerate(cid):
         if c is not None:
             clusters.setdefault(c, []).append(i)
-    for c, m in clusters.items():
+    for m in clusters.values():
         assert len(m) >= 2
         assert dup_of[m[0]] is None                       # the kept record is the first
         assert all(dup_of[i] == m[0] for i in m[1:])
@@ -182,15 +182,15 @@ def test_sorted_runs_and_pairs_within():
         vals = np.arange(len(keys)) + 1000 * batch
         q = rng.integers(0, 60, size=25).astype(np.uint64)
         qi, (v,) = idx.find_all(q)
-        got = sorted(zip(qi.tolist(), v.tolist()))
+        got = sorted(zip(qi.tolist(), v.tolist(), strict=True))
         want = sorted((i, x) for i, k in enumerate(q.tolist()) for x in seen.get(k, []))
         assert got == want
         idx.add(keys, vals)
-        for k, x in zip(keys.tolist(), vals.tolist()):
+        for k, x in zip(keys.tolist(), vals.tolist(), strict=True):
             seen.setdefault(k, []).append(x)
     assert len(idx) == sum(len(v) for v in seen.values()) and len(idx.keys) <= 8
     later, earlier = pairs_within(np.array([5, 3, 5, 5, 3, 9], dtype=np.uint64))
-    assert sorted(zip(later.tolist(), earlier.tolist())) == [(2, 0), (3, 0), (3, 2), (4, 1)]
+    assert sorted(zip(later.tolist(), earlier.tolist(), strict=True)) == [(2, 0), (3, 0), (3, 2), (4, 1)]
     store = RowStore(3, np.uint16, chunk=4)
     store.append(np.arange(30).reshape(10, 3))
     assert store.take(np.array([9, 0, 5])).tolist() == [[27, 28, 29], [0, 1, 2], [15, 16, 17]]

@@ -90,7 +90,7 @@ def test_policy_options_and_rules(tmp_path, text, fragment):
 
 def test_scan_rule_per_source_and_annotations(tmp_path):
     data = write_jsonl(tmp_path / "c.jsonl", [{"text": t, "source": s, "provenance": "human"}
-                                              for t, s in zip(TEXTS, ["a", "b"] * 4)])
+                                              for t, s in zip(TEXTS, ["a", "b"] * 4, strict=True)])
     policy = tmp_path / "p.yaml"
     policy.write_text("version: 1\nrules:\n  - {id: CA601, max: 0.1}\n")
     out = tmp_path / "ann.parquet"
