@@ -23,6 +23,7 @@ class FieldMap:
     human_values: tuple[str, ...] = ("human", "human-written")
     required: tuple[str, ...] = ()
     license_allowlist: tuple[str, ...] | None = None
+    text_roles: tuple[str, ...] | None = None   # chat records: whose turns are the text (None: every turn)
 
     def metadata_fields(self) -> list[str]:
         """Every non-text field the scan must read (and nothing more: readers project columns)."""

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..checks.base import Check
-from ..readers import BadRecordSink, InputFile, read_file
+from ..readers import BadRecordSink, InputFile, ReadOptions, read_file
 
 
-def read_rows(info: InputFile, file_index: int, text_field: str, rows: list[int],
+def read_rows(info: InputFile, file_index: int, text_field: str | ReadOptions, rows: list[int],
               batch_size: int = 4096) -> dict[int, str]:
     """The texts of ``rows`` of one input (read up to the last of them)."""
     wanted, last, out = set(rows), max(rows), {}
@@ -39,7 +39,8 @@ def _in_order(fn: Callable[..., dict[int, str]], args: list[tuple[Any, ...]]) ->
     return [fn(*a) for a in args]
 
 
-def fill_excerpts(checks: list[Check], files: list[InputFile], text_field: str, mapper: Mapper = _in_order) -> int:
+def fill_excerpts(checks: list[Check], files: list[InputFile], text_field: str | ReadOptions,
+                  mapper: Mapper = _in_order) -> int:
     """Fetch the texts the checks ask for; returns how many records were read back. ``mapper`` runs
     the per-file reads (in this process by default; the local engine hands them to its workers)."""
     wanted: dict[Check, dict[int, tuple[int, int]]] = {}

@@ -26,7 +26,7 @@ from ..config import ScanConfig
 from ..readers import InputFile
 from .excerpts import fill_excerpts
 from .parallel import _terminate, default_start_method
-from .shards import Piece, ShardState, plan_shards, scan_shard
+from .shards import Piece, ShardState, plan_shards, read_options, scan_shard
 from .sources import SourceIndex
 
 SHARDS_PER_WORKER = 2
@@ -92,7 +92,7 @@ def scan_sharded(files: list[InputFile], config: ScanConfig, resources: dict[str
             else:
                 merged.merge(state)
         if merged is not None:               # the few texts no shard kept, read back by the workers
-            fill_excerpts(merged.checks, files, config.fields.text,
+            fill_excerpts(merged.checks, files, read_options(config),
                           lambda fn, args: [f.result() for f in [pool.submit(fn, *a) for a in args]])
         finished = True
     finally:

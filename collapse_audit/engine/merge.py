@@ -23,7 +23,7 @@ from ..result import ScanResult
 from .excerpts import fill_excerpts
 from .partials import check_partials, load_partial, manifest_for, read_manifest, save_partial
 from .scan import ScanOptions, _read, _setup, finish_scan
-from .shards import describe, plan_shards
+from .shards import describe, plan_shards, read_options
 
 
 def _options(opts: ScanOptions, s: Any) -> dict[str, Any]:
@@ -78,7 +78,7 @@ def run_merge(opts: ScanOptions, directories: list[str]) -> ScanResult:
     assert merged is not None
     merged.check_bad(opts.max_bad_records)
     try:
-        fill_excerpts(merged.checks, files, s.config.fields.text)
+        fill_excerpts(merged.checks, files, read_options(s.config))
     except OSError as exc:
         raise AuditError(f"Could not read back report excerpts from the inputs ({exc}); merge where the "
                          "inputs are readable.") from None

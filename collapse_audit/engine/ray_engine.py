@@ -23,7 +23,7 @@ from ..errors import AuditError
 from ..readers import InputFile
 from .distributed import run_distributed
 from .excerpts import fill_excerpts
-from .shards import ShardState
+from .shards import ShardState, read_options
 
 SHARDS_PER_CPU = 2
 
@@ -97,6 +97,6 @@ def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, An
                             reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance), fields=fields,
                             transform=transform)
     # the few texts no shard kept, read back by Ray tasks (one per input that holds some)
-    fill_excerpts(state.checks, files, config.fields.text,
+    fill_excerpts(state.checks, files, read_options(config),
                   lambda fn, args: ex.get([ex.submit(fn, *a) for a in args]))
     return state

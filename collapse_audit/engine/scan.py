@@ -43,7 +43,7 @@ from .annotations import AnnotationCollector
 from .parallel import prepared_batches
 from .progress import input_total, progress_bar, wanted
 from .sample import choose_sample
-from .shards import ShardState
+from .shards import ShardState, read_options
 from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"
@@ -136,7 +136,7 @@ def read_batches(inputs: Sequence[InputFile] | Sequence[str], config: ScanConfig
         files = [f for f in inputs if isinstance(f, InputFile)]
     else:
         files = discover([str(p) for p in inputs])
-    batches = iter_batches(files, config.fields.text, read_fields(config, derivation), config.batch_size, sink,
+    batches = iter_batches(files, read_options(config, read_fields(config, derivation)), sink=sink,
                            stats=stats)  # [readers] size/fingerprint/schema collector
     source = _derivation_source(config, derivation) if derivation is not None else None
     if derivation is None or source is None or config.fields.provenance is None:
@@ -303,7 +303,7 @@ def _read(opts: ScanOptions, s: _Setup) -> ShardState:
         state.skipped_examples = list(sink.examples)
     state.check_bad(opts.max_bad_records)
     if opts.partial is None:
-        fill_excerpts(state.checks, files, config.fields.text)
+        fill_excerpts(state.checks, files, read_options(config))
     return state
 
 

@@ -15,7 +15,7 @@ shard scores exactly the records a one-process scan would score.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from ..checks.base import Check
 from ..config import ScanConfig
-from ..readers import BadRecord, BadRecordSink, InputFile, InputStats, RecordBatch, count_slots, read_file
+from ..readers import BadRecord, BadRecordSink, InputFile, InputStats, ReadOptions, RecordBatch, count_slots, read_file
 from ..readers.stats import FileStats
 from .annotations import AnnotationCollector
 from .sources import SourceIndex
@@ -42,6 +42,12 @@ class Piece:
 
 MIN_PIECE_ROWS = 1024     # a file is cut into row ranges only into pieces at least this long
 
+
+
+def read_options(config: ScanConfig, fields: Sequence[str] = ()) -> ReadOptions:
+    """What every reader of a scan is asked for: the text (chat turns by role too) and ``fields``."""
+    return ReadOptions(text_field=config.fields.text, fields=tuple(fields), batch_size=config.batch_size,
+                       text_roles=config.fields.text_roles)
 
 def plan_shards(files: list[InputFile], n: int, slots: list[int] | None = None,
                 min_rows: int = MIN_PIECE_ROWS) -> list[list[Piece]]:
@@ -110,7 +116,7 @@ def _shard_batches(files: list[InputFile], pieces: list[Piece], config: ScanConf
         info = files[piece.file_index]
         ranged = piece.row_lo > 0 or piece.row_hi is not None
         window = _Window(sink) if piece.row_lo > 0 else None
-        for batch in read_file(info, piece.file_index, config.fields.text, fields, config.batch_size,
+        for batch in read_file(info, piece.file_index, read_options(config, fields), None, None,
                                window or sink, 0, stats):
             past_end = False
             if ranged:

@@ -26,7 +26,7 @@ POLICY_FILENAME = "collapse-audit.yaml"
 # plus one section per check with options (the registry)
 BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept"}
 FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
-              "required", "license_allowlist", *PROVENANCE_KEYS}
+              "required", "license_allowlist", "text_roles", *PROVENANCE_KEYS}
 ON_INCONCLUSIVE = ("fail", "warn")
 RULE_KEYS = {"id", "name", "metric", "max", "min", "severity", "where", "enabled", "description"}
 
@@ -212,6 +212,7 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         human_values=_str_list(ctx, f.get("human_values", list(defaults.human_values)), "fields", "human_values"),
         required=_str_list(ctx, f.get("required"), "fields", "required"),
         license_allowlist=None if allow is None else _str_list(ctx, allow, "fields", "license_allowlist"),
+        text_roles=None if f.get("text_roles") is None else _str_list(ctx, f["text_roles"], "fields", "text_roles"),
     )
 
     options = {key: build_options(cls, top.get(key), ctx, key) for key, cls in sections.items()}
