@@ -40,7 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import PY, count_records, machine, run_measured  # noqa: E402
+from run import PY, count_records, machine, run_measured
 
 WORD = re.compile(r"\w+")
 
@@ -58,14 +58,16 @@ def split_main(path: str, out_dir: str, shards: int) -> None:
         return
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    files = [open(out / f"part-{i:03d}.jsonl", "w") for i in range(shards)]
     n = count_records(path)
     per = -(-n // shards)
     with open(path) as f:
-        for i, line in enumerate(f):
-            files[i // per].write(line)
-    for f in files:
-        f.close()
+        for s in range(shards):
+            with open(out / f"part-{s:03d}.jsonl", "w") as part:
+                for _ in range(per):
+                    line = f.readline()
+                    if not line:
+                        break
+                    part.write(line)
 
 
 def rensa_main(path: str) -> None:
@@ -91,7 +93,11 @@ def _xxh64(text: str) -> int:
 
 def datatrove_main(shard_dir: str, work: str, workers: int) -> None:
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupSignature
+    from datatrove.pipeline.dedup import (
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupSignature,
+    )
     from datatrove.pipeline.dedup.minhash import MinhashConfig
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.utils.word_tokenizers import WordTokenizer
@@ -176,7 +182,7 @@ def main(argv=None) -> int:
         rows.append(row)
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"machine": info, "records": records, "rows": rows}, indent=1))
-    print(f"| what | wall s | CPU s | docs/s | docs/CPU-s | peak RSS main / tree MiB | load at start |")
+    print("| what | wall s | CPU s | docs/s | docs/CPU-s | peak RSS main / tree MiB | load at start |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         print(f"| {r['what']} | {r['wall_s']} | {r['cpu_s']} | {r['docs_s']} | {r['docs_cpu_s']} | "
