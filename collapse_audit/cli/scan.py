@@ -9,8 +9,6 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from ..engine import ScanOptions, run_scan
-from ..engine.scan import default_workers
 from ..errors import AuditError
 from .common import user_errors, write_output
 from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result
@@ -59,6 +57,10 @@ def scan(
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    # imported here, so `--help` does not load the engine and every check
+    from ..engine import ScanOptions, run_scan
+    from ..engine.scan import default_workers
+
     opts = ScanOptions(
         paths=paths, policy=policy, text_field=text_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
