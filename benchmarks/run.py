@@ -65,6 +65,16 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """user + system CPU seconds of one process so far (``/proc/PID/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def run_measured(cmd: list[str], env=None, cwd=None) -> dict:
     """Run ``cmd``; wall time, CPU time of its whole tree (user + system of every finished
     descendant), peak RSS of the process and of its whole tree (MiB), output."""
@@ -74,15 +84,18 @@ def run_measured(cmd: list[str], env=None, cwd=None) -> dict:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or ROOT,
                             env=env)
     peak = {"main": 0, "tree": 0}
+    cpu_seen: dict[int, float] = {}
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
             main = _rss_kb(proc.pid)
+            cpu_seen[proc.pid] = max(cpu_seen.get(proc.pid, 0.0), _cpu_s(proc.pid))
             tree, todo = main, _children(proc.pid)
             while todo:
                 c = todo.pop()
                 tree += _rss_kb(c)
+                cpu_seen[c] = max(cpu_seen.get(c, 0.0), _cpu_s(c))
                 todo += _children(c)
             peak["main"] = max(peak["main"], main)
             peak["tree"] = max(peak["tree"], tree)
@@ -96,6 +109,9 @@ def run_measured(cmd: list[str], env=None, cwd=None) -> dict:
     th.join()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    # rusage only counts descendants that were waited for; pools whose workers hang off a fork
+    # server (datatrove's multiprocess) escape it, so take the sampled /proc sum when it is larger
+    cpu = max(cpu, sum(cpu_seen.values()))
     return {"wall": wall, "cpu": cpu, "rc": proc.returncode, "rss_main": peak["main"] / 1024, "rss_tree": peak["tree"] / 1024,
             "stdout": out, "stderr": err}
 
