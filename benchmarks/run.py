@@ -405,8 +405,7 @@ def write_report(args, info, records, rows, comp, large, notes, n_comp, lshmem=N
              f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine is shared).",
              "",
              f"Corpus: `{args.corpus}` ({records} records; `benchmarks/generate_corpus.py`). "
-             f"Median of {args.repeats} runs. Reproduce: `python benchmarks/run.py --corpus {args.corpus}"
-             + (f" --corpus-large {args.corpus_large}" if args.corpus_large else "") + "`.", "",
+             f"Median of {args.repeats} runs. Reproduce: `python benchmarks/run.py {' '.join(sys.argv[1:])}`.", "",
              "`docs/s` is wall-clock; `docs/CPU-s` divides by the CPU time of the whole process tree "
              "(user + system), which is what a busy shared machine cannot distort much. With W "
              "workers on W idle cores, wall-clock docs/s approaches W x docs/CPU-s.", "",
