@@ -1,9 +1,13 @@
-"""The NFC text of a batch as one Arrow array, computed once per batch for both duplicate checks.
+"""The NFC text of a batch as one Arrow array, computed once per batch for every check.
 
 Both duplicate checks start from the NFC form of the texts. ``nfc_batch`` builds it (records that
 are pure ASCII are already NFC and skip the call) and keeps it for the batch being prepared, so
 when the checks' ``prepare`` run one after the other on the same batch — in the main process or in
-one worker — the work is done once.
+one worker — the work is done once. It also records which records NFC changed: when none did (the
+usual case) the same array, and its lower-cased form (``arrow_lower``), serve the corpus-statistics
+tokeniser too, which is defined on the text as read; otherwise ``raw_array`` rebuilds that text.
+Building the Arrow array is the costly part (encoding every Python string to UTF-8), so sharing it
+saves a pass per batch.
 """
 
 from __future__ import annotations
