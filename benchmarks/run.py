@@ -65,23 +65,37 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def run_measured(cmd: list[str], env=None) -> dict:
-    """Run ``cmd``; wall time, peak RSS of the process and of its whole tree (MiB), output."""
+def _cpu_s(pid: int) -> float:
+    """user + system CPU seconds of one process so far (``/proc/PID/stat``)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def run_measured(cmd: list[str], env=None, cwd=None) -> dict:
+    """Run ``cmd``; wall time, CPU time of its whole tree (user + system of every finished
+    descendant), peak RSS of the process and of its whole tree (MiB), output."""
     import resource
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd or ROOT,
                             env=env)
     peak = {"main": 0, "tree": 0}
+    cpu_seen: dict[int, float] = {}
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
             main = _rss_kb(proc.pid)
+            cpu_seen[proc.pid] = max(cpu_seen.get(proc.pid, 0.0), _cpu_s(proc.pid))
             tree, todo = main, _children(proc.pid)
             while todo:
                 c = todo.pop()
                 tree += _rss_kb(c)
+                cpu_seen[c] = max(cpu_seen.get(c, 0.0), _cpu_s(c))
                 todo += _children(c)
             peak["main"] = max(peak["main"], main)
             peak["tree"] = max(peak["tree"], tree)
@@ -95,6 +109,9 @@ def run_measured(cmd: list[str], env=None) -> dict:
     th.join()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    # rusage only counts descendants that were waited for; pools whose workers hang off a fork
+    # server (datatrove's multiprocess) escape it, so take the sampled /proc sum when it is larger
+    cpu = max(cpu, sum(cpu_seen.values()))
     return {"wall": wall, "cpu": cpu, "rc": proc.returncode, "rss_main": peak["main"] / 1024, "rss_tree": peak["tree"] / 1024,
             "stdout": out, "stderr": err}
 
@@ -266,10 +283,10 @@ def cli_works() -> bool:
         return False
 
 
-def measure(cmd, repeats, records, label):
+def measure(cmd, repeats, records, label, cwd=None):
     runs = []
     for _ in range(repeats):
-        r = run_measured(cmd)
+        r = run_measured(cmd, cwd=cwd)
         ok = r["rc"] in (0, 1)
         print(f"  {label}: rc={r['rc']} {r['wall']:.1f}s cpu {r['cpu']:.1f}s main {r['rss_main']:.0f} MiB tree {r['rss_tree']:.0f} MiB",
               file=sys.stderr)
@@ -294,6 +311,12 @@ def main(argv=None) -> int:
     ap.add_argument("--competitor-records", type=int, default=20000,
                     help="records the competitors sign (the first N of the corpus)")
     ap.add_argument("--skip-scan", action="store_true")
+    ap.add_argument("--scan-workers", default=None,
+                    help="comma-separated worker counts for the whole scan (default: 1 and --workers)")
+    ap.add_argument("--baseline-root", default=None,
+                    help="a checkout of an earlier revision: its whole scan is measured beside this one's")
+    ap.add_argument("--no-extras", action="store_true",
+                    help="skip the dup-checks rows, the datasketch LSH memory probe and --corpus-large")
     ap.add_argument("--out", default=str(HERE / "SCAN.md"))
     args = ap.parse_args(argv)
 
@@ -302,19 +325,30 @@ def main(argv=None) -> int:
     print(f"machine: {info}", file=sys.stderr)
     rows = []
     scan = None
-    scan_cmd = [PY, "-m", "collapse_audit", "scan", args.corpus, "--format", "json", "-o", "/dev/null",
-                "--workers", str(args.workers)]
     notes = []
+    scan_workers = ([int(x) for x in args.scan_workers.split(",")] if args.scan_workers
+                    else sorted({1, args.workers}))
+    roots = [("", ROOT)]
+    if args.baseline_root:
+        rev = subprocess.run(["git", "-C", args.baseline_root, "log", "-1", "--format=%h"], capture_output=True,
+                             text=True).stdout.strip() or Path(args.baseline_root).name
+        roots.append((f" [baseline {rev}]", Path(args.baseline_root).resolve()))
     if not args.skip_scan and cli_works():
-        scan, last = measure(scan_cmd, args.repeats, records, f"scan --workers {args.workers}")
-        if scan is None:
-            notes.append(f"`collapse-audit scan` failed (rc={last['rc']}): "
-                         f"{last['stderr'].strip().splitlines()[-1] if last['stderr'].strip() else ''}")
-        else:
-            rows.append(scan)
+        for w in scan_workers:
+            for tag, root in roots:
+                scan_cmd = [PY, "-m", "collapse_audit", "scan", str(Path(args.corpus).resolve()), "--format", "json",
+                            "-o", "/dev/null", "--workers", str(w), "-q"]
+                res, last = measure(scan_cmd, args.repeats, records, f"scan --workers {w}{tag}", cwd=root)
+                if res is None:
+                    notes.append(f"`collapse-audit scan`{tag} failed (rc={last['rc']}): "
+                                 f"{last['stderr'].strip().splitlines()[-1] if last['stderr'].strip() else ''}")
+                    continue
+                rows.append(res)
+                if not tag and w == args.workers:
+                    scan = res
     else:
         notes.append("`collapse-audit scan` was not runnable when this was measured; see dup-checks rows.")
-    for w in sorted({1, args.workers}):
+    for w in ([] if args.no_extras else sorted({1, args.workers})):
         cmd = [PY, str(HERE / "run.py"), "_pipeline", args.corpus, str(w)]
         res, last = measure(cmd, args.repeats, records, f"dup-checks --workers {w}")
         if res:
@@ -330,13 +364,15 @@ def main(argv=None) -> int:
     print(f"competitors on {len(texts)} records:", file=sys.stderr)
     comp = competitors(texts, args.repeats)
 
-    r = subprocess.run([PY, str(HERE / "run.py"), "_lshmem", args.corpus, str(min(100000, records))],
-                       capture_output=True, text=True, cwd=ROOT)
-    lshmem = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
-    print(f"datasketch MinHashLSH memory: {lshmem}", file=sys.stderr)
+    lshmem = None
+    if not args.no_extras:
+        r = subprocess.run([PY, str(HERE / "run.py"), "_lshmem", args.corpus, str(min(100000, records))],
+                           capture_output=True, text=True, cwd=ROOT)
+        lshmem = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
+        print(f"datasketch MinHashLSH memory: {lshmem}", file=sys.stderr)
 
     large = None
-    if args.corpus_large:
+    if args.corpus_large and not args.no_extras:
         n_large = count_records(args.corpus_large)
         for label, cmd in (("scan", [PY, "-m", "collapse_audit", "scan", args.corpus_large, "--format", "json",
                                       "-o", "/dev/null", "--workers", str(args.workers)]),
@@ -365,11 +401,11 @@ def write_report(args, info, records, rows, comp, large, notes, n_comp, lshmem=N
     lines = ["# Scan benchmark", "",
              f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['mem_mib']} MiB RAM; Python {info['python']}, "
              f"numpy {info['numpy']}, pyarrow {info['pyarrow']}, datasketch {info['datasketch']}. "
-             f"Load average at start: {', '.join(f'{x:.2f}' for x in info['load'])} (the machine is shared).",
+             f"Load average at start: {', '.join(f'{x:.2f}' for x in info['load'])}, at the end: "
+             f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (the machine is shared).",
              "",
              f"Corpus: `{args.corpus}` ({records} records; `benchmarks/generate_corpus.py`). "
-             f"Median of {args.repeats} runs. Reproduce: `python benchmarks/run.py --corpus {args.corpus}"
-             + (f" --corpus-large {args.corpus_large}" if args.corpus_large else "") + "`.", "",
+             f"Median of {args.repeats} runs. Reproduce: `python benchmarks/run.py {' '.join(sys.argv[1:])}`.", "",
              "`docs/s` is wall-clock; `docs/CPU-s` divides by the CPU time of the whole process tree "
              "(user + system), which is what a busy shared machine cannot distort much. With W "
              "workers on W idle cores, wall-clock docs/s approaches W x docs/CPU-s.", "",

@@ -6,7 +6,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..checks.registry import catalogue
 from ..errors import AuditError
 from .common import user_errors
 
@@ -20,6 +19,9 @@ def list_rules() -> None:
     table = Table(box=None if not console.is_terminal else __import__("rich.box", fromlist=["SIMPLE"]).SIMPLE)
     for col in ("id", "name", "metric", "default", "severity", "on by default"):
         table.add_column(col)
+    # imported here, so `--help` does not load every check
+    from ..checks.registry import catalogue
+
     for d in catalogue().values():
         table.add_row(d.code, d.name, d.metric, f"{d.op} {d.limit:g}", d.severity,
                       "yes" if d.enabled_by_default else "no")
@@ -30,6 +32,8 @@ def list_rules() -> None:
 @user_errors
 def explain(rule_id: str = typer.Argument(..., help="Rule code, e.g. CA101.")) -> None:
     """Explain one rule: what it measures, why it matters for model collapse, and a policy example."""
+    from ..checks.registry import catalogue
+
     docs = catalogue()
     doc = docs.get(rule_id.upper())
     if doc is None:

@@ -8,8 +8,6 @@ import sys
 import typer
 from rich.console import Console
 
-from ..engine import ScanOptions, run_scan
-from ..engine.scan import default_workers
 from ..errors import AuditError
 from ..outputs import check_outputs
 from ..policy.selection import parse_codes
@@ -107,6 +105,10 @@ def scan(
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    # imported here, so `--help` does not load the engine and every check
+    from ..engine import ScanOptions, run_scan
+    from ..engine.scan import default_workers
+
     # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
     check_outputs([output, annotations, write_accept],
                   [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),

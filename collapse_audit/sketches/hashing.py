@@ -15,11 +15,15 @@ def mix64(x: np.ndarray, salt: int = 0) -> np.ndarray:
     with np.errstate(over="ignore"):
         z = np.asarray(x, dtype=np.uint64)
         z = z + np.uint64(salt & 0xFFFFFFFFFFFFFFFF) * GOLDEN if salt else z.copy()
-        z ^= z >> _S30
+        t = np.empty_like(z)          # one scratch array for the three shifts
+        np.right_shift(z, _S30, out=t)
+        z ^= t
         z *= _M1
-        z ^= z >> _S27
+        np.right_shift(z, _S27, out=t)
+        z ^= t
         z *= _M2
-        z ^= z >> _S31
+        np.right_shift(z, _S31, out=t)
+        z ^= t
     return z
 
 

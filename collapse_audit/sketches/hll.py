@@ -43,12 +43,22 @@ def _tau(x: float) -> float:
 def index_rank(hashes: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     """Register index (top p bits) and rank (1 + leading zeros of the other 64 - p bits) per hash."""
     idx = (hashes >> np.uint64(64 - p)).astype(np.intp)
-    w = (hashes & np.uint64((1 << (64 - p)) - 1)).astype(np.float64)
-    # floor(log2(w)) + 1 from the float's exponent field (rounding to 53 bits can only matter when
-    # the top 53 bits are all ones: probability 2**-53); w == 0 gives the maximal rank 64 - p + 1
-    e = (w.view(np.uint64) >> np.uint64(52)).astype(np.int64) - 1022
-    e[w == 0] = 0
-    return idx, (64 - p + 1 - e).astype(np.uint8)
+    mask = np.uint64((1 << (64 - p)) - 1)
+    if p < 12:
+        # floor(log2(w)) + 1 from the float's exponent field (rounding to 53 bits can only matter
+        # when the top 53 bits are all ones: probability 2**-53); w == 0 gives rank 64 - p + 1
+        w = (hashes & mask).astype(np.float64)
+        e = (w.view(np.uint64) >> np.uint64(52)).astype(np.int64) - 1022
+        e[w == 0] = 0
+        return idx, (64 - p + 1 - e).astype(np.uint8)
+    # p >= 12: 2w + 1 < 2**53 is exact in a double, and its exponent is bit_length(w) (w == 0
+    # included), so rank = 64 - p + 1 - bit_length(w) needs no special case and no rounding caveat
+    w = (hashes & mask).view(np.int64)
+    w <<= 1
+    w |= 1
+    e = w.astype(np.float64).view(np.int64)
+    e >>= 52
+    return idx, (64 - p + 1 + 1023 - e).astype(np.uint8)
 
 
 class HyperLogLog:

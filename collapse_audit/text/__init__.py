@@ -4,7 +4,9 @@ Every check takes its text processing from here; nothing else in the package tok
 the detector, see below). The units:
 
 * ``normalize`` - NFC + whitespace collapsing and the 128-bit exact-duplicate key.
-* ``batch``     - the NFC text of a batch as one Arrow buffer, shared by both duplicate checks.
+* ``batch``     - the NFC text of a batch as one Arrow buffer and its lower-cased form, computed once
+  per batch and shared by both duplicate checks and the corpus-statistics tokeniser (which takes
+  the text *as read*: the same array whenever NFC changed no record).
 * ``shingles``  - *near-duplicate words*: lower-cased ``\\w+`` runs of the NFC text and k-word
   shingle hashes (the DESIGN definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
 * ``tokens``    - *corpus-statistics tokens*: lower-cased whitespace-separated words with edge

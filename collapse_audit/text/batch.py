@@ -1,9 +1,13 @@
-"""The NFC text of a batch as one Arrow array, computed once per batch for both duplicate checks.
+"""The NFC text of a batch as one Arrow array, computed once per batch for every check.
 
 Both duplicate checks start from the NFC form of the texts. ``nfc_batch`` builds it (records that
 are pure ASCII are already NFC and skip the call) and keeps it for the batch being prepared, so
 when the checks' ``prepare`` run one after the other on the same batch — in the main process or in
-one worker — the work is done once.
+one worker — the work is done once. It also records which records NFC changed: when none did (the
+usual case) the same array, and its lower-cased form (``arrow_lower``), serve the corpus-statistics
+tokeniser too, which is defined on the text as read; otherwise ``raw_array`` rebuilds that text.
+Building the Arrow array is the costly part (encoding every Python string to UTF-8), so sharing it
+saves a pass per batch.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .memo import per_batch
 
@@ -22,6 +27,26 @@ class NfcBatch:
     array: pa.LargeStringArray     # NFC texts
     ascii: np.ndarray              # bool per record: pure ASCII
     _lead: np.ndarray | None = None  # positions of UTF-8 lead bytes of non-ASCII characters
+    changed: np.ndarray | None = None  # records whose NFC form differs from the text as read
+    _raw: list | None = None           # the texts as read (to rebuild ``changed`` records)
+    _lower: pa.LargeStringArray | None = None
+
+    def raw_array(self) -> pa.LargeStringArray:
+        """The texts *as read* as one Arrow array: the NFC array itself when normalising changed
+        nothing (the usual case), else that array with the changed records put back."""
+        if self.changed is None or len(self.changed) == 0:
+            return self.array
+        fixed = pa.array([self._raw[int(i)] for i in self.changed], type=pa.large_string())
+        n = len(self.array)
+        idx = np.arange(n)
+        idx[self.changed] = n + np.arange(len(self.changed))
+        return pa.concat_arrays([self.array, fixed]).take(pa.array(idx))
+
+    def arrow_lower(self) -> pa.LargeStringArray:
+        """``pc.utf8_lower`` of the NFC texts, computed once."""
+        if self._lower is None:
+            self._lower = pc.utf8_lower(self.array)
+        return self._lower
 
     def __len__(self) -> int:
         return len(self.array)
@@ -44,7 +69,10 @@ class NfcBatch:
         return np.frombuffer(self.array.buffers()[2], dtype=np.uint8, count=int(off[-1]))[off[0]:]
 
     def slice(self, start: int, stop: int) -> "NfcBatch":
-        return NfcBatch(self.array.slice(start, stop - start), self.ascii[start:stop])
+        """Records ``start:stop`` (their lower-cased text sliced from the whole batch's, so the
+        lower-casing is done once for all the batch's users)."""
+        return NfcBatch(self.array.slice(start, stop - start), self.ascii[start:stop],
+                        _lower=self.arrow_lower().slice(start, stop - start))
 
     def chunks(self, max_bytes: int):
         """(start, stop, NfcBatch) pieces of at most ``max_bytes`` of text (one record at least):
@@ -90,12 +118,15 @@ def sorted_unique(a: np.ndarray) -> np.ndarray:
 
 def nfc_texts(texts: list[str]) -> NfcBatch:
     ascii_ = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
+    changed = None
     if ascii_.all():
         nfc = texts
     else:
         norm = unicodedata.normalize
         nfc = [t if a else norm("NFC", t) for t, a in zip(texts, ascii_.tolist())]
-    return NfcBatch(pa.array(nfc, type=pa.large_string()), ascii_)
+        changed = np.array([i for i in np.flatnonzero(~ascii_).tolist() if nfc[i] != texts[i]], dtype=np.int64)
+    return NfcBatch(pa.array(nfc, type=pa.large_string()), ascii_, changed=changed,
+                    _raw=texts if changed is not None and len(changed) else None)
 
 
 @per_batch

@@ -26,7 +26,6 @@ _NON_ASCII_WS = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\
 
 _IS_WS = np.zeros(256, dtype=bool)
 _IS_WS[[ord(c) for c in _ASCII_WS]] = True
-_TO_SPACE = np.where(_IS_WS, 0x20, np.arange(256)).astype(np.uint8)
 
 
 def normalize_text(text: str) -> str:
@@ -56,12 +55,15 @@ def exact_keys(texts: list[str], nfc: NfcBatch | None = None) -> np.ndarray:
         empty = xxhash.xxh3_128_digest(b"")
         return _to_array([empty] * n)
 
-    is_ws = _IS_WS[raw]
+    # Whitespace is found from the positions of bytes <= 0x20 (all ASCII whitespace is, and few
+    # bytes are): a 256-entry table lookup over every byte costs more than the rest together.
+    cand = np.flatnonzero(raw <= 0x20)
+    pos = cand[_IS_WS[raw[cand]]]                      # whitespace bytes, ascending
     lengths = np.diff(offsets)
     nonempty = lengths > 0
     # Slow path (exactly str.split()): records with non-ASCII whitespace, or leading whitespace.
     slow = np.zeros(n, dtype=bool)
-    slow[nonempty] = is_ws[offsets[:-1][nonempty]]
+    slow[nonempty] = _IS_WS[raw[offsets[:-1][nonempty]]]
     if not nfc.ascii.all():
         slow[nfc.records_containing(_NON_ASCII_WS)] = True
     for i in np.flatnonzero(slow).tolist():
@@ -69,18 +71,25 @@ def exact_keys(texts: list[str], nfc: NfcBatch | None = None) -> np.ndarray:
 
     # Fast path: a whitespace byte survives only as the last byte of its run when a non-ws byte
     # of the same record follows (runs at the start are the slow path's; runs at the end vanish).
-    next_nonws = np.empty(size, dtype=bool)
-    next_nonws[:-1] = ~is_ws[1:]
-    next_nonws[-1] = False
-    next_nonws[offsets[1:][nonempty] - 1] = False
-    drop = is_ws & ~next_nonws
-    dropped = np.flatnonzero(drop)
-    if len(dropped):
-        per_doc = np.bincount(np.searchsorted(offsets, dropped, side="right") - 1, minlength=n)
-        out = _TO_SPACE[raw][~drop]
+    # So it is dropped when the next byte is whitespace too, or when it ends its record.
+    last_byte = np.zeros(size + 1, dtype=bool)
+    last_byte[offsets[1:][nonempty] - 1] = True
+    drop = last_byte[pos]
+    drop[:-1] |= pos[1:] == pos[:-1] + 1
+    dropped = pos[drop]
+    to_space = pos[~drop]
+    to_space = to_space[raw[to_space] != 0x20]        # kept whitespace becomes one space
+    if len(dropped) or len(to_space):
+        out = raw.copy()
+        out[to_space] = 0x20
+        if len(dropped):
+            per_doc = np.bincount(np.searchsorted(offsets, dropped, side="right") - 1, minlength=n)
+            out = np.delete(out, dropped)
+        else:
+            per_doc = np.zeros(n, dtype=np.int64)
     else:
         per_doc = np.zeros(n, dtype=np.int64)
-        out = _TO_SPACE[raw]
+        out = raw
     new_off = np.concatenate(([0], np.cumsum(lengths - per_doc))).tolist()
     mv = memoryview(out)
     h = xxhash.xxh3_128_digest

@@ -171,7 +171,7 @@ def lowered(nfc: NfcBatch) -> pa.LargeStringArray:
     """``str.lower`` of every NFC text, as Arrow: ``utf8_lower`` (per code point simple case
     mapping) equals Python's ``str.lower`` except for U+0130 (full mapping) and a final sigma
     (context rule); records holding those take Python's ``str.lower``."""
-    arr = pc.utf8_lower(nfc.array)
+    arr = nfc.arrow_lower()
     if not nfc.ascii.all():
         special = nfc.records_containing(_SPECIAL_LOWER)
         if len(special):
