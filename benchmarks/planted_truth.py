@@ -168,6 +168,7 @@ def main() -> None:
                                 m["synthetic.estimated_fraction_ci_high"]],
         "exit_code": proc.returncode, "verdict": result["verdict"],
         "failed_rules": [r["id"] for r in result["rules"] if r["status"] == "fail"],
+        "ca101_status": next((r["status"] for r in result["rules"] if r["id"] == "CA101"), None),
         "scan_seconds": round(elapsed, 2),
     }
     print(json.dumps(report, indent=2))
@@ -175,7 +176,12 @@ def main() -> None:
           and report["exact_duplicates"]["truth"] == report["exact_duplicates"]["reported"]
           and report["untagged"]["truth"] == report["untagged"]["reported"]
           and report["near_recall_j_ge_0.9"] >= 0.95 and report["near_link_precision_vs_j_ge_0.7"] >= 0.95
-          and proc.returncode == 1 and "CA101" in report["failed_rules"])
+          # the truth (35%) is over the 30% cap: CA101 must not pass, and the estimate must be within
+          # 0.05 of the truth with the truth inside its interval (in-distribution accuracy)
+          and proc.returncode == 1 and report["ca101_status"] in ("fail", "inconclusive")
+          and abs(m["synthetic.estimated_fraction"] - info["synthetic_truth"]) <= 0.05
+          and m["synthetic.estimated_fraction_ci_low"] <= info["synthetic_truth"]
+          <= m["synthetic.estimated_fraction_ci_high"])
     print("PLANTED-TRUTH CHECK:", "PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 
