@@ -316,6 +316,31 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     return finish_scan(opts, s, state, started, t0)
 
 
+#: rules whose metric rests on a field of the policy: metric prefix -> (field attribute, policy key, CLI flag)
+_FIELD_OF_METRIC = (
+    ("provenance.disallowed_license", "license", "fields.license", None),
+    ("provenance.", "provenance", "fields.provenance", "--provenance-field"),
+    ("synthetic.declared", "provenance", "fields.provenance", "--provenance-field"),
+)
+
+
+def _diagnose_fields(rules: list[Any], fields: FieldMap, stats: Any) -> None:
+    """Say so in a rule's message when the field its metric rests on exists in none of the inputs
+    (every record then "lacks a provenance tag" because the policy names the wrong column)."""
+    if stats is None:
+        return
+    for rule in rules:
+        if rule.status == "pass":
+            continue
+        for prefix, attr, key, flag in _FIELD_OF_METRIC:
+            name = getattr(fields, attr)
+            if rule.metric.startswith(prefix) and name:
+                note = stats.missing_field_message(name, key, flag)
+                if note:
+                    rule.message = f"{rule.message} ({note.rstrip('.')})"
+                break
+
+
 def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: datetime, t0: float) -> ScanResult:
     """Finish the checks of a (merged) state, apply the policy and build the result."""
     policy, config, files, resources = s.policy, s.config, s.files, s.resources
@@ -340,6 +365,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
     evaluation = evaluate_rules(s.rules, metrics, groups, flags, sources, total,
                                 on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
                                 accepted=masks)
+    _diagnose_fields(evaluation.rules, config.fields, stats)
 
     detector = resources["detector"]
     run = {

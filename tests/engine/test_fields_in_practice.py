@@ -1,4 +1,4 @@
-"""Chat records: the policy's fields.text_roles decides which turns are the audited text."""
+"""Fields in practice: chat turns chosen by role, and a policy field that no input has."""
 
 from __future__ import annotations
 
@@ -37,3 +37,15 @@ def test_text_roles_must_be_a_list_of_strings(tmp_path):
     pol.write_text("version: 1\nfields: {text: messages, text_roles: {assistant: 1}}\n")
     proc = run_cli("scan", corpus, "-p", pol, "-q")
     assert proc.returncode == 2 and f"{pol}:2" in proc.stderr and "text_roles" in proc.stderr
+
+
+def test_a_policy_field_no_input_has_is_named_with_the_columns_found(tmp_path):
+    corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": i, "text": f"record {i} has words", "meta": {"src": "x"}}
+                                                for i in range(4)])
+    out = tmp_path / "r.json"
+    proc = run_cli("scan", corpus, "-q", "-f", "json", "-o", out, "-w", "1")
+    assert proc.returncode == 1, proc.stderr
+    ca301 = next(r for r in json.loads(out.read_text())["rules"] if r["id"] == "CA301")
+    assert ca301["status"] == "fail"
+    assert "fields.provenance 'provenance' exists in none of the inputs" in ca301["message"]
+    assert "columns found: id, text, meta.src" in ca301["message"] and "--provenance-field" in ca301["message"]
