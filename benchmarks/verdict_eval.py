@@ -42,10 +42,12 @@ L2R_REPS = 3
 
 
 def log(*a):
+    """Progress to stderr, so stdout carries only the tables."""
     print(*a, file=sys.stderr, flush=True)
 
 
 def write_jsonl(path: Path, texts: list[str]) -> None:
+    """An untagged corpus file (``id``, ``text`` per line) as a user would hand it to a scan."""
     with open(path, "w", encoding="utf-8") as fh:
         for i, t in enumerate(texts):
             fh.write(json.dumps({"id": f"r{i}", "text": t}) + "\n")
@@ -112,6 +114,7 @@ def l2r_corpora() -> dict[str, tuple[list[str], float]]:
 
 
 def run(part: str) -> None:
+    """Scan every corpus of one part and store its rows for ``table`` under benchmarks/out/verdict."""
     corpora = m4_corpora() if part == "m4" else l2r_corpora()
     OUT.mkdir(parents=True, exist_ok=True)
     rows = {}
@@ -130,10 +133,12 @@ def run(part: str) -> None:
 
 
 def expected(truth: float) -> str:
+    """CA101's right definite status for a corpus whose true synthetic share is ``truth``."""
     return "fail" if truth > CAP else "pass"
 
 
 def table(part: str) -> str:
+    """Markdown table of one part's stored rows plus the summary line of what must hold."""
     rows = json.loads((OUT / f"{part}.json").read_text())
     lines = ["| corpus | records | truth | state | failed tests | estimate (95% interval) | by tokens | "
              "truth inside | CA101 |", "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |"]
@@ -165,6 +170,7 @@ def table(part: str) -> str:
 
 
 def main():
+    """Command line: run one part, or print the tables of the parts already run."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", required=True, choices=["m4", "l2r", "table"])
     a = ap.parse_args()

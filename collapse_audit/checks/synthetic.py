@@ -30,7 +30,7 @@ from ..result.sections import Section
 from ..text.excerpt import excerpt
 from ..text.limits import clip_for_analysis
 from . import presenting as P
-from .base import Check, CheckResult
+from .base import Check, CheckContext, CheckResult
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
@@ -116,6 +116,8 @@ def detector_reference(detector) -> A.Reference | None:
 
 @register_check
 class Synthetic(Check):
+    """Scores a seeded sample with the detector and estimates the synthetic share with its interval."""
+
     name = "synthetic"
     title = "Synthetic content"
     Options = DetectorOptions
@@ -181,7 +183,7 @@ class Synthetic(Check):
         Column("synthetic_score", "float64", "Detector score P(model-generated); null when not in the sample."),
     )
 
-    def __init__(self, ctx=None):
+    def __init__(self, ctx: CheckContext | None = None) -> None:
         super().__init__(ctx)
         self.detector = self.resources["detector"]
         self.sample_rows: dict[int, np.ndarray] | None = self.resources.get("sample_rows")
@@ -199,11 +201,12 @@ class Synthetic(Check):
 
     state_attrs = ("scores", "codes", "tokens", "probe_bits", "top")
 
-    def merge(self, other: Synthetic) -> None:
+    def merge(self, other: Check) -> None:
         """Exact: per-record scores, tags, token counts and applicability bits concatenate; the
         top-scored list keeps the best ``TOP_K`` by (score, earliest index) over both shards, the
         later shard's indices rebased."""
         self._merge_guard(other)
+        assert isinstance(other, Synthetic)
         base = sum(len(s) for s in self.scores)
         self.scores += other.scores
         self.codes += other.codes
@@ -222,6 +225,7 @@ class Synthetic(Check):
         return np.flatnonzero(np.isin(np.asarray(batch.rows, dtype=np.int64), chosen, assume_unique=True))
 
     def prepare(self, batch):
+        """Score the batch's sampled records and flag them for the applicability tests (no texts kept)."""
         idx = self._selected(batch)
         tokens = np.fromiter((len(t.split()) for t in batch.texts), dtype=np.int64, count=len(batch))
         if not len(idx):
@@ -233,6 +237,7 @@ class Synthetic(Check):
         return idx, scores, tokens, bits
 
     def observe(self, batch, prepared) -> None:
+        """Append the batch's per-record scores, tags, token counts and flags; keep the top-scored few."""
         idx, scores, tokens, bits = prepared
         full = np.full(len(batch), np.nan, dtype=np.float64)
         full[idx] = scores
@@ -243,7 +248,7 @@ class Synthetic(Check):
         self.codes.append(classify_tags(raw, self.fields))
         self.tokens.append(tokens)
         self.probe_bits.append(probe)
-        for i, s in zip(idx.tolist(), scores.tolist()):
+        for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
             item = (s, -(batch.start + i))
             if len(self.top) < TOP_K or item > self.top[0][:2]:
                 info = {"file": batch.file, "row": batch.rows[i], "score": round(s, 4),
@@ -316,6 +321,7 @@ class Synthetic(Check):
         return {k: v for k, v in metrics.items() if v is not None}, est
 
     def finish(self) -> CheckResult:
+        """The share estimate, detected/declared counts, score histogram and per-record score column."""
         arrays = self._arrays()
         self._all = arrays
         scores, codes = arrays[0], arrays[1]
@@ -349,6 +355,7 @@ class Synthetic(Check):
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:
+        """The report section: the estimate with its interval, its applicability and the threshold."""
         est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
         lo, hi = metrics.get("synthetic.estimated_fraction_ci_low"), metrics.get("synthetic.estimated_fraction_ci_high")
         paragraphs = [str(est["note"])] if est.get("note") else []

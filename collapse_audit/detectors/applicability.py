@@ -49,8 +49,13 @@ FOREIGN_EXCESS_MAX = 0.05  # tolerated excess share of non-English or code recor
 MIN_RECORDS = 30           # below this the tests cannot tell; the state says so
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_FUNCTION = frozenset(
-    ["the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on", "not", "he", "i", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you", "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "can", "will", "more", "no", "so", "what", "its", "about", "into", "them", "than", "up", "other", "some", "could", "these", "do", "my", "our", "how"])
+_FUNCTION = frozenset([
+    "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on",
+    "not", "he", "i", "this", "are", "or", "his", "from", "at", "which", "but", "have", "an", "they", "you",
+    "were", "her", "she", "there", "been", "one", "all", "we", "their", "has", "would", "when", "if", "can",
+    "will", "more", "no", "so", "what", "its", "about", "into", "them", "than", "up", "other", "some",
+    "could", "these", "do", "my", "our", "how",
+])
 _CODE_LINE = re.compile(
     r"^\s*(def |class |import |from \S+ import |return\b|#include|public |private |function\b|"
     r"var |let |const |for\s*\(|while\s*\(|if\s*\(|\}|\{|@\w+)|[;{}]\s*$|\)\s*:\s*$|=>")
@@ -78,6 +83,7 @@ def token_count(text: str) -> int:
 
 
 def dense_features(texts: Sequence[str]) -> np.ndarray:
+    """The detector's dense feature vectors of ``texts``: what the feature-outlier test measures."""
     enc = F.encode(list(texts))
     return F.dense(enc, F.tokens(enc))
 
@@ -95,6 +101,7 @@ class Reference:
     meta: dict
 
     def mahalanobis(self, X: np.ndarray) -> np.ndarray:
+        """Distance of each feature row from the reference mean, scaled by the reference covariance."""
         d = np.asarray(X, np.float64) - self.feat_mean
         return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, self.feat_prec, d), 0.0))
 
@@ -112,6 +119,7 @@ def feature_reference(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def weights_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a weights file, read in blocks: ties a reference to the exact weights it was built on."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -131,6 +139,7 @@ def detector_identity(detector) -> dict:
 
 
 def shipped_path(filename: str) -> Path:
+    """Where a file shipped with the package's built-in models lies."""
     return Path(__file__).resolve().parent / "models" / filename
 
 
@@ -147,11 +156,11 @@ def build_applicability_reference(model_name: str, score_fn, data, folds: list |
     """
     va = data.split == "val"
     fit = data.split != "test"
-    vt = [t for t, k in zip(data.texts, va) if k]
+    vt = [t for t, k in zip(data.texts, va, strict=True) if k]
     s_val = np.asarray(score_fn(vt), np.float64)
     toks = np.array([token_count(t) for t in vt], np.float64)
     score = ScoreReference.from_scores(s_val, data.y[va] == 1, threshold, tokens=toks, folds=folds)
-    ft = [t for t, k in zip(data.texts, fit) if k]
+    ft = [t for t, k in zip(data.texts, fit, strict=True) if k]
     X = np.concatenate([dense_features(ft[i:i + 2048]) for i in range(0, len(ft), 2048)])
     mu, prec, cut = feature_reference(X)
     foreign = float(np.mean([is_code(t) or is_non_english(t) for t in ft]))
@@ -234,15 +243,16 @@ class Probe:
         self.n_non_english = 0
 
     def update(self, texts: Sequence[str], features: np.ndarray | None = None) -> None:
+        """Count a batch's code, non-English and (with a reference) feature-outlier records."""
         texts = list(texts)
         if not texts:
             return
         self.n += len(texts)
         code = [is_code(t) for t in texts]
-        non_en = [(not c) and is_non_english(t) for t, c in zip(texts, code)]
+        non_en = [(not c) and is_non_english(t) for t, c in zip(texts, code, strict=True)]
         self.n_code += sum(code)
         self.n_non_english += sum(non_en)
-        self.n_foreign += sum(a or b for a, b in zip(code, non_en))
+        self.n_foreign += sum(a or b for a, b in zip(code, non_en, strict=True))
         if self.ref is not None:
             X = dense_features(texts) if features is None else features
             self.n_outlier += int((self.ref.mahalanobis(X) > self.ref.feat_cut).sum())
@@ -262,6 +272,7 @@ class Probe:
         return p
 
     def merge(self, other: Probe) -> None:
+        """Add another shard's counts: the probe's state is counts only, so merging is exact."""
         for k in ("n", "n_outlier", "n_foreign", "n_code", "n_non_english"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
 

@@ -44,13 +44,16 @@ class Calibration:
 
     @property
     def n_neg(self) -> int:
+        """Human records measured (the histograms may hold weighted counts, hence the rounding)."""
         return round(sum(self.neg))
 
     @property
     def n_pos(self) -> int:
+        """Synthetic records measured; 0 for a human-only reference."""
         return round(sum(self.pos)) if self.pos is not None else 0
 
     def rates(self) -> dict:
+        """False-positive rate (and, with a synthetic side, true-positive rate) at the threshold."""
         side = np.searchsorted(np.asarray(self.edges), self.threshold, side="left")
         fpr = float(np.sum(self.neg[side + 1:]) / max(self.n_neg, 1))
         out = {"fpr": fpr, "n_neg": self.n_neg}
@@ -73,9 +76,11 @@ class Calibration:
                               threshold=self.threshold, folds=folds, source=self.source)
 
     def describe(self) -> dict:
+        """What the result's ``applicability.calibration`` entry says about this calibration."""
         return {"source": self.source, "kind": self.kind, "detector": self.detector, **self.rates()}
 
     def to_dict(self) -> dict:
+        """The JSON form a calibration file stores (what ``load`` reads back)."""
         return {"format": FORMAT, "kind": self.kind, "detector": self.detector,
                 "threshold": self.threshold, "edges": [float(x) for x in self.edges],
                 "human_counts": [float(x) for x in self.neg],

@@ -166,6 +166,7 @@ def bin_index(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def binned(scores, edges, weights=None) -> np.ndarray:
+    """Per-bin (optionally weighted) counts over all K bins, empty bins included."""
     k = len(edges) + 1
     return np.bincount(bin_index(scores, edges), weights=weights, minlength=k).astype(np.float64)
 
@@ -237,6 +238,7 @@ class ScoreReference:
         return np.array([self.threshold]), pos, neg
 
     def rates(self) -> tuple[float, float]:
+        """(true-positive rate, false-positive rate) of the reference at its threshold."""
         _, pos, neg = self.two_bin()
         return float(pos[1] / max(pos.sum(), 1)), float(neg[1] / max(neg.sum(), 1))
 

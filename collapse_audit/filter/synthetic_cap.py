@@ -48,6 +48,8 @@ MIN_YOUDEN = 0.05
 
 @dataclass
 class CapResult:
+    """What the cap step removed, the output share it expects, and why (the filter report's entry)."""
+
     cap: float
     removed_declared: np.ndarray     # bool per record
     removed_scored: np.ndarray       # bool per record
@@ -85,6 +87,7 @@ class ShareModel:
             self.ppv = np.where(flagged > 0, np.minimum(1.0, tprs * self.synth / flagged), 0.0)
 
     def share(self, removed_flagged: int, declared_kept: int) -> dict:
+        """Expected synthetic share of the output (point, 95% interval) after removing these records."""
         kept = self.n_und - removed_flagged + declared_kept
         remaining = np.maximum(self.synth - removed_flagged * self.ppv, 0.0)
         s = (declared_kept + remaining) / max(kept, 1)
@@ -95,6 +98,7 @@ class ShareModel:
 
 
 def usable_validation(v: dict) -> bool:
+    """Whether the detector's validation carries counts and a tpr - fpr gap large enough to estimate from."""
     try:
         tpr, fpr, n_pos, n_neg = float(v["tpr"]), float(v["fpr"]), int(v["n_pos"]), int(v["n_neg"])
     except (KeyError, TypeError, ValueError):
@@ -104,6 +108,7 @@ def usable_validation(v: dict) -> bool:
 
 def cap_synthetic(records: RecordTable, kept: np.ndarray, cap: float, validation: dict,
                   estimate_validated: tuple[bool, str], threshold: float, seed: int, rule_id: str) -> CapResult:
+    """Choose the flagged and declared-synthetic records to drop so the output's share bound meets ``cap``."""
     n = len(records)
     declared = kept & (records.tag == SYNTHETIC)
     und = kept & ~declared
@@ -149,16 +154,16 @@ def cap_synthetic(records: RecordTable, kept: np.ndarray, cap: float, validation
         if n_scored < n_und:
             raise AuditError(f"Capping by detector score ({rule_id}) needs a score for every record, but "
                              f"{n_und - n_scored} undeclared records were not scored.")
-        m = _search(lambda k: model.share(k, 0)["ci_high"] <= cap, 0, n_flagged)
-        if m is None:
-            m, reachable = n_flagged, False
+        to_remove = _search(lambda k: model.share(k, 0)["ci_high"] <= cap, 0, n_flagged)
+        if to_remove is None:
+            to_remove, reachable = n_flagged, False
             notes.append("removing every record the detector flags still leaves the expected synthetic share's "
                          "upper bound over the cap: the detector misses too much of this corpus to reach it")
-        removed_scored = _remove_flagged(records, flagged, und, m)
+        removed_scored = _remove_flagged(records, flagged, und, to_remove)
         m = int(removed_scored.sum())
     d_max = int(declared.sum())
-    budget = _search(lambda k: model.share(m, k)["ci_high"] > cap, 0, d_max)
-    budget = d_max if budget is None else max(budget - 1, 0)
+    first_over = _search(lambda k: model.share(m, k)["ci_high"] > cap, 0, d_max)
+    budget = d_max if first_over is None else max(first_over - 1, 0)
     removed_declared = _keep_declared(records, declared, und & ~removed_scored, budget, seed)
     d = int((declared & ~removed_declared).sum())
     if d != budget:

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from collapse_audit.cli.detector import app
 
+pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
-import pyarrow as pa
 
 TEXTS = ["I wrote this myself, on a train, badly.", "Furthermore, it is essential to recognize the pivotal role.",
          "short", "Another human line\nwith a break"]

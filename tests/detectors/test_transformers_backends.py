@@ -5,13 +5,16 @@ import json
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-
 from collapse_audit.detectors import load_detector
 from collapse_audit.errors import AuditError
 
-WORDS = ["the", "a", "of", "and", "to", "in", "is", "it", "that", "was", "for", "on", "are", "with", "as", "be", "this", "by", "at", "from", "text", "model", "human"]
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+WORDS = [
+    "the", "a", "of", "and", "to", "in", "is", "it", "that", "was", "for", "on", "are", "with", "as", "be",
+    "this", "by", "at", "from", "text", "model", "human",
+]
 TEXTS = ["the model is human text", "a text of the human and the model", "", "this is it " * 200]
 
 
