@@ -28,6 +28,7 @@ EXTRA = ["café", "naïve", "résumé", "“quoted”", "don't", "well-known", "
 
 
 def vocabulary(rng, size):
+    """Distinct random words by English letter frequency, some punctuated and a few non-ASCII."""
     lens = np.clip(rng.poisson(5, size) + 1, 1, 14)
     chars = rng.choice(LETTERS, size=int(lens.sum()), p=LETTER_P / LETTER_P.sum())
     words, pos = [], 0
@@ -42,6 +43,7 @@ def vocabulary(rng, size):
 
 
 def main(argv=None) -> int:
+    """Write the corpus and its ``.truth.json`` sidecar of planted counts."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, required=True)
     ap.add_argument("--out", required=True)

@@ -28,6 +28,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants alive now (from ``/proc/PID/task/*/children``)."""
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
@@ -53,6 +54,7 @@ def _kb(path: str, key: str) -> int:
 
 
 def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by one process; 0 once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
@@ -62,6 +64,7 @@ def cpu_s(pid: int) -> float:
 
 
 def read_positions(pids: list[int], watch: str) -> dict[str, int]:
+    """Furthest read offset per file under ``watch`` open in any of ``pids`` (the input progress)."""
     pos: dict[str, int] = {}
     for p in pids:
         try:
@@ -82,6 +85,7 @@ def read_positions(pids: list[int], watch: str) -> dict[str, int]:
 
 
 def main(argv=None) -> int:
+    """Run the command, sampling its tree until it exits; returns the command's exit status."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", required=True, help="JSON file rewritten every --every seconds")
     ap.add_argument("--watch", default="", help="directory whose open files show progress")

@@ -112,16 +112,18 @@ def run_measured(cmd: list[str], env=None, cwd=None) -> dict:
     # rusage only counts descendants that were waited for; pools whose workers hang off a fork
     # server (datatrove's multiprocess) escape it, so take the sampled /proc sum when it is larger
     cpu = max(cpu, sum(cpu_seen.values()))
-    return {"wall": wall, "cpu": cpu, "rc": proc.returncode, "rss_main": peak["main"] / 1024, "rss_tree": peak["tree"] / 1024,
-            "stdout": out, "stderr": err}
+    return {"wall": wall, "cpu": cpu, "rc": proc.returncode, "rss_main": peak["main"] / 1024,
+            "rss_tree": peak["tree"] / 1024, "stdout": out, "stderr": err}
 
 
 def count_records(path: str) -> int:
+    """Non-blank lines of a JSONL file: the record count the docs/s figures divide by."""
     with open(path, "rb") as f:
         return sum(1 for line in f if line.strip())
 
 
 def machine() -> dict:
+    """CPU, memory, library versions and load of this machine, for the report's header."""
     model = "unknown"
     try:
         for line in open("/proc/cpuinfo"):
@@ -135,7 +137,9 @@ def machine() -> dict:
         mem = int(open("/proc/meminfo").readline().split()[1]) // 1024
     except OSError:
         pass
-    import numpy, pyarrow, datasketch
+    import datasketch
+    import numpy
+    import pyarrow
     return {"nproc": os.cpu_count(), "cpu": model, "mem_mib": mem, "python": platform.python_version(),
             "numpy": numpy.__version__, "pyarrow": pyarrow.__version__, "datasketch": datasketch.__version__,
             "load": os.getloadavg()}
@@ -144,6 +148,7 @@ def machine() -> dict:
 # ---- the duplicate checks alone, through the engine -----------------------------------------------
 
 def pipeline_main(path: str, workers: int, out_json: str | None) -> None:
+    """Run only the two duplicate checks over ``path`` and print records, seconds, metrics and index sizes."""
     sys.path.insert(0, str(ROOT))
     from collapse_audit.checks.exact_duplicates import ExactDuplicates
     from collapse_audit.checks.near_duplicates import NearDuplicates
@@ -157,12 +162,13 @@ def pipeline_main(path: str, workers: int, out_json: str | None) -> None:
     t0 = time.perf_counter()
     n = 0
     for batch, prepared in prepared_batches(checks, read_batches([path], cfg, BadRecordSink()), workers):
-        for check, prep in zip(checks, prepared):
+        for check, prep in zip(checks, prepared, strict=True):
             check.observe(batch, prep)
         n += len(batch)
     results = {c.name: c.finish() for c in checks}
     dt = time.perf_counter() - t0
-    state = {"band_index_mib": sum(b.nbytes for b in checks[1].band_index) / 2**20, "signatures_mib": checks[1].sigs.nbytes / 2**20,
+    state = {"band_index_mib": sum(b.nbytes for b in checks[1].band_index) / 2**20,
+             "signatures_mib": checks[1].sigs.nbytes / 2**20,
              "exact_index_mib": checks[0].index.nbytes / 2**20}
     metrics = {k: v for r in results.values() for k, v in r.metrics.items()}
     if out_json:
@@ -177,7 +183,9 @@ def lsh_memory_main(path: str, n: int) -> None:
     """RSS growth of datasketch's in-memory MinHashLSH (threshold 0.8, 128 perms) per record."""
     sys.path.insert(0, str(ROOT))
     import gc
+
     from datasketch import LeanMinHash, MinHashLSH
+
     from collapse_audit.text.minhash import MinHasher
 
     texts = []
@@ -202,6 +210,7 @@ def lsh_memory_main(path: str, n: int) -> None:
 # ---- competitors (signatures only) -------------------------------------------------------------------
 
 def shingle_strings(text: str, k: int = 5) -> list[str]:
+    """Our shingles as joined strings, the input form the competitor libraries take."""
     toks = WORD.findall(unicodedata.normalize("NFC", text).lower())
     if len(toks) < k:
         return [" ".join(toks)]
@@ -209,6 +218,7 @@ def shingle_strings(text: str, k: int = 5) -> list[str]:
 
 
 def competitors(texts: list[str], repeats: int) -> dict[str, float]:
+    """Median docs/s and docs/CPU-s of each MinHash library's signatures over ``texts`` (those installed)."""
     from datasketch import MinHash
 
     def ds_per_doc():
@@ -275,6 +285,7 @@ def competitors(texts: list[str], repeats: int) -> dict[str, float]:
 
 
 def cli_works() -> bool:
+    """Whether the CLI starts here at all (else the whole-scan row is skipped with a note)."""
     try:
         r = subprocess.run([PY, "-m", "collapse_audit", "scan", "--help"], cwd=ROOT, capture_output=True,
                            timeout=120)
@@ -284,12 +295,13 @@ def cli_works() -> bool:
 
 
 def measure(cmd, repeats, records, label, cwd=None):
+    """Run ``cmd`` ``repeats`` times: (median wall, docs/s and peak RSS, or ``None`` if a run failed; last run)."""
     runs = []
     for _ in range(repeats):
         r = run_measured(cmd, cwd=cwd)
         ok = r["rc"] in (0, 1)
-        print(f"  {label}: rc={r['rc']} {r['wall']:.1f}s cpu {r['cpu']:.1f}s main {r['rss_main']:.0f} MiB tree {r['rss_tree']:.0f} MiB",
-              file=sys.stderr)
+        print(f"  {label}: rc={r['rc']} {r['wall']:.1f}s cpu {r['cpu']:.1f}s "
+              f"main {r['rss_main']:.0f} MiB tree {r['rss_tree']:.0f} MiB", file=sys.stderr)
         if not ok:
             print(r["stderr"][-2000:], file=sys.stderr)
             return None, r
@@ -303,6 +315,7 @@ def measure(cmd, repeats, records, label, cwd=None):
 
 
 def main(argv=None) -> int:
+    """Measure the scan, the duplicate checks and the competitors, then write the report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(HERE / "data" / "c100k.jsonl"))
     ap.add_argument("--corpus-large", default=None, help="e.g. the 1M-record corpus: time and peak RSS, once")
@@ -397,6 +410,7 @@ def main(argv=None) -> int:
 
 
 def write_report(args, info, records, rows, comp, large, notes, n_comp, lshmem=None):
+    """Write the measurements as the Markdown report ``--out`` (tables plus how they were taken)."""
     rensa = comp.get("rensa RMinHash")
     lines = ["# Scan benchmark", "",
              f"Machine: {info['nproc']} CPUs ({info['cpu']}), {info['mem_mib']} MiB RAM; Python {info['python']}, "

@@ -38,14 +38,15 @@ import time
 import unicodedata
 from pathlib import Path
 
+from run import PY, count_records, machine, run_measured  # benchmarks/run.py (this script's directory is on sys.path)
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from run import PY, count_records, machine, run_measured
 
 WORD = re.compile(r"\w+")
 
 
 def shingles(text: str, k: int = 5) -> list[str]:
+    """Our 5-word shingles as joined strings, so rensa hashes the same sets we do."""
     toks = WORD.findall(unicodedata.normalize("NFC", text).lower())
     if len(toks) < k:
         return [" ".join(toks)]
@@ -53,6 +54,7 @@ def shingles(text: str, k: int = 5) -> list[str]:
 
 
 def split_main(path: str, out_dir: str, shards: int) -> None:
+    """Split the corpus into ``shards`` JSONL files for datatrove's readers (kept when already there)."""
     out = Path(out_dir)
     if out.exists() and len(list(out.glob("*.jsonl"))) == shards:
         return
@@ -71,6 +73,7 @@ def split_main(path: str, out_dir: str, shards: int) -> None:
 
 
 def rensa_main(path: str) -> None:
+    """Stream the corpus through rensa's MinHash LSH in one process; print records and those with candidates."""
     from rensa import RMinHash, RMinHashLSH
 
     lsh = RMinHashLSH(threshold=0.8, num_perm=128, num_bands=16)
@@ -92,6 +95,7 @@ def _xxh64(text: str) -> int:
 
 
 def datatrove_main(shard_dir: str, work: str, workers: int) -> None:
+    """Run datatrove's MinHash dedup stages 1-3 over the shards; print each stage's seconds and records removed."""
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.dedup import (
         MinhashDedupBuckets,
@@ -142,6 +146,7 @@ def datatrove_main(shard_dir: str, work: str, workers: int) -> None:
 
 
 def main(argv=None) -> int:
+    """Measure the selected tools on the same corpus and save their rows as JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(HERE / "data" / "c1m.jsonl"))
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)

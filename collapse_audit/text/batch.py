@@ -24,11 +24,14 @@ from .memo import per_batch
 
 @dataclass
 class NfcBatch:
+    """A batch's NFC texts in Arrow plus what the checks derive from them once (ASCII flags, the
+    lower-cased array, the records NFC changed), so the checks preparing it share the work."""
+
     array: pa.LargeStringArray     # NFC texts
     ascii: np.ndarray              # bool per record: pure ASCII
     _lead: np.ndarray | None = None  # positions of UTF-8 lead bytes of non-ASCII characters
     changed: np.ndarray | None = None  # records whose NFC form differs from the text as read
-    _raw: list | None = None           # the texts as read (to rebuild ``changed`` records)
+    _raw: list[str] | None = None          # the texts as read (to rebuild ``changed`` records)
     _lower: pa.LargeStringArray | None = None
 
     def raw_array(self) -> pa.LargeStringArray:
@@ -36,6 +39,7 @@ class NfcBatch:
         nothing (the usual case), else that array with the changed records put back."""
         if self.changed is None or len(self.changed) == 0:
             return self.array
+        assert self._raw is not None, "changed records are kept with the texts as read"
         fixed = pa.array([self._raw[int(i)] for i in self.changed], type=pa.large_string())
         n = len(self.array)
         idx = np.arange(n)
@@ -68,7 +72,7 @@ class NfcBatch:
             return np.zeros(0, dtype=np.uint8)
         return np.frombuffer(self.array.buffers()[2], dtype=np.uint8, count=int(off[-1]))[off[0]:]
 
-    def slice(self, start: int, stop: int) -> "NfcBatch":
+    def slice(self, start: int, stop: int) -> NfcBatch:
         """Records ``start:stop`` (their lower-cased text sliced from the whole batch's, so the
         lower-casing is done once for all the batch's users)."""
         return NfcBatch(self.array.slice(start, stop - start), self.ascii[start:stop],
@@ -117,13 +121,14 @@ def sorted_unique(a: np.ndarray) -> np.ndarray:
 
 
 def nfc_texts(texts: list[str]) -> NfcBatch:
+    """Normalise ``texts`` to NFC (pure-ASCII records skip the call) and note which ones changed."""
     ascii_ = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
     changed = None
     if ascii_.all():
         nfc = texts
     else:
         norm = unicodedata.normalize
-        nfc = [t if a else norm("NFC", t) for t, a in zip(texts, ascii_.tolist())]
+        nfc = [t if a else norm("NFC", t) for t, a in zip(texts, ascii_.tolist(), strict=True)]
         changed = np.array([i for i in np.flatnonzero(~ascii_).tolist() if nfc[i] != texts[i]], dtype=np.int64)
     return NfcBatch(pa.array(nfc, type=pa.large_string()), ascii_, changed=changed,
                     _raw=texts if changed is not None and len(changed) else None)

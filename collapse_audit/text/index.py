@@ -13,12 +13,13 @@ used at corpus scale).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 
 class SortedRuns:
     """Sorted runs of ``uint64`` keys, each entry carrying one value in each of ``value_dtypes``."""
 
-    def __init__(self, *value_dtypes):
+    def __init__(self, *value_dtypes: npt.DTypeLike) -> None:
         self.dtypes = [np.dtype(d) for d in (value_dtypes or (np.int64,))]
         self.keys: list[np.ndarray] = []
         self.vals: list[list[np.ndarray]] = []
@@ -28,14 +29,16 @@ class SortedRuns:
 
     @property
     def nbytes(self) -> int:
-        return sum(k.nbytes + sum(v.nbytes for v in vs) for k, vs in zip(self.keys, self.vals))
+        """Bytes held by the keys and values (for the memory accounting of the checks)."""
+        return sum(k.nbytes + sum(v.nbytes for v in vs) for k, vs in zip(self.keys, self.vals, strict=True))
 
     def add(self, keys: np.ndarray, *vals: np.ndarray) -> None:
+        """Insert ``keys`` with one value array per value dtype as a new run, merging runs of similar size."""
         if len(keys) == 0:
             return
         order = np.argsort(keys, kind="stable")
         self.keys.append(np.ascontiguousarray(keys[order], dtype=np.uint64))
-        self.vals.append([np.ascontiguousarray(v[order], dtype=d) for v, d in zip(vals, self.dtypes)])
+        self.vals.append([np.ascontiguousarray(v[order], dtype=d) for v, d in zip(vals, self.dtypes, strict=True)])
         while len(self.keys) >= 2 and len(self.keys[-2]) <= 2 * len(self.keys[-1]):
             k2, v2 = self.keys.pop(), self.vals.pop()
             k1, v1 = self.keys.pop(), self.vals.pop()
@@ -48,7 +51,7 @@ class SortedRuns:
             k[pos2] = k2
             k[~from2] = k1
             merged = []
-            for a1, a2 in zip(v1, v2):
+            for a1, a2 in zip(v1, v2, strict=True):
                 v = np.empty(len(from2), dtype=a1.dtype)
                 v[pos2] = a2
                 v[~from2] = a1
@@ -68,7 +71,7 @@ class SortedRuns:
         ``limit`` per query and run, oldest first, when given)."""
         qis: list[np.ndarray] = []
         vs: list[list[np.ndarray]] = [[] for _ in self.dtypes]
-        for keys, vals in zip(self.keys, self.vals):
+        for keys, vals in zip(self.keys, self.vals, strict=True):
             lo = np.searchsorted(keys, q, side="left")
             hi = np.searchsorted(keys, q, side="right")
             cnt = hi - lo
@@ -80,7 +83,7 @@ class SortedRuns:
             first = np.repeat(lo[hit], c)
             within = np.arange(len(qi)) - np.repeat(np.cumsum(c) - c, c)
             qis.append(qi)
-            for out, v in zip(vs, vals):
+            for out, v in zip(vs, vals, strict=True):
                 out.append(v[first + within])
         if not qis:
             return np.zeros(0, np.int64), [np.zeros(0, d) for d in self.dtypes]
@@ -98,6 +101,7 @@ class RowStore:
 
     @property
     def nbytes(self) -> int:
+        """Bytes allocated for the chunks (including the unfilled tail of the last one)."""
         return sum(c.nbytes for c in self.chunks)
 
     def append(self, rows: np.ndarray) -> np.ndarray:
@@ -116,6 +120,7 @@ class RowStore:
         return ids
 
     def take(self, ids: np.ndarray) -> np.ndarray:
+        """The stored rows with row numbers ``ids``, in that order."""
         ids = np.asarray(ids, dtype=np.int64)
         shape = (len(ids),) if self.width is None else (len(ids), self.width)
         out = np.empty(shape, dtype=self.dtype)
@@ -149,11 +154,14 @@ def pairs_within(keys: np.ndarray, limit: int | None = None) -> tuple[np.ndarray
 
 
 class UnionFind:
-    def __init__(self):
+    """Disjoint sets over record numbers 0..n-1 that grow as batches arrive (clusters of duplicates)."""
+
+    def __init__(self) -> None:
         self.parent = np.zeros(1024, dtype=np.int64)
         self.n = 0
 
     def extend(self, n: int) -> None:
+        """Add ``n`` new records, each in a set of its own."""
         need = self.n + n
         if need > len(self.parent):
             grown = np.zeros(max(need, 2 * len(self.parent)), dtype=np.int64)
@@ -171,6 +179,7 @@ class UnionFind:
         return offset
 
     def find(self, x: int) -> int:
+        """The root (smallest member) of ``x``'s set, halving the path on the way."""
         p = self.parent
         while p[x] != x:
             p[x] = p[p[x]]
@@ -178,6 +187,7 @@ class UnionFind:
         return x
 
     def union(self, a: int, b: int) -> bool:
+        """Join the sets of ``a`` and ``b`` under the smaller root; False when already joined."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return False
@@ -188,6 +198,7 @@ class UnionFind:
         return True
 
     def roots(self) -> np.ndarray:
+        """Every record's root, by pointer jumping in numpy (the parent array is left as is)."""
         p = self.parent[: self.n].copy()
         while True:
             q = p[p]

@@ -38,6 +38,7 @@ _CHUNK = 3072          # shingles per chunk: (128 x 3072) uint32 = 1.5 MiB, fits
 
 
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded ``(a, b)`` uint32 coefficients of the affine maps (odd ``a``), one pair per permutation."""
     rng = np.random.default_rng([seed, num_perm, 0x4D48])
     a = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64, endpoint=False) | np.uint64(1)
     b = rng.integers(0, 2**32, size=num_perm, dtype=np.uint64, endpoint=False)
@@ -60,6 +61,7 @@ class MinHasher:
         return self.from_shingles(x, off)
 
     def from_shingles(self, x: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Signatures from shingle hashes ``x`` grouped by record offsets ``off`` (as ``batch_shingles`` gives)."""
         n = len(off) - 1
         sig = np.empty((self.num_perm, n), dtype=np.uint32)
         if n == 0:
@@ -96,7 +98,7 @@ def reference_signature(text: str, num_perm: int = 128, ngram: int = 5, seed: in
     if not use_numpy:
         M = (1 << 32) - 1
         return np.array([min((int(ai) * x + int(bi)) & M for x in xs)
-                         for ai, bi in zip(a.tolist(), b.tolist())], dtype=np.uint32)
+                         for ai, bi in zip(a.tolist(), b.tolist(), strict=True)], dtype=np.uint32)
     xv = np.array(xs, dtype=np.uint32)
     with np.errstate(over="ignore"):
         h = xv[None, :] * a[:, None] + b[:, None]

@@ -104,4 +104,5 @@ def _to_array(digests) -> np.ndarray:
 
 
 def key_to_bytes(row: np.ndarray) -> bytes:
+    """A 128-bit key row as 16 big-endian bytes (the same bytes as the xxh3-128 digest it came from)."""
     return np.asarray(row, dtype=">u8").tobytes()

@@ -145,12 +145,18 @@ class TokenBatch:
 
     @property
     def offsets(self) -> np.ndarray:
-        doc = self._final(self.doc, self.doc[self.piece_of] if self.src is not None else None)
+        """Start of each record's tokens in ``hashes``/``tokens`` (``n + 1`` entries)."""
+        if self.src is None:
+            doc = self.doc
+        else:
+            assert self.piece_of is not None, "pieces come with the span they belong to"
+            doc = self._final(self.doc, self.doc[self.piece_of])
         offsets = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(np.bincount(doc, minlength=self.n), out=offsets[1:])
         return offsets
 
     def hashes(self, seed: int) -> np.ndarray:
+        """Seeded 64-bit hash of every token, in record order (the input of the shingle hashes)."""
         h = span_hashes(self.raw, self.starts, self.ends, seed)
         if self.src is None:
             return h
@@ -160,9 +166,10 @@ class TokenBatch:
     def tokens(self) -> list[str]:
         """The tokens as Python strings (for tests and debugging)."""
         data = self.raw.tobytes()
-        spans = [data[s:e].decode("utf-8") for s, e in zip(self.starts.tolist(), self.ends.tolist())]
+        spans = [data[s:e].decode("utf-8") for s, e in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
         if self.src is None:
             return spans
+        assert self.pieces is not None, "final tokens index into spans and pieces"
         allv = spans + self.pieces.to_pylist()
         return [allv[i] for i in self.src.tolist()]
 
@@ -184,6 +191,8 @@ def lowered(nfc: NfcBatch) -> pa.LargeStringArray:
 
 
 def tokenize_batch(texts: list[str], nfc: NfcBatch | None = None) -> TokenBatch:
+    """Split a batch into ``\\w+`` tokens of its lower-cased NFC text with numpy over the bytes
+    (same tokens as ``reference_tokens``; non-ASCII spans go through ``pieces``)."""
     n = len(texts)
     nfc = nfc if nfc is not None else nfc_texts(texts)
     low = NfcBatch(lowered(nfc), nfc.ascii)
@@ -299,10 +308,12 @@ def _mix64_py(z: int, salt: int) -> int:
 
 
 def reference_tokens(text: str) -> list[str]:
+    """One record's tokens the plain-Python way: the definition ``tokenize_batch`` must match."""
     return WORD_RE.findall(unicodedata.normalize("NFC", text).lower())
 
 
 def reference_token_hash(token: str, seed: int) -> int:
+    """One token's seeded 64-bit hash in plain Python (the definition ``span_hashes`` must match)."""
     acc, p = 0, 1
     for byte in token.encode("utf-8"):
         acc = (acc + byte * p) & _M64
@@ -313,7 +324,7 @@ def reference_token_hash(token: str, seed: int) -> int:
 def reference_shingles(text: str, k: int, seed: int, cache: dict | None = None) -> list[int]:
     """Shingle hashes of one record (``cache``: optional token -> hash memo)."""
     if cache is None:
-        toks = [reference_token_hash(t, seed) for t in reference_tokens(text)]
+        toks: list[int] = [reference_token_hash(t, seed) for t in reference_tokens(text)]
     else:
         toks = []
         for t in reference_tokens(text):
@@ -331,6 +342,6 @@ def reference_shingles(text: str, k: int, seed: int, cache: dict | None = None) 
             out.append(_mix64_py(acc, k) >> 32)
         return out
     acc = 0
-    for t in toks:
-        acc = (acc * P + t) & _M64
+    for tok_hash in toks:
+        acc = (acc * P + tok_hash) & _M64
     return [_mix64_py(acc, len(toks) if toks else _EMPTY_SALT) >> 32]

@@ -32,6 +32,8 @@ _POLY = np.uint64(0x100000001B3)        # FNV prime: n-gram hash = mix(((t0 * P 
 
 @dataclass
 class Tokens:
+    """A batch's tokens as uint64 hashes with per-record offsets - what the corpus statistics count."""
+
     hashes: np.ndarray     # uint64, all tokens of the batch, record after record
     offsets: np.ndarray    # int64, len = records + 1
     vocab: np.ndarray | None = None   # uint64 hash of each distinct token of the batch
@@ -42,6 +44,7 @@ class Tokens:
         if self.vocab is None or len(self.hashes) == 0:
             keys, c = np.unique(self.hashes, return_counts=True)
             return keys, c.astype(np.int64)
+        assert self.ids is not None, "ids are set together with vocab"
         c = np.bincount(self.ids, minlength=len(self.vocab)).astype(np.int64)
         order = np.argsort(self.vocab)
         keys, c = self.vocab[order], c[order]
@@ -50,6 +53,7 @@ class Tokens:
 
     @property
     def lengths(self) -> np.ndarray:
+        """Number of tokens in each record."""
         return np.diff(self.offsets)
 
     def __len__(self) -> int:

@@ -10,8 +10,13 @@ import pyarrow.compute as pc
 import pytest
 
 from collapse_audit.text.minhash import MinHasher, reference_signature
-from collapse_audit.text.shingles import (_NONWORD_RE2, batch_shingles, reference_shingles,
-                                          reference_tokens, tokenize_batch)
+from collapse_audit.text.shingles import (
+    _NONWORD_RE2,
+    batch_shingles,
+    reference_shingles,
+    reference_tokens,
+    tokenize_batch,
+)
 
 TEXTS = ["", " ", "!!!", "one", "a b c d", "a b c d e", "a b c d e f", "A  B, C; D. E! F?",
          "Hello, World! “quoted”—dash café naïve  日本語テキスト", "e\u0301cole ÉCOLE école",
@@ -115,7 +120,7 @@ def test_jaccard_estimate_is_unbiased():
 def test_long_tokens_and_segment_boundaries():
     from collapse_audit.text.shingles import reference_token_hash, span_hashes
     long_token = "ab" * 5000
-    texts = [" ".join(["w%d" % i for i in range(3000)]), long_token, "x " + long_token + " y z", "a b"]
+    texts = [" ".join([f"w{i}" for i in range(3000)]), long_token, "x " + long_token + " y z", "a b"]
     tb = tokenize_batch(texts)
     toks = tb.tokens
     assert max(map(len, toks)) == len(long_token)
@@ -144,7 +149,7 @@ def test_arrow_lowercase_matches_python_except_handled_and_unassigned():
     import unicodedata
     chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
     arrow = pc.utf8_lower(pa.array(chars)).to_pylist()
-    differ = {c for c, a in zip(chars, arrow) if a != c.lower()}
+    differ = {c for c, a in zip(chars, arrow, strict=True) if a != c.lower()}
     assert all(c in ("\u0130",) or unicodedata.category(c) == "Cn" for c in differ)
     # final sigma is contextual in Python; records holding a capital sigma take str.lower
     assert tokenize_batch(["ΟΔΟΣ ΣΟΦΟΣ"]).tokens == reference_tokens("ΟΔΟΣ ΣΟΦΟΣ")
