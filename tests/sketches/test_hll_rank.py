@@ -18,7 +18,7 @@ def test_index_rank_matches_bit_length_reference(p):
         # the next power of two - the documented 2**-53 caveat, kept as it was)
         h[101] |= np.uint64(low)
     idx, rank = index_rank(h, p)
-    for x, i, r in zip(h.tolist(), idx.tolist(), rank.tolist()):
+    for x, i, r in zip(h.tolist(), idx.tolist(), rank.tolist(), strict=True):
         w = x & low
         assert i == x >> (64 - p)
         assert r == 64 - p + 1 - w.bit_length()
