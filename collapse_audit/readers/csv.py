@@ -20,9 +20,9 @@ import pyarrow.csv as pacsv
 from ..errors import AuditError
 from .base import BadRecord, BadRecordSink, InputFile, Reader, ReadOptions, RecordBatch
 from .columnar import Columnar, arrow_errors, batches_from
-from .jsonl import CHUNK, record_fingerprint, truncated
+from .jsonl import record_fingerprint, truncated
 from .stats import InputStats
-from .streams import open_stream, stream_errors
+from .streams import count_lines, open_stream, stream_errors
 
 HEADER_PEEK = 1 << 20
 
@@ -37,16 +37,7 @@ class CsvReader(Reader):
 
     def count_slots(self, info: InputFile) -> int:
         """Lines after the header: an upper bound on data rows (quoted newlines make rows span lines)."""
-        lines, last = 0, b"\n"
-        fh, _ = open_stream(info.path, info.compression)
-        try:
-            with fh:
-                while chunk := fh.read(CHUNK):
-                    lines += chunk.count(b"\n")
-                    last = chunk[-1:]
-        except stream_errors():
-            pass
-        return max(0, lines + (last != b"\n") - 1)
+        return max(0, count_lines(info.path, info.compression) - 1)
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:

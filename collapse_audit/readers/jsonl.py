@@ -29,9 +29,8 @@ from .batching import DictBatcher
 from .records import may_hold_surrogates, may_nest_deeply
 from .stats import InputStats
 from .storage import is_remote
-from .streams import CountingReader, open_stream, stream_errors
+from .streams import CountingReader, count_lines, open_stream, stream_errors
 
-CHUNK = 1 << 22
 BOM = b"\xef\xbb\xbf"
 
 
@@ -85,16 +84,7 @@ class JsonlReader(Reader):
 
     def count_slots(self, info: InputFile) -> int:
         """Lines of the file (one streaming pass); a truncation is reported by ``read`` with its line."""
-        lines, last = 0, b"\n"
-        fh, _ = open_stream(info.path, info.compression)
-        try:
-            with fh:
-                while chunk := fh.read(CHUNK):
-                    lines += chunk.count(b"\n")
-                    last = chunk[-1:]
-        except stream_errors():
-            pass
-        return lines + (last != b"\n")
+        return count_lines(info.path, info.compression)
 
     def read(self, info: InputFile, file_index: int, options: ReadOptions, sink: BadRecordSink, start: int,
              stats: InputStats) -> Iterator[RecordBatch]:

@@ -131,3 +131,18 @@ def open_stream(path: str, compression: str | None,
     """(decompressed buffered stream, the counter of stored bytes under it)."""
     counter = CountingReader(open_raw(path), hash_bytes=hash_bytes)
     return decoded(counter, compression), counter
+
+
+def count_lines(path: str, compression: str | None, chunk: int = 1 << 22) -> int:
+    """Lines of a (possibly compressed) text file in one streaming pass, a last unterminated line
+    included; a truncated stream counts what could be read (the reader reports the truncation)."""
+    lines, last = 0, b"\n"
+    fh, _ = open_stream(path, compression)
+    try:
+        with fh:
+            while block := fh.read(chunk):
+                lines += block.count(b"\n")
+                last = block[-1:]
+    except stream_errors():
+        pass
+    return lines + (last != b"\n")
