@@ -16,7 +16,6 @@ import traceback
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-import click
 import typer
 
 from ..errors import AuditError
@@ -92,7 +91,7 @@ def user_errors(fn: Callable) -> Callable:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (typer.Exit, click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+        except (typer.Exit, typer.Abort, typer.TyperException, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - every other ending gets its exit code here
             try:

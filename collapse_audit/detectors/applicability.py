@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
+from .distributions import chi2_ppf
 from .quantify import ScoreReference, binned, mixture_posterior
 
 REFERENCE_SUFFIX = "_reference.npz"
@@ -316,9 +317,7 @@ def fit_statistics(scores, sc: ScoreReference) -> dict:
     human_pure = purity <= 0.1
     h0 = float(mix[human_pure].sum())
     confident = float((q - mix)[human_pure].sum()) - _allowance(h0, s.size)
-    from scipy.stats import chi2
-
-    kl_excess = fit["fit_kl"] - float(chi2.ppf(0.99, max(len(sc.edges) - 1, 1))) / (2 * max(s.size, 1))
+    kl_excess = fit["fit_kl"] - chi2_ppf(0.99, max(len(sc.edges) - 1, 1)) / (2 * max(s.size, 1))
     return {"kl": fit["fit_kl"], "kl_excess": kl_excess, "ambiguous_excess": excess,
             "confident_human_excess": confident, "fitted_share": fit["estimate"]}
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .distributions import beta_ppf
+
 DRAWS = 200            # Dirichlet draws of the validation histograms
 COARSE = 401           # first grid over p in [0, 1]
 FINE = 801             # second grid over the region holding the posterior mass
@@ -284,11 +286,9 @@ def rate_bounds(flag_share_lo: float, flag_share_hi: float, folds: Sequence[dict
 
 def _flag_interval(k: float, n: float, level: float = LEVEL) -> tuple[float, float]:
     """Jeffreys interval of a flagged share ``k / n``."""
-    from scipy.stats import beta
-
     a = (1 - level) / 2
-    lo = 0.0 if k <= 0 else float(beta.ppf(a, k + 0.5, n - k + 0.5))
-    hi = 1.0 if k >= n else float(beta.ppf(1 - a, k + 0.5, n - k + 0.5))
+    lo = 0.0 if k <= 0 else beta_ppf(a, k + 0.5, n - k + 0.5)
+    hi = 1.0 if k >= n else beta_ppf(1 - a, k + 0.5, n - k + 0.5)
     return lo, hi
 
 
