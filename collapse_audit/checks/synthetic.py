@@ -227,7 +227,7 @@ class Synthetic(Check):
     def prepare(self, batch):
         """Score the batch's sampled records and flag them for the applicability tests (no texts kept)."""
         idx = self._selected(batch)
-        tokens = np.fromiter((len(t.split()) for t in batch.texts), dtype=np.int64, count=len(batch))
+        tokens = np.fromiter((A.token_count(t) for t in batch.texts), dtype=np.int64, count=len(batch))
         if not len(idx):
             return idx, np.zeros(0, dtype=np.float64), tokens, np.zeros(0, dtype=np.uint8)
         texts = clip_for_analysis([batch.texts[i] for i in idx])  # capped: see text/limits.py

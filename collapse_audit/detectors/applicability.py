@@ -49,6 +49,8 @@ OUTLIER_EXCESS_MAX = 0.30  # tolerated excess share of feature outliers over 1 -
 FOREIGN_EXCESS_MAX = 0.05  # tolerated excess share of non-English or code records
 MIN_RECORDS = 30           # below this the tests cannot tell; the state says so
 
+_NON_SPACE = re.compile(r"\S+")
+_LONG = 1 << 20            # characters above which tokens are counted without splitting
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _FUNCTION = frozenset([
     "the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "as", "was", "with", "be", "by", "on",
@@ -79,8 +81,11 @@ def is_non_english(text: str) -> bool:
 
 
 def token_count(text: str) -> int:
-    """Whitespace tokens: the token unit of the reference's token-weighted histograms."""
-    return len(text.split())
+    """Whitespace-separated tokens of a record (the unit of the token share), as ``len(text.split())``
+    but without building a list of every token of a very long record (bounded memory)."""
+    if len(text) <= _LONG:
+        return len(text.split())
+    return sum(1 for _ in _NON_SPACE.finditer(text))
 
 
 def dense_features(texts: Sequence[str]) -> np.ndarray:

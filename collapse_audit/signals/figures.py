@@ -20,6 +20,7 @@ from ..errors import AuditError
 from ..sketches.frequent import FrequentItems
 from ..sketches.hashing import mix64
 from ..sketches.hll import HyperLogLog, index_rank
+from ..text.limits import clip_for_analysis
 from ..text.memo import per_batch
 from ..text.minhash import set_signatures
 from ..text.tokens import Tokens, batch_tokens, iter_ngrams, record_index, tokenize
@@ -182,7 +183,7 @@ def sample_signatures(texts: list[str], params: DiversityParams, seed: int) -> t
     sig = np.zeros((len(texts), params.num_perm), np.uint64)
     valid = np.zeros(len(texts), bool)
     if texts:
-        tok = tokenize(texts)
+        tok = tokenize(clip_for_analysis(texts))  # capped like every analysis: see text/limits.py
         seeds = mix64(np.arange(params.num_perm, dtype=np.uint64), salt=seed + 12345)
         for k, h, r in iter_ngrams(tok, params.sim_ngram):
             if k == params.sim_ngram:
