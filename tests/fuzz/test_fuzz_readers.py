@@ -81,8 +81,6 @@ def test_broken_gzip_is_a_located_error_never_a_crash(tmp_path, data, cut):
         assert str(path) in str(exc)
 
 
-@pytest.mark.xfail(reason="deep nesting inside a JSONL line is turned into a bad record by the JSONL reader "
-                          "(issue 14.4); until then json's RecursionError escapes", strict=False)
 def test_a_deeply_nested_line_is_a_located_bad_record(tmp_path):
     data = ('{"text": "ok"}\n' + "[" * 200_000 + "]" * 200_000 + "\n").encode()
     path = tmp_path / "c.jsonl"
