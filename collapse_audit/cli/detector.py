@@ -169,7 +169,8 @@ def eval_(
 @user_errors
 def train(
     kind: str = typer.Option("default", "--kind", help="default | neural | all"),
-    data: str | None = typer.Option(None, "--data", help="path to l2r.jsonl.gz (default: ../shared/data/l2r)"),
+    data: str | None = typer.Option(None, "--data",
+                                    help="path to l2r.jsonl.gz (default: shared/data/l2r above the checkout)"),
     out_dir: str | None = typer.Option(None, "--out-dir",
                                           help="where to write the weights (default: the package's models/ folder)"),
     cache: str | None = typer.Option(None, "--embedding-cache",

@@ -66,8 +66,8 @@ def find_l2r(explicit: str | None = None) -> Path:
         f = c / "l2r.jsonl.gz" if c.is_dir() else c
         if f.is_file():
             return f
-    raise AuditError("Cannot find the L2R training data (../shared/data/l2r/l2r.jsonl.gz); "
-                     "pass its path with --data.")
+    raise AuditError("Cannot find the L2R training data (l2r.jsonl.gz, from the dataset of Hao et al. 2024, "
+                     "arXiv:2408.04237, converted to JSON Lines); pass its path with --data.")
 
 
 @dataclass
