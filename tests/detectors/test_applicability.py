@@ -44,7 +44,7 @@ def _mix(rng, n, share):
 
 
 @pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
-@pytest.mark.parametrize("n", [200, 5000])
+@pytest.mark.parametrize("n", [A.MIN_RECORDS, 5000])
 def test_in_domain_samples_stay_validated(ref, share, n):
     a = A.assess(_probe(ref, n), _mix(np.random.default_rng(n), n, share), ref)
     assert a["state"] == "validated", a["reason"]
@@ -129,3 +129,9 @@ def test_stale_reference_is_an_error_naming_it(default_detector):
     ref.meta = {**ref.meta, "weights_sha256": "0" * 64}
     with pytest.raises(AuditError, match="default_reference.npz"):
         A.check_reference_matches(ref, default_detector)
+
+
+def test_a_corpus_too_small_to_test_is_unvalidated_and_says_why(ref):
+    n = A.MIN_RECORDS - 1
+    a = A.assess(_probe(ref, n), _mix(np.random.default_rng(3), n, 0.3), ref)
+    assert a["state"] == "unvalidated" and "too few" in a["reason"] and "calibrate" in a["reason"]
