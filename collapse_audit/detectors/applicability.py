@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import features as F
+from .base import save_weights
 from .distributions import chi2_ppf
 from .quantify import ScoreReference, binned, mixture_posterior
 
@@ -186,24 +187,8 @@ def build_applicability_reference(model_name: str, score_fn, data, folds: list |
               "feat_mean": mu, "feat_prec": prec, "feat_cut": np.float64(cut),
               "foreign_rate": np.float64(foreign)}
     path = Path(out) if out else shipped_path(model_name + REFERENCE_SUFFIX)
-    _save_npz(path, arrays, meta)
+    save_weights(path, arrays, meta)
     return path
-
-
-def _save_npz(path: Path, arrays: dict, meta: dict) -> None:
-    """Deterministic npz (fixed entry timestamps): rebuilding gives byte-identical files."""
-    import io
-    import zipfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {**arrays, "meta": np.array(json.dumps(meta, sort_keys=True))}
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(arrays):
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
 
 
 def load_reference(model_name: str = "default", path: str | Path | None = None) -> Reference | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,22 @@ def load_weights(filename: str, path: str | None, missing: str) -> dict[str, Any
         weights = {k: z[k] for k in z.files}
     weights["meta"] = json.loads(str(weights["meta"]))
     return weights
+
+
+def save_weights(path: Path | str, arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Write arrays + JSON ``meta`` as an ``.npz`` that ``load_weights`` reads, byte-reproducibly:
+    entries in sorted order with a fixed timestamp, so retraining or rebuilding gives identical files."""
+    import io
+    import json
+    import zipfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {**{k: v for k, v in arrays.items() if k != "meta"}, "meta": np.array(json.dumps(meta, sort_keys=True))}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, buf.getvalue())

@@ -30,6 +30,7 @@ import xxhash
 from ..errors import AuditError
 from . import evaluate as E
 from . import features as F
+from .base import save_weights
 
 DEFAULT_VERSION = "default-2.0.0"
 NEURAL_VERSION = "neural-2.0.0"
@@ -336,22 +337,8 @@ def validation_block(y_val, s_val, threshold, extra=None) -> dict:
 
 
 def save_npz(path: Path, arrays: dict, meta: dict) -> None:
-    """Write weights + JSON metadata as a byte-reproducible ``.npz`` (fixed entry order and timestamps)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {k: v for k, v in arrays.items() if k != "meta"}
-    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
-    # written entry by entry with a fixed timestamp, so reruns are byte-identical
-    import io
-    import zipfile
-
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(arrays):
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
-            info = zipfile.ZipInfo(name + ".npy", date_time=(2024, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, buf.getvalue())
-
+    """Write weights + JSON metadata as a byte-reproducible ``.npz`` (``base.save_weights``)."""
+    save_weights(path, arrays, meta)
 
 def train_default(data: L2R, out_dir: Path, log: Callable[[str], None] = print,
                   oof_path: Path | None = None, workers: int = 1) -> dict:
