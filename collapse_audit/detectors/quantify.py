@@ -336,7 +336,17 @@ def assess_share(
     method = method or DEFAULT_METHOD
     details: dict = {"n_total": n_total, "n_declared_synthetic": n_decl, "n_scored": n_scored}
 
-    if calibration is not None:
+    if calibration is not None and getattr(calibration, "kind", "labelled") == "human_reference":
+        # a human-only sample measures false positives, never the detection rate on text the
+        # detector cannot see: it bounds the false-positive side and vouches for nothing
+        reference = calibration.reference(reference)
+        appl = {**appl, "state": "fp-bounded",
+                "reason": f"false-positive rate measured on the user's trusted human records "
+                          f"({calibration.source}); a human reference cannot show what the detector misses, "
+                          f"so the estimate stays unvalidated - calibrate on labelled in-domain records "
+                          f"(human and synthetic) or add the language-model witness to settle it",
+                "calibration": calibration.describe()}
+    elif calibration is not None:
         reference = calibration.reference(reference)
         appl = {**appl, "state": "calibrated",
                 "reason": f"error rates measured by the user on labelled in-domain records "

@@ -13,6 +13,24 @@ import numpy as np
 from ..readers import InputFile, reader_named
 
 
+def choose_subsample(files: list[InputFile], base: dict[int, np.ndarray] | None, n: int,
+                     seed: int) -> dict[int, np.ndarray] | None:
+    """``n`` rows drawn (seeded, uniform) from the rows of ``base`` (or from every slot when ``base`` is
+    None): the language-model witness's sample, inside the trained detector's so both score it."""
+    if base is None:
+        return choose_sample(files, n, seed)
+    flat = [(i, r) for i in sorted(base) for r in np.asarray(base[i]).tolist()]
+    if n <= 0 or n >= len(flat):
+        return base
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(flat), size=n, replace=False))
+    out: dict[int, np.ndarray] = {i: np.zeros(0, dtype=np.int64) for i in base}
+    for i in base:
+        rows = [flat[k][1] for k in chosen if flat[k][0] == i]
+        out[i] = np.asarray(rows, dtype=np.int64)
+    return out
+
+
 def choose_sample(files: list[InputFile], n: int, seed: int) -> dict[int, np.ndarray] | None:
     """Rows to score per file index, or None to score everything (n == 0 or n >= all slots)."""
     if n <= 0:

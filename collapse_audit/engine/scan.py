@@ -20,7 +20,13 @@ import numpy as np
 
 from ..checks.base import CheckResult
 from ..checks.registry import build_checks
-from ..checks.synthetic import DetectorOptions, detector_reference, load_calibration
+from ..checks.synthetic import (
+    WITNESS_CHOICES,
+    DetectorOptions,
+    detector_reference,
+    load_calibration,
+    load_witness,
+)
 from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
@@ -42,11 +48,13 @@ from ..version import __version__
 from .annotations import AnnotationCollector
 from .parallel import prepared_batches
 from .progress import input_total, progress_bar, wanted
-from .sample import choose_sample
+from .sample import choose_sample, choose_subsample
 from .shards import ShardState, read_options
 from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"
+#: overrides the policy's detector.witnesses (auto | trained | trained+lm) for one run
+WITNESSES_ENV = "COLLAPSE_AUDIT_WITNESSES"
 
 
 @dataclass
@@ -105,6 +113,11 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
     det = policy.options.get("detector") or DetectorOptions()
     detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
+    witnesses = os.environ.get(WITNESSES_ENV, "").strip()
+    if witnesses:  # e.g. a CI job that must stay fast sets trained; checked like the policy value
+        if witnesses not in WITNESS_CHOICES:
+            raise AuditError(f"{WITNESSES_ENV}={witnesses!r} is not one of {', '.join(WITNESS_CHOICES)}.")
+        detector = replace(detector, witnesses=witnesses)
     if opts.calibration or opts.human_reference:  # a command-line calibration replaces the policy's
         detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
@@ -186,9 +199,16 @@ def _load_resources(config: ScanConfig, files: list[InputFile],
 
     det = config.option("detector") or DetectorOptions()
     detector = load_detector(det.name, det.detector_options())
+    sample_rows = choose_sample(files, det.sample, config.seed) if sample else None
+    lm_witness, joint_model = load_witness(det)
     resources: dict[str, Any] = {
         "detector": detector,
-        "sample_rows": choose_sample(files, det.sample, config.seed) if sample else None,
+        "sample_rows": sample_rows,
+        # the second witness scores a seeded sample inside the detector's, sized to a CPU budget
+        "lm_witness": lm_witness,
+        "joint_model": joint_model,
+        "lm_sample_rows": (choose_subsample(files, sample_rows, det.lm_sample, config.seed + 1)
+                           if lm_witness is not None and sample else None),
         # what the share estimate compares the corpus with, checked before anything is read
         "applicability_reference": detector_reference(detector),
         "calibration": load_calibration(det, detector),
@@ -388,7 +408,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
                   "sample": config.option("detector").sample,
-                  "applicability": _applicability(results)},
+                  "applicability": _applicability(results), "witnesses": _witnesses(results)},
         policy=_policy_json(policy, config, opts, s.accept_path),
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
@@ -417,6 +437,12 @@ def _applicability(results: dict[str, CheckResult]) -> dict[str, Any] | None:
     """The synthetic check's applicability block (contract: state, reason, tests, calibration)."""
     res = results.get("synthetic")
     return res.details.get("applicability") if res is not None else None
+
+
+def _witnesses(results: dict[str, CheckResult]) -> dict[str, Any] | None:
+    """Which witnesses scored the corpus, their own estimates, and whether they agree."""
+    res = results.get("synthetic")
+    return res.details.get("witnesses") if res is not None else None
 
 
 def _write_text(path: str, text: str) -> None:
