@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -41,8 +42,11 @@ OUT = HERE / "data"
 CACHE = OUT / "lm_cache.parquet"
 POOLS_FILE = OUT / "pools.parquet"
 SEED = 17
+FIXTURE_SYNTHETIC = 600  # tests/fixtures/l2r-test/make_fixture.py: the rewrites it keeps
 #: records per stratum (label x generator x domain where the data set has them)
-PER_STRATUM = {"l2r-train": 20, "l2r-test": 75, "base": 8, "m4": 20}
+PER_STRATUM = {"l2r-train": 20, "l2r-test": 33, "base": 8, "m4": 15}
+#: human records per L2R pool (the test pool's are enough for a 10% control corpus of >= 300 records)
+HUMAN = {"l2r-train": 80, "l2r-test": 290}
 
 
 def _read(path: Path) -> list[dict]:
@@ -66,9 +70,17 @@ def _stratified(rows: list[dict], key, per: int, seed: int) -> list[dict]:
 def _l2r_pool(l2r: list[dict], name: str, split: str) -> list[dict]:
     """Human records (4 x PER_STRATUM) and PER_STRATUM rewrites of each chat generator from one split."""
     rows = [r for r in l2r if r["split"] == split]
-    human = _stratified([r for r in rows if r["label"] == "human"], lambda r: "h", PER_STRATUM[name] * 4, SEED)
+    if split == "test":   # inside the shipped test fixture (tests/fixtures/l2r-test), so its scores can ship
+        ranked = sorted((r for r in rows if r["label"] == "synthetic"),
+                        key=lambda r: xxhash.xxh64_intdigest(r["text"].encode("utf-8"), seed=1))
+        rows = [r for r in rows if r["label"] == "human"] + ranked[:FIXTURE_SYNTHETIC]
+    human = _stratified([r for r in rows if r["label"] == "human"], lambda r: "h", HUMAN[name], SEED)
     synth = _stratified([r for r in rows if r["label"] != "human"], lambda r: r["generator"], PER_STRATUM[name], SEED)
-    return [{**r, "pool": name} for r in human + synth]
+    by_gen: dict = defaultdict(list)
+    for r in synth:
+        by_gen[r["generator"]].append(r)
+    interleaved = [r for group in zip(*(by_gen[g] for g in sorted(by_gen)), strict=False) for r in group]
+    return [{**r, "pool": name} for r in human + interleaved]
 
 
 def build_pools() -> list[dict]:

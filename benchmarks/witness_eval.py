@@ -32,7 +32,6 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from collapse_audit.detectors import joint as J  # noqa: E402
 from collapse_audit.detectors import witnesses as W  # noqa: E402
 from collapse_audit.detectors.lm_witness import FEATURES  # noqa: E402
 

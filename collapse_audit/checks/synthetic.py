@@ -27,7 +27,7 @@ from ..detectors import witnesses as W
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
-from ..result.sections import Section
+from ..result.sections import Section, Table
 from ..text.excerpt import excerpt
 from ..text.limits import clip_for_analysis
 from . import presenting as P
@@ -361,7 +361,7 @@ class Synthetic(Check):
         # nothing, and the language test already judges how many of those there are
         prose = use & (bits & (CODE | NON_ENGLISH) == 0)
         appl = A.assess(probe, scores[prose], self.reference)
-        if self.two_witnesses:
+        if self.two_witnesses and self.joint_model is not None:
             return W.assess_two(self.joint_model, scores, lm, use, appl, int(declared.sum()), tokens,
                                 float(tokens[declared].sum()), seed=self.seed)
         if self.calibration is None:
@@ -446,12 +446,12 @@ class Synthetic(Check):
                    else "the language-model witness is not installed or not selected (detector.witnesses)")
             return {"count": 1, "list": [only], "agree": None, "note": why}
         blocks = [dict(b) for b in est.details.get("witnesses", [])]
-        names = {"trained": (det.name, det.version), "lm": (self.lm.describe()["name"], self.lm.describe()["version"])}
+        lm = self.lm.describe() if self.lm is not None else {}
+        names = {"trained": (det.name, det.version), "lm": (lm.get("name", ""), lm.get("version", ""))}
         for b in blocks:
             b["name"], b["version"] = names[b["name"]]
         agree = bool((est.applicability.get("tests") or {}).get("witness_agreement", {}).get("passed"))
-        return {"count": 2, "list": blocks, "agree": agree, "families": est.details.get("families"),
-                "lm": self.lm.describe()}
+        return {"count": 2, "list": blocks, "agree": agree, "families": est.details.get("families"), "lm": lm}
 
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """Per source: the estimate AND its applicability test on that source's records alone."""
@@ -479,10 +479,28 @@ class Synthetic(Check):
                           None if thr is None else ("threshold", fmt_number(thr)),
                           P.fact(metrics, "human-tagged but flagged", "provenance.undeclared_synthetic_count",
                                  "count")),
-            tables=P.tables(P.examples_table("Highest-scoring records", [
+            tables=P.tables(_witness_table(details.get("witnesses")),
+                            P.examples_table("Highest-scoring records", [
                 {**t, "score": fmt_metric("value", t.get("score"))} for t in P.dicts(details.get("top"))],
                 extra=(("score", "score"), ("provenance", "provenance")))),
         )
+
+
+def _witness_table(block: Any) -> Table | None:
+    """One row per witness: its own estimate and interval, and how many records it scored."""
+    if not isinstance(block, dict) or not isinstance(block.get("list"), list):
+        return None
+    rows = [[str(w.get("name", "")), str(w.get("version", "")), fmt_number(w.get("scored", 0)),
+             fmt_metric("fraction", w.get("estimate")),
+             fmt_interval("interval", w.get("ci_low"), w.get("ci_high"))] for w in P.dicts(block["list"])]
+    agree = block.get("agree")
+    caption = ("one witness: it cannot reveal its own blind spots" if block.get("count") == 1 else
+               "the witnesses agree" if agree else "the witnesses DISAGREE: the estimate is unvalidated")
+    fam = block.get("families")
+    if isinstance(fam, dict) and fam:
+        caption += " · joint fit by family: " + ", ".join(f"{k} {fmt_metric('fraction', v)}" for k, v in fam.items())
+    return Table(columns=["witness", "version", "records scored", "own estimate", "95% interval"], rows=rows,
+                 title="Witnesses", caption=caption)
 
 
 def _no_lm() -> tuple[np.ndarray, np.ndarray]:

@@ -73,7 +73,8 @@ def score(
                             "(lm-smollm2; ~0.3 s a record on 2 CPU cores, use --device cuda on a GPU)"),
     lm_cache: str | None = typer.Option(None, "--lm-cache", help="Parquet score cache: witness scores found there "
                                         "are reused, new ones are added (keyed by weights and text SHA-256)"),
-    device: str = typer.Option("auto", "--device", help="where the language-model witness runs: auto | cpu | cuda | mps"),
+    device: str = typer.Option("auto", "--device",
+                               help="where the language-model witness runs: auto | cpu | cuda | mps"),
 ):
     """Score every record: one output row per input record, in input order.
 
@@ -85,7 +86,8 @@ def score(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    check_outputs([output] + ([lm_cache] if lm_cache else []), [file])  # never truncate the input
+    outputs: list[str | None] = [output, lm_cache]
+    check_outputs(outputs, [file])  # before anything is read: never truncate the input
     det = _load(detector, option)
     witness, cache = _lm_parts(lm, lm_cache, device)
     fields = [("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()), ("flagged", pa.bool_())]
@@ -141,7 +143,7 @@ def _lm_columns(W, cache, texts: list[str], device: str) -> dict:
     found, feats = cache.lookup(keys)
     todo = np.flatnonzero(~found)
     if len(todo):
-        feats[todo] = W.shared_witness(device).features([texts[i] for i in todo])
+        feats[todo] = W.shared_witness(device).features([texts[int(i)] for i in todo])
         cache.add([keys[i] for i in todo], feats[todo])
     return {f"lm_{f}": pa.array(feats[:, j]) for j, f in enumerate(W.FEATURES)}
 

@@ -30,6 +30,8 @@ batch-mates (measured: batch 1, 8 and 24, 1 and 2 threads, on the CPU); features
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -98,6 +100,25 @@ def check_weights(path: Path) -> str:
     return digest
 
 
+@contextlib.contextmanager
+def _quiet_gguf_converter():
+    """Silence the progress bar transformers' GGUF converter draws on stderr (it ignores the logging
+    switches): a scan's stderr carries its own progress and one-line errors only."""
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(gguf_utils, "tqdm", None)
+    if original is not None:
+        gguf_utils.tqdm = functools.partial(original, disable=True)
+    try:
+        yield
+    finally:
+        if original is not None:
+            gguf_utils.tqdm = original
+
+
 class LMWitness:
     """SmolLM2-135M scored zero-shot: four features per record, no trained classifier."""
 
@@ -113,21 +134,15 @@ class LMWitness:
         self._torch = torch
         self.max_tokens = int(max_tokens)
         self.batch_size = max(1, int(batch_size))
-        quiet = os.environ.get("TQDM_DISABLE")
-        os.environ["TQDM_DISABLE"] = "1"   # the GGUF converter draws its own progress bar on stderr
-        try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(str(path.parent), gguf_file=GGUF_FILE,
-                                                                        local_files_only=True)
-            self.model = transformers.AutoModelForCausalLM.from_pretrained(
-                str(path.parent), gguf_file=GGUF_FILE, local_files_only=True, dtype=torch.float32)
-        except ImportError as exc:
-            raise AuditError(f"The {NAME} witness could not read its GGUF weights ({exc}); install the Python "
-                             f"side with `{INSTALL_HINT}`.") from None
-        finally:
-            if quiet is None:
-                os.environ.pop("TQDM_DISABLE", None)
-            else:
-                os.environ["TQDM_DISABLE"] = quiet
+        with _quiet_gguf_converter():
+            try:
+                self.tokenizer = transformers.AutoTokenizer.from_pretrained(
+                    str(path.parent), gguf_file=GGUF_FILE, local_files_only=True)
+                self.model = transformers.AutoModelForCausalLM.from_pretrained(
+                    str(path.parent), gguf_file=GGUF_FILE, local_files_only=True, dtype=torch.float32)
+            except ImportError as exc:
+                raise AuditError(f"The {NAME} witness could not read its GGUF weights ({exc}); install the "
+                                 f"Python side with `{INSTALL_HINT}`.") from None
         self.device = pick_device(torch, device)
         self.model.to(self.device).eval()
 
@@ -223,7 +238,7 @@ class LMScorer:
         todo = np.flatnonzero(~found)
         if len(todo):
             witness = shared_witness(self.device, MAX_TOKENS, self.batch_size)
-            out[todo] = witness.features([texts[i] for i in todo])
+            out[todo] = witness.features([texts[int(i)] for i in todo])
             self.scored_now += len(todo)
         return out
 

@@ -185,12 +185,8 @@ def assess_two(model: JointModel, scores: np.ndarray, lm: np.ndarray, use: np.nd
     both = use & np.isfinite(lm) & np.isfinite(scores)
     n_total, n_decl = len(scores), int(n_declared)
     n_und = n_total - n_decl
-    language = (appl.get("tests") or {}).get("language") or {}
-    lang_ok = bool(language.get("passed", True))
-    lang_reason = (f"{language.get('non_english_share', 0) + language.get('code_share', 0):.0%} of its records are "
-                   f"not English prose or are source code (both witnesses were validated on English prose only)")
     est = witness_estimates(model, scores[both], lm[both], seed)
-    state, reason, _ = joint_state(est, lang_ok, lang_reason)
+    state, reason, _ = joint_state(est, *_language(appl))
     j, own = est["joint"], est["own"]
     lo, hi = j["ci_low"], j["ci_high"]
     if state != "validated":      # CA101 may fail on this interval, never pass
@@ -198,26 +194,45 @@ def assess_two(model: JointModel, scores: np.ndarray, lm: np.ndarray, use: np.nd
         hi = max(hi, *(o["ci_high"] for o in own.values()))
     blocks = [witness_block("trained", "", own["trained"], int(both.sum())),
               witness_block("lm", "", own["lm"], int(both.sum()))]
-    tests = {**(appl.get("tests") or {}),
-             "witness_fit": {"g": round(est["fit"]["g"], 4), "p_value": round(est["fit"]["p_value"], 4),
-                             "min_p_value": FIT_P_MIN, "passed": est["fit"]["p_value"] >= FIT_P_MIN},
-             "witness_agreement": {"passed": est["agree"]},
-             "records_scored_by_both": {"n": est["n"], "min": MIN_RECORDS, "passed": est["n"] >= MIN_RECORDS}}
-    applicability = {"state": state, "reason": reason, "tests": tests, "calibration": None, "witnesses": 2}
     details = {"n_total": n_total, "n_declared_synthetic": n_decl, "n_scored": int(both.sum()),
                "families": {k: round(v, 6) for k, v in j["families"].items()}, "witnesses": blocks,
                "joint": {"estimate": j["estimate"], "ci": [j["ci_low"], j["ci_high"]]}}
-    method = ("joint mixture of the trained detector's and the language-model witness's scores over the human, "
-              "chat-model and base-model reference families; Bayesian 95% interval (sampling, reference counts, "
-              "spread between generators)" + ("" if state == "validated" else
-                                              ", widened to every witness's own interval (unvalidated)"))
     out = ShareAssessment(estimate=_corpus(j["estimate"], n_decl, n_und), ci_low=_corpus(lo, n_decl, n_und),
-                          ci_high=_corpus(hi, n_decl, n_und), method=method, validated=state == "validated",
-                          applicability=applicability, details=details)
+                          ci_high=_corpus(hi, n_decl, n_und), method=_method(state), validated=state == "validated",
+                          applicability=_applicability(appl, est, state, reason), details=details)
     if both.any():
         t = _token_share(model, scores[both], lm[both], tokens[both].astype(np.float64), seed)
+        tlo, thi = t["ci_low"], t["ci_high"]
+        if state != "validated":
+            tlo, thi = min(tlo, lo), max(thi, hi)
         und_tok = float(tokens[use].sum())
-        tlo, thi = (t["ci_low"], t["ci_high"]) if state == "validated" else (min(t["ci_low"], lo), max(t["ci_high"], hi))
         out.token_estimate = _corpus(t["estimate"], declared_tokens, und_tok)
-        out.token_ci_low, out.token_ci_high = _corpus(tlo, declared_tokens, und_tok), _corpus(thi, declared_tokens, und_tok)
+        out.token_ci_low = _corpus(tlo, declared_tokens, und_tok)
+        out.token_ci_high = _corpus(thi, declared_tokens, und_tok)
     return out
+
+
+def _language(appl: dict[str, Any]) -> tuple[bool, str]:
+    """Whether the language/code probe passed, and the sentence when it did not."""
+    language = (appl.get("tests") or {}).get("language") or {}
+    share = float(language.get("non_english_share", 0) or 0) + float(language.get("code_share", 0) or 0)
+    return bool(language.get("passed", True)), (f"{share:.0%} of its records are not English prose or are source "
+                                                 f"code (both witnesses were validated on English prose only)")
+
+
+def _method(state: str) -> str:
+    return ("joint mixture of the trained detector's and the language-model witness's scores over the human, "
+            "chat-model and base-model reference families; Bayesian 95% interval (sampling, reference counts, "
+            "spread between generators)" + ("" if state == "validated" else
+                                            ", widened to every witness's own interval (unvalidated)"))
+
+
+def _applicability(appl: dict[str, Any], est: dict[str, Any], state: str, reason: str) -> dict[str, Any]:
+    """The result's applicability block for two witnesses (the probe's tests kept beside theirs)."""
+    fit = est["fit"]
+    tests = {**(appl.get("tests") or {}),
+             "witness_fit": {"g": round(fit["g"], 4), "p_value": round(fit["p_value"], 4), "min_p_value": FIT_P_MIN,
+                             "passed": fit["p_value"] >= FIT_P_MIN},
+             "witness_agreement": {"passed": est["agree"]},
+             "records_scored_by_both": {"n": est["n"], "min": MIN_RECORDS, "passed": est["n"] >= MIN_RECORDS}}
+    return {"state": state, "reason": reason, "tests": tests, "calibration": None, "witnesses": 2}

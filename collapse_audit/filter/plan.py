@@ -140,6 +140,10 @@ def _remove(plan: Plan, rule_id: str, mask: np.ndarray, basis: int) -> None:
     plan.basis[hit] = basis
 
 
+#: above this estimated share of base-model text, capping by the trained detector's score is refused
+BLIND_FAMILY_MAX = 0.02
+
+
 def estimate_validated(result: dict | None) -> tuple[bool, str]:
     """Whether the scan's synthetic-share estimate is validated for this corpus, and why (not).
 
@@ -151,6 +155,13 @@ def estimate_validated(result: dict | None) -> tuple[bool, str]:
     if result is None:
         return False, "no scan result to say whether the estimate applies (pass --scan-result)"
     app = (result.get("detector") or {}).get("applicability")
+    families = ((result.get("detector") or {}).get("witnesses") or {}).get("families") or {}
+    if float(families.get("base") or 0.0) > BLIND_FAMILY_MAX:
+        # the joint estimate is right, but the records it attributes to base models score human on the
+        # trained detector: removing by that score would leave them all in and overstate the result
+        return False, (f"{float(families['base']):.0%} of the undeclared records are estimated to be base-model "
+                       f"text, which the trained detector cannot flag record by record (only the language-model "
+                       f"witness sees it, and it speaks about shares, not records)")
     if isinstance(app, dict) and "state" in app:
         return app["state"] in ("validated", "calibrated"), str(app.get("reason") or app["state"])
     flag = (result.get("metrics") or {}).get("synthetic.estimate_validated")
