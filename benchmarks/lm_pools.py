@@ -113,21 +113,33 @@ def build_pools() -> list[dict]:
     return pools
 
 
-def score_missing(pools: list[dict], only: set[str], limit: int | None, save_every: int = 32) -> None:
+def score_missing(pools: list[dict], only: set[str], limit: int | None, save_every: int = 32,
+                  cache_path: Path = CACHE, reverse: bool = False) -> None:
     """LM-score every pool text not in the cache yet, saving the cache as it goes."""
     witness = W.shared_witness("cpu")
-    cache = ScoreCache.load(CACHE, witness.sha256, W.VERSION, witness.max_tokens, W.FEATURES)
+    cache = ScoreCache.load(cache_path, witness.sha256, W.VERSION, witness.max_tokens, W.FEATURES)
     todo = [r for r in pools if (not only or r["pool"] in only) and r["key"] not in cache.rows]
+    todo = todo[::-1] if reverse else todo
     todo = todo[:limit] if limit else todo
     print(f"{len(todo)} texts to score ({len(cache.rows)} cached)", flush=True)
     t0 = time.perf_counter()
     for i in range(0, len(todo), save_every):
         chunk = todo[i:i + save_every]
         cache.add([r["key"] for r in chunk], witness.features([r["clipped"] for r in chunk]))
-        cache.save(CACHE)
+        cache.save(cache_path)
         done = i + len(chunk)
         rate = done / (time.perf_counter() - t0)
         print(f"  {done}/{len(todo)}  {rate:.2f} records/s  eta {(len(todo) - done) / rate / 60:.1f} min", flush=True)
+
+
+def merge_caches(into: Path, others: list[Path]) -> None:
+    """Fold other score caches (same weights and truncation) into ``into``."""
+    cache = ScoreCache.load(into, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES)
+    for p in others:
+        other = ScoreCache.load(p, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES)
+        cache.rows.update(other.rows)
+    cache.save(into)
+    print(f"merged {len(others)} cache(s): {len(cache.rows)} texts in {into}")
 
 
 def write_pools(pools: list[dict]) -> None:
@@ -155,14 +167,20 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated pool names")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--no-score", action="store_true", help="only write pools.parquet from the cache")
+    ap.add_argument("--cache", default=str(CACHE), help="score cache to read and extend")
+    ap.add_argument("--reverse", action="store_true", help="score from the end (a second process)")
+    ap.add_argument("--merge", default="", help="comma-separated caches to merge into --cache first")
     args = ap.parse_args()
     pools = build_pools()
     counts: dict = defaultdict(int)
     for r in pools:
         counts[r["pool"]] += 1
     print("pools:", dict(counts))
+    if args.merge:
+        merge_caches(Path(args.cache), [Path(p) for p in args.merge.split(",") if p])
     if not args.no_score:
-        score_missing(pools, {p for p in args.only.split(",") if p}, args.limit)
+        score_missing(pools, {p for p in args.only.split(",") if p}, args.limit, cache_path=Path(args.cache),
+                      reverse=args.reverse)
     write_pools(pools)
 
 

@@ -129,28 +129,37 @@ def posterior_machine(model: W.JointModel, trained: np.ndarray, lm: np.ndarray) 
     return num / (num + 0.5 * h[0][cells])
 
 
-def part_auroc(d: dict, feature: str) -> str:
-    """Per-record AUROC of the joint score (LOGO on base generators) beside each witness alone."""
-    rows = ["| set | n machine / human | trained alone | LM alone | joint (both) |", "|---|---|---|---|---|"]
+def auroc_rows(d: dict, feature: str) -> list[dict]:
+    """Per-record AUROC of each witness alone and of the joint posterior (LOGO on base generators)."""
     ref = reference_mask(d)
     full = build(d, ref, feature)
+    t, lmx = d["default"].astype(np.float64), d[feature].astype(np.float64)
+    rows = []
 
-    def line(name, model, pos, neg):
-        t, lmx = d["default"].astype(np.float64), d[feature].astype(np.float64)
+    def row(name, model, pos, neg):
         js = posterior_machine(model, t, lmx)
-        rows.append(f"| {name} | {pos.sum()} / {neg.sum()} | {auroc(t[pos], t[neg]):.3f} | "
-                    f"{auroc(lmx[pos], lmx[neg]):.3f} | {auroc(js[pos], js[neg]):.3f} |")
+        rows.append({"set": name, "n_pos": int(pos.sum()), "n_neg": int(neg.sum()),
+                     "trained": round(auroc(t[pos], t[neg]), 4), "lm": round(auroc(lmx[pos], lmx[neg]), 4),
+                     "joint": round(auroc(js[pos], js[neg]), 4)})
 
     human_base = (d["pool"] == "base") & (d["label"] == "human")
     for g in sorted(set(d["generator"][(d["pool"] == "base") & (d["label"] != "human")])):
         logo = build(d, ref & ~((d["pool"] == "base") & (d["generator"] == g)), feature)
-        line(f"base: {g} (LOGO)", logo, (d["pool"] == "base") & (d["generator"] == g), human_base)
+        row(f"base: {g} (LOGO)", logo, (d["pool"] == "base") & (d["generator"] == g), human_base)
     test = d["pool"] == "l2r-test"
-    line("L2R test split", full, test & (d["label"] != "human"), test & (d["label"] == "human"))
+    row("L2R test split", full, test & (d["label"] != "human"), test & (d["label"] == "human"))
     for dom in sorted(set(d["domain"][d["pool"] == "m4"])):
         m = (d["pool"] == "m4") & (d["domain"] == dom)
-        line(f"M4 {dom}", full, m & (d["label"] != "human"), m & (d["label"] == "human"))
-    return "\n".join(rows)
+        row(f"M4 {dom}", full, m & (d["label"] != "human"), m & (d["label"] == "human"))
+    return rows
+
+
+def part_auroc(d: dict, feature: str) -> str:
+    """The AUROC rows as a markdown table."""
+    out = ["| set | n machine / human | trained alone | LM alone | joint (both) |", "|---|---|---|---|---|"]
+    out += [f"| {r['set']} | {r['n_pos']} / {r['n_neg']} | {r['trained']:.3f} | {r['lm']:.3f} | {r['joint']:.3f} |"
+            for r in auroc_rows(d, feature)]
+    return "\n".join(out)
 
 
 def grid_sources(d: dict) -> dict[str, tuple[np.ndarray, list[tuple[np.ndarray, str | None]]]]:
@@ -248,8 +257,13 @@ def main() -> None:
     if "grid" in a.part:
         print(f"### Verdict grid (cap 30%), axis {a.feature}\n\n" + part_grid(d, a.feature) + "\n")
     if a.ship:
-        W.save_joint_model(SHIP, build(d, reference_mask(d), a.feature))
-        print(f"wrote {SHIP}", file=sys.stderr)
+        from collapse_audit.detectors.card import write_card
+
+        model = build(d, reference_mask(d), a.feature)
+        model.meta["auroc"] = auroc_rows(d, a.feature)
+        W.save_joint_model(SHIP, model)
+        write_card(SHIP.parent)
+        print(f"wrote {SHIP} and the model card", file=sys.stderr)
 
 
 if __name__ == "__main__":

