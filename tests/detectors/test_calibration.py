@@ -61,7 +61,7 @@ def test_too_few_records_refused():
         C.measure(FakeDetector(), [0.1] * 5, [False] * 5, edges=[0.5], source="x.jsonl")
 
 
-def test_calibrated_assessment_uses_the_users_rates():
+def test_a_human_reference_bounds_false_positives_and_vouches_for_nothing():
     rng = np.random.default_rng(1)
     shipped = ScoreReference.from_scores(np.r_[rng.beta(6, 2, 500), rng.beta(2, 6, 500)],
                                          np.r_[np.ones(500), np.zeros(500)].astype(bool), 0.5)
@@ -71,9 +71,11 @@ def test_calibrated_assessment_uses_the_users_rates():
     corpus = rng.beta(2, 6, 1000)                          # human-only, like the user's reference
     a = assess_share(corpus, reference=shipped, calibration=hr,
                      applicability={"state": "unvalidated", "reason": "shifted", "tests": {}})
-    assert a.applicability["state"] == "calibrated" and a.validated
+    # a human-only sample measures false positives, never what the detector misses: fp-bounded, unvalidated
+    assert a.applicability["state"] == "fp-bounded" and not a.validated
     assert a.applicability["calibration"]["source"] == "mine.jsonl"
-    assert a.estimate < 0.03 and a.ci_low == 0.0 and a.ci_high > 0
+    assert "cannot show what the detector misses" in a.applicability["reason"]
+    assert a.estimate < 0.03 and a.ci_low == 0.0 and a.ci_high > a.estimate
 
 
 def test_cli_calibrate_writes_a_file_the_default_detector_accepts(tmp_path):
@@ -117,3 +119,14 @@ def test_policy_rates_become_a_two_bin_calibration():
     flagged = np.r_[np.ones(int(1000 * (0.3 * 0.8 + 0.7 * 0.1))), np.zeros(1000 - int(1000 * 0.31))]
     a = assess_share(np.where(flagged == 1, 0.9, 0.1), reference=None, calibration=cal)
     assert a.applicability["state"] == "calibrated" and a.ci_low <= 0.3 <= a.ci_high
+
+
+def test_a_labelled_calibration_makes_the_estimate_calibrated():
+    rng = np.random.default_rng(2)
+    shipped = ScoreReference.from_scores(np.r_[rng.beta(6, 2, 500), rng.beta(2, 6, 500)],
+                                         np.r_[np.ones(500), np.zeros(500)].astype(bool), 0.5)
+    corpus = np.r_[rng.beta(6, 2, 200), rng.beta(2, 6, 800)]     # 20% synthetic
+    a = assess_share(corpus, reference=shipped, calibration=_cal(rng),
+                     applicability={"state": "unvalidated", "reason": "one witness only", "tests": {}})
+    assert a.applicability["state"] == "calibrated" and a.validated
+    assert a.ci_low <= 0.2 <= a.ci_high
