@@ -70,7 +70,7 @@ def _digest(path: Path) -> str:
 
 
 def _compare(name: str, doc: dict, annotations: Path) -> None:
-    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     digest = _digest(annotations) + "\n"
     if WRITE:
         (GOLDEN / f"{name}.json").write_text(text, encoding="utf-8")
@@ -120,5 +120,5 @@ def test_workers_give_the_same_json(tmp_path, monkeypatch, workers):
                               progress=False).to_json()
     doc = json.loads(doc)
     doc.pop("run", None)
-    text = json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     assert text == (GOLDEN / "planted.json").read_text(encoding="utf-8")
