@@ -54,7 +54,7 @@ from ..config import FieldMap, ScanConfig
 from ..readers.base import RecordBatch
 from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
-from .spec import Column, Metric, Rule
+from .spec import RECORD_LEVELS, Column, Metric, Rule
 
 RESOURCES = ("detector", "sample_rows", "baseline", "eval_index", "previous")
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
@@ -98,6 +98,8 @@ class Check(abc.ABC):
     options_key: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: why ``filter`` removed a record of ``copies`` (the manifest's basis), for representative metrics
+    copy_basis: ClassVar[str] = "flagged by the scan"
     #: the attributes that make up the observed state (what ``to_state`` saves)
     state_attrs: ClassVar[tuple[str, ...]] = ()
 
@@ -178,6 +180,12 @@ class Check(abc.ABC):
         unpack_attrs(check, arrays, dict(meta))
         return check
 
+    def combine(self, results: Mapping[str, CheckResult]) -> dict[str, float]:
+        """Figures of this check that rest on other checks' results (by check name, all finished),
+        e.g. drift's PSI of the detector's scores. Called after every ``finish``; checks stay
+        independent while reading and join here. Default: none."""
+        return {}
+
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """The same metrics restricted to the records where ``mask`` is true (per-source breakdown).
 
@@ -185,6 +193,13 @@ class Check(abc.ABC):
         engine's default (flag counts over the subset) and leave this empty.
         """
         return {}
+
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """For a check with ``representative`` metrics: per record of the filter's record table (the
+        scan's annotations), whether it is a copy that ``filter`` removes, keeping one representative
+        per group."""
+        raise NotImplementedError(f"the {cls.name} check declares no duplicate groups")
 
     # ---- reporting -----------------------------------------------------------------------------------
 
@@ -210,6 +225,10 @@ def validate_declarations(cls: type[Check]) -> None:
     for m in cls.metrics:
         if not isinstance(m, Metric) or not _METRIC.match(m.name) or not m.description:
             raise fail(f"metric {m!r} needs a dotted lower-case name and a description")
+        if m.record_level not in RECORD_LEVELS:
+            raise fail(f"metric {m.name} has record_level {m.record_level!r} (one of {', '.join(RECORD_LEVELS)})")
+        if m.record_level == "representative" and cls.copies is Check.copies:
+            raise fail(f"metric {m.name} is record_level 'representative' but the check has no 'copies'")
     codes = [r.code for r in cls.rules]
     if len(set(codes)) != len(codes):
         raise fail(f"rule code declared twice: {codes}")

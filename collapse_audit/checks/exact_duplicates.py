@@ -27,6 +27,8 @@ canonical text: identical unless the copies differ in Unicode normalisation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -63,10 +65,25 @@ class ExactDuplicates(Check):
     title = "Exact duplicates"
     metrics = (
         Metric("duplicates.exact_count", "count", "Records identical (after NFC and whitespace collapsing) "
-               "to an earlier record.", unit="records"),
+               "to an earlier record.", unit="records", record_level="representative"),
         Metric("duplicates.exact_fraction", "fraction", "Share of records that repeat an earlier record: "
-               "what exact deduplication would remove."),
+               "what exact deduplication would remove.", record_level="representative"),
     )
+
+    copy_basis = "exact duplicate"
+
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """Every member of an exact group but its first (lowest-index) record (``exact_group`` column)."""
+        g = records.exact_group
+        out = np.zeros(len(g), dtype=bool)
+        members = np.flatnonzero(g >= 0)
+        if len(members):
+            _, first = np.unique(g[members], return_index=True)
+            out[members] = True
+            out[members[first]] = False
+        return out
+
     rules = (
         Rule(
             "CA202", "exact-duplicate-share", "duplicates.exact_fraction", "max", 0.01, "error",

@@ -58,6 +58,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -187,11 +188,19 @@ class NearDuplicates(Check):
     options_key = "near_duplicates"
     metrics = (
         Metric("duplicates.near_count", "count", "Records in a near-duplicate cluster other than its first "
-               "record: what near-deduplication would remove.", unit="records"),
-        Metric("duplicates.near_fraction", "fraction", "Share of records that near-deduplication would remove."),
+               "record: what near-deduplication would remove.", unit="records", record_level="representative"),
+        Metric("duplicates.near_fraction", "fraction", "Share of records that near-deduplication would remove.",
+               record_level="representative"),
         Metric("duplicates.near_clusters", "count", "Clusters of two or more near-duplicate records.",
                unit="clusters"),
     )
+
+    copy_basis = "near duplicate"
+
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """Every record whose ``duplicate_of_row`` points to its cluster's representative."""
+        return np.asarray(records.duplicate_of >= 0)
     rules = (
         Rule(
             "CA201", "near-duplicate-share", "duplicates.near_fraction", "max", 0.05, "error",

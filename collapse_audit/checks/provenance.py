@@ -26,6 +26,9 @@ KINDS = {
     "disallowed_license": "whose licence is not on fields.license_allowlist",
 }
 
+#: the record field a kind rests on (the provenance tag unless named here)
+_FIELD = {"disallowed_license": "license"}
+
 
 @register_check
 class Provenance(Check):
@@ -33,8 +36,10 @@ class Provenance(Check):
     name = "provenance"
     title = "Provenance"
     metrics = tuple(m for key, what in KINDS.items() for m in (
-        Metric(f"provenance.{key}_count", "count", f"Records {what}.", unit="records"),
-        Metric(f"provenance.{key}_fraction", "fraction", f"Share of records {what}."),
+        Metric(f"provenance.{key}_count", "count", f"Records {what}.", unit="records", record_level="flagged",
+               field=_FIELD.get(key, "provenance")),
+        Metric(f"provenance.{key}_fraction", "fraction", f"Share of records {what}.", record_level="flagged",
+               field=_FIELD.get(key, "provenance")),
     ))
     rules = (
         Rule(

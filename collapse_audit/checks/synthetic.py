@@ -127,21 +127,22 @@ class Synthetic(Check):
         Metric("synthetic.scored", "count", "Records the detector scored (the seeded sample).", unit="records",
                per_source=False),
         Metric("synthetic.declared_count", "count", "Records whose provenance tag says model-generated.",
-               unit="records"),
-        Metric("synthetic.declared_fraction", "fraction", "Share of records tagged model-generated."),
+               unit="records", field="provenance"),
+        Metric("synthetic.declared_fraction", "fraction", "Share of records tagged model-generated.",
+               field="provenance"),
         Metric("synthetic.detected_count", "count", "Scored records the detector flags.", unit="records"),
         Metric("synthetic.detected_fraction", "fraction", "Share of scored records the detector flags."),
         Metric("synthetic.estimated_fraction", "interval", "Estimated share of model-generated records: "
                "declared ones in full plus the share among the rest estimated from the detector's score "
-               "distribution, with a 95% interval (widened when the estimate is unvalidated)."),
+               "distribution, with a 95% interval (widened when the estimate is unvalidated).", record_level="cap"),
         Metric("synthetic.estimated_token_fraction", "interval", "The same estimate by whitespace tokens "
                "(a pretraining mix is capped in tokens), with a 95% interval."),
         Metric("synthetic.estimate_validated", "value", "1 when the detector's error rates hold on this corpus "
                "(applicability state validated or calibrated), else 0: a rule on the estimate passes only then."),
         Metric("provenance.undeclared_synthetic_count", "count", "Records tagged human that the detector "
-               "flags as model-generated.", unit="records"),
+               "flags as model-generated.", unit="records", field="provenance"),
         Metric("provenance.undeclared_synthetic_fraction", "fraction", "Share of scored human-tagged records "
-               "that the detector flags."),
+               "that the detector flags.", field="provenance"),
     )
     rules = (
         Rule(
