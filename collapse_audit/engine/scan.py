@@ -86,6 +86,35 @@ class ScanOptions:
         validate_options(self)
 
 
+def scan_options(paths: Any, policy: Any = None, **options: Any) -> ScanOptions:
+    """The one way ``ScanOptions`` are built from what a caller gave (the CLI's flags, the Python API's
+    keywords): unknown names refused, paths made strings, a single code or eval set made a list, rule
+    codes split on commas; then ``ScanOptions`` validates the values."""
+    from dataclasses import fields
+
+    from ..policy.selection import parse_codes
+
+    known = {f.name for f in fields(ScanOptions)} - {"paths", "policy"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"scan() got unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    for key in ("select", "extend_select", "ignore"):
+        value = options.get(key)
+        if value is not None:
+            options[key] = parse_codes([value] if isinstance(value, str) else list(value))
+    sets = options.get("eval_sets")
+    if sets is not None:
+        options["eval_sets"] = [os.fspath(e) for e in ([sets] if isinstance(sets, (str, os.PathLike)) else sets)]
+    for key in ("accept", "write_accept", "annotations", "baseline", "partial", "against", "calibration",
+                "human_reference"):
+        if isinstance(options.get(key), os.PathLike):
+            options[key] = os.fspath(options[key])
+    if isinstance(policy, os.PathLike):
+        policy = os.fspath(policy)
+    path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    return ScanOptions(paths=path_list, policy=policy, **options)
+
+
 def validate_options(opts: ScanOptions) -> None:
     """Reject options no scan can run with, with the sentence the CLI prints (an ``AuditError``): the
     command line and the Python API (``collapse_audit.scan``) build ``ScanOptions`` alike, so both
