@@ -46,7 +46,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -98,6 +98,9 @@ class Check(abc.ABC):
     options_key: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: how many key tables the check cuts into partitions when a scan is distributed (0: it is not
+    #: partitioned, its states merge whole); a check with tables implements ``Partitioned``
+    key_tables: ClassVar[int] = 0
     #: why ``filter`` removed a record of ``copies`` (the manifest's basis), for representative metrics
     copy_basis: ClassVar[str] = "flagged by the scan"
     #: the attributes that make up the observed state (what ``to_state`` saves)
@@ -209,6 +212,35 @@ class Check(abc.ABC):
         return None
 
 
+@runtime_checkable
+class Partitioned(Protocol):
+    """A check whose index can be partitioned across machines (``engine.distributed``): instead of
+    merging whole indexes shard after shard, each shard cuts its key tables into ``r`` partitions by
+    key hash, reducers see one partition of every shard, and the driver joins what they found.
+
+    The engine loops over whichever checks implement this; it never names one."""
+
+    def partition(self, shard: int, r: int) -> list[list[Any]]:
+        """Map side, on shard ``shard`` after observing it: each of its key tables cut into ``r``
+        partitions (a list per table); the index is dropped, what remains merges by ``merge_partitioned``."""
+
+    @classmethod
+    def reduce(cls, ex: Any, tables: list[list[list[Any]]], r: int, options: Any) -> Any:
+        """Reduce side: ``tables[t][i]`` holds partition ``i`` of key table ``t`` of every shard (in shard
+        order); run the reducers as tasks through ``ex`` (``submit``/``get``/``put``) and return what the
+        driver needs (a few numbers per record at most)."""
+
+    def join(self, reduced: Any, bases: np.ndarray) -> Any:
+        """Driver, before merging: what ``reduced`` means in merged record indices (``bases[k]``: the
+        first record of shard ``k``)."""
+
+    def merge_partitioned(self, other: Any, shard: int, joined: Any) -> None:
+        """Fold shard ``shard``'s state (its index dropped) into this one, in shard order."""
+
+    def apply_joined(self, joined: Any) -> None:
+        """After every shard is merged: apply the links across shards that the reducers found."""
+
+
 def validate_declarations(cls: type[Check]) -> None:
     """Raise ``DeclarationError`` when a check's declarations do not fit together."""
     def fail(msg: str) -> DeclarationError:
@@ -247,6 +279,10 @@ def validate_declarations(cls: type[Check]) -> None:
     for need in cls.needs:
         if need not in RESOURCES:
             raise fail(f"unknown resource {need!r} (one of {', '.join(RESOURCES)})")
+    if cls.key_tables and not all(callable(getattr(cls, m, None)) for m in
+                                  ("partition", "reduce", "join", "merge_partitioned", "apply_joined")):
+        raise fail("'key_tables' needs the Partitioned methods (partition, reduce, join, merge_partitioned, "
+                   "apply_joined)")
     if (cls.Options is None) != (cls.options_key is None):
         raise fail("'Options' and 'options_key' go together")
     if cls.Options is not None and not dataclasses.is_dataclass(cls.Options):

@@ -16,14 +16,16 @@ executors; the local engine shards itself when it has more than one worker.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+from ..checks.base import Check
 from ..checks.registry import build_checks
 from ..config import ScanConfig
-from ..readers import BadRecordSink, InputFile, InputStats
+from ..readers import BadRecordSink, InputFile, InputStats, RecordBatch
 from .annotations import AnnotationCollector
+from .parallel import prepared_batches
 from .progress import progress_bar
 from .shards import ShardState
 from .sources import SourceIndex
@@ -43,8 +45,38 @@ class ReadPlan:
     progress: bool
     total: int | None                  # records expected (for the progress bar), if known
     read: Callable[..., Any]           # engine.scan.read_batches with the policy's derivation bound
+    checks: list[type[Check]]          # the check classes to run (workers import their modules)
     shard: tuple[int, int] | None = None
     ray_address: str | None = None
+
+
+class Step(Protocol):
+    """One unit of work over the record stream (a check, or the profile builder)."""
+
+    def prepare(self, batch: RecordBatch) -> Any:
+        """Pure per-batch work; may run in a worker process."""
+
+    def observe(self, batch: RecordBatch, prepared: Any) -> None:
+        """Fold one batch into the state, in input order, in this process."""
+
+
+def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, workers: int, *,
+           progress: bool, label: str,
+           observers: Sequence[Callable[[RecordBatch], None]] = (), total: int | None = None) -> list[int]:
+    """The one reading loop: every step's ``prepare`` on the worker pool, ``observe`` in input order.
+
+    Returns the number of records read per file index.
+    """
+    per_file = [0] * n_files
+    with progress_bar(progress, label, total) as advance:
+        for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
+            for step, prep in zip(steps, prepared, strict=True):
+                step.observe(batch, prep)
+            for observe in observers:
+                observe(batch)
+            per_file[batch.file_index] += len(batch)
+            advance(len(batch))
+    return per_file
 
 
 class Executor(abc.ABC):
@@ -65,13 +97,12 @@ class LocalExecutor(Executor):
 
     def run(self, plan: ReadPlan) -> ShardState:
         """Stream the inputs through the checks in this process."""
-        from .scan import stream
-
         config = plan.config
         sink = BadRecordSink(max_bad=plan.max_bad)
         stats = InputStats(tuple(plan.fields))
-        state = ShardState(checks=build_checks(config, plan.resources), sources=SourceIndex(config.fields.source),
-                           collector=AnnotationCollector(config.fields.id) if plan.keep_keys else None, stats=stats)
+        state = ShardState(checks=build_checks(config, plan.resources, plan.checks),
+                           sources=SourceIndex(config.fields.source), stats=stats,
+                           collector=AnnotationCollector(config.fields.id) if plan.keep_keys else None)
         observers = [state.sources.observe] + ([state.collector.observe] if state.collector is not None else [])
         per_file = stream(state.checks, plan.read(plan.files, config, sink, stats=stats), len(plan.files), 1,
                           progress=plan.progress, label="scanning", observers=observers, total=plan.total)
@@ -95,14 +126,16 @@ class ShardedExecutor(Executor):
             i, n = plan.shard
             pieces = plan_shards(plan.files, n)[i]
             with progress_bar(plan.progress, f"scanning shard {i}/{n}") as advance:
-                return scan_shard(plan.files, pieces, plan.config, build_checks(plan.config, plan.resources),
+                return scan_shard(plan.files, pieces, plan.config,
+                                  build_checks(plan.config, plan.resources, plan.checks),
                                   plan.max_bad, plan.keep_keys, advance, fields=plan.fields,
                                   transform=plan.transform)
         from .local import scan_sharded
 
         with progress_bar(plan.progress, "scanning", plan.total) as advance:
             return scan_sharded(plan.files, plan.config, plan.resources, plan.config.workers, plan.max_bad,
-                                plan.keep_keys, advance, fields=plan.fields, transform=plan.transform)
+                                plan.keep_keys, advance, fields=plan.fields, transform=plan.transform,
+                                checks=plan.checks)
 
 
 class RayExecutor(Executor):
@@ -118,7 +151,7 @@ class RayExecutor(Executor):
         with progress_bar(plan.progress, "scanning", plan.total) as advance:
             return scan_ray(plan.files, plan.config, plan.resources, plan.ray_address, plan.max_bad, plan.keep_keys,
                             shards=plan.config.workers * SHARDS_PER_WORKER, fields=plan.fields,
-                            transform=plan.transform, advance=advance)
+                            transform=plan.transform, advance=advance, checks=plan.checks)
 
 
 #: the engine names a user may give, in the order the documentation lists them

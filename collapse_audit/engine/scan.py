@@ -11,10 +11,10 @@ import functools
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -39,8 +39,7 @@ from ..readers import (
 from ..result import InputEntry, ScanResult, SkippedInput
 from ..version import __version__
 from .executors import EXECUTORS, ReadPlan, executor_for
-from .parallel import prepared_batches
-from .progress import input_total, progress_bar, wanted
+from .progress import input_total, wanted
 from .resources import ResourceRequest, checks_to_run, load_resources, metric_available
 from .shards import ShardState, read_options
 
@@ -142,16 +141,6 @@ def _validate_shard(shard: Any, partial: str | None) -> None:
         raise AuditError(f"--shard {i}/{n}: I must be between 0 and N-1.")
 
 
-class Step(Protocol):
-    """One unit of work over the record stream (a check, or the profile builder)."""
-
-    def prepare(self, batch: RecordBatch) -> Any:
-        """Pure per-batch work; may run in a worker process."""
-
-    def observe(self, batch: RecordBatch, prepared: Any) -> None:
-        """Fold one batch into the state, in input order, in this process."""
-
-
 def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
     """The policy's settings with the command line's overrides (fields, detector, sample, seed...)."""
     fields: FieldMap = policy.fields
@@ -207,25 +196,6 @@ def _derive(batches: Iterator[RecordBatch], derivation: ProvenanceDerivation, so
         values = batch.fields.get(source, [None] * len(batch))
         batch.fields[key] = [derivation.tag(v) for v in values]
         yield batch
-
-
-def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, workers: int, *,
-           progress: bool, label: str,
-           observers: Sequence[Callable[[RecordBatch], None]] = (), total: int | None = None) -> list[int]:
-    """The one reading loop: every step's ``prepare`` on the worker pool, ``observe`` in input order.
-
-    Returns the number of records read per file index.
-    """
-    per_file = [0] * n_files
-    with progress_bar(progress, label, total) as advance:
-        for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
-            for step, prep in zip(steps, prepared, strict=True):
-                step.observe(batch, prep)
-            for observe in observers:
-                observe(batch)
-            per_file[batch.file_index] += len(batch)
-            advance(len(batch))
-    return per_file
 
 
 def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditError:
@@ -299,7 +269,8 @@ def _read(opts: ScanOptions, s: _Setup) -> ShardState:
                     transform=batch_transform(config, s.policy.provenance), max_bad=opts.max_bad_records,
                     keep_keys=s.keep_keys, progress=opts.progress,
                     total=input_total(files) if wanted(opts.progress) and opts.shard is None else None,
-                    read=functools.partial(read_batches, derivation=s.policy.provenance), shard=opts.shard,
+                    read=functools.partial(read_batches, derivation=s.policy.provenance), checks=s.checks,
+                    shard=opts.shard,
                     ray_address=opts.ray_address)
     state = executor_for(opts.engine, config.workers, opts.shard).run(plan)
     state.check_bad(opts.max_bad_records)
