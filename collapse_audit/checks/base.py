@@ -207,6 +207,12 @@ class Check(abc.ABC):
     # ---- reporting -----------------------------------------------------------------------------------
 
     @classmethod
+    def summary(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
+        """What this check's details say in the compliance summary (``reports.summary``): dotted paths
+        of the summary template -> values, filling the slots the metrics leave empty. Default: nothing."""
+        return {}
+
+    @classmethod
     def section(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> Section | None:
         """The report section for these details (from ``finish`` or a saved result); None: nothing to show."""
         return None

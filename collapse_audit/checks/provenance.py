@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -190,6 +191,14 @@ class Provenance(Check):
             "disallowed_license_examples": self.examples["disallowed_license"],
         }
         return CheckResult(metrics=metrics, details=details, columns={"provenance": tags}, flags=self.flags)
+
+    @classmethod
+    def summary(cls, details, metrics) -> dict[str, Any]:
+        """The licences and provenance values found, by count."""
+        def counts(key: str) -> dict | None:
+            return details.get(key) if isinstance(details.get(key), dict) else None
+        return {"data_processing.licences.found": counts("licenses"),
+                "data_processing.provenance.values": counts("values")}
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:

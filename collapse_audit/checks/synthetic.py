@@ -355,6 +355,15 @@ class Synthetic(Check):
         return self._metrics(*(a[mask] for a in self._all))[0]
 
     @classmethod
+    def summary(cls, details, metrics) -> dict[str, Any]:
+        """The estimate's method (and, for results without the metrics, the estimate and its interval)."""
+        est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
+        slot = "data_sources.synthetic_data."
+        return {slot + "estimated_share": est.get("estimate"),
+                slot + "estimated_share_ci95": [est.get("ci_low"), est.get("ci_high")],
+                slot + "estimation_method": est.get("method")}
+
+    @classmethod
     def section(cls, details, metrics) -> Section | None:
         """The report section: the estimate with its interval, its applicability and the threshold."""
         est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
