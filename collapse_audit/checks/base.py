@@ -98,6 +98,8 @@ class Check(abc.ABC):
     options_key: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: its bars in the HTML report's per-source figure (``result.sections.SourceSeries``)
+    source_series: ClassVar[tuple[Any, ...]] = ()
     #: how many key tables the check cuts into partitions when a scan is distributed (0: it is not
     #: partitioned, its states merge whole); a check with tables implements ``Partitioned``
     key_tables: ClassVar[int] = 0
@@ -205,6 +207,13 @@ class Check(abc.ABC):
         raise NotImplementedError(f"the {cls.name} check declares no duplicate groups")
 
     # ---- reporting -----------------------------------------------------------------------------------
+
+    @classmethod
+    def figures(cls, details: Mapping[str, Any], metrics: Mapping[str, Any],
+                detector: Mapping[str, Any]) -> list[Any]:
+        """The pictures this check's details make (``result.sections.Histogram``/``SizeCounts``), drawn by
+        the HTML report; ``detector`` is the result's detector block. Default: none."""
+        return []
 
     @classmethod
     def summary(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:

@@ -64,7 +64,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..result.formatting import fmt_number
-from ..result.sections import Section, Table
+from ..result.sections import Section, SizeCounts, SourceSeries, Table
 from ..sketches.hashing import mix64
 from ..text import shuffle as S
 from ..text.batch import nfc_batch
@@ -282,6 +282,23 @@ class NearDuplicates(Check):
         self.pairs_verified += other.pairs_verified
         self._roots = None
         return base
+
+    source_series = (SourceSeries("duplicate", "near-duplicate", ("duplicates.near_fraction",)),)
+
+    @classmethod
+    def figures(cls, details, metrics, detector) -> list[Any]:
+        """The distribution of cluster sizes (malformed entries dropped)."""
+        raw = details.get("cluster_sizes")
+        sizes = []
+        for k, v in raw.items() if isinstance(raw, dict) else []:
+            try:
+                sizes.append((int(k), int(v)))
+            except (TypeError, ValueError):
+                continue
+        if not sizes:
+            return []
+        return [SizeCounts("clusters", "Near-duplicate cluster sizes", "near-identical records",
+                           "records per cluster", sorted(sizes))]
 
     # ---- partitioned across machines (``base.Partitioned``) --------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..result.sections import Section
+from ..result.sections import Section, SourceSeries
 from ..text.excerpt import excerpt
 from . import presenting as P
 from .base import Check, CheckResult
@@ -191,6 +191,8 @@ class Provenance(Check):
             "disallowed_license_examples": self.examples["disallowed_license"],
         }
         return CheckResult(metrics=metrics, details=details, columns={"provenance": tags}, flags=self.flags)
+
+    source_series = (SourceSeries("untagged", "untagged", ("provenance.missing_fraction",)),)
 
     @classmethod
     def summary(cls, details, metrics) -> dict[str, Any]:

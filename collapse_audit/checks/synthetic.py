@@ -26,7 +26,7 @@ from ..detectors import calibration as C
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
-from ..result.sections import Section
+from ..result.sections import Histogram, Section, SourceSeries
 from ..text.excerpt import excerpt
 from ..text.limits import clip_for_analysis
 from . import presenting as P
@@ -353,6 +353,30 @@ class Synthetic(Check):
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """Per source: the estimate AND its applicability test on that source's records alone."""
         return self._metrics(*(a[mask] for a in self._all))[0]
+
+    source_series = (SourceSeries("synthetic", "synthetic", ("synthetic.estimated_fraction",
+                                                             "synthetic.detected_fraction",
+                                                             "synthetic.declared_fraction")),)
+
+    @classmethod
+    def figures(cls, details, metrics, detector) -> list[Any]:
+        """The score histogram with the threshold (from the details, else the detector block) and the estimate."""
+        h = details.get("histogram") if isinstance(details.get("histogram"), dict) else {}
+        edges, counts = h.get("edges"), h.get("counts")
+        if not (isinstance(edges, list) and isinstance(counts, list) and counts and len(edges) == len(counts) + 1
+                and all(P.number(e) for e in edges) and all(P.number(c) for c in counts)):
+            return []
+        thr = next((float(v) for v in (details.get("threshold"), detector.get("threshold")) if P.number(v)), None)
+        flagged, scored = metrics.get("synthetic.detected_count"), metrics.get("synthetic.scored")
+        exact = P.number(flagged) and P.number(scored) and bool(scored)
+        est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
+        return [Histogram("synthetic", "Synthetic-score distribution", "Synthetic-score histogram",
+                          "detector score (probability the record is model-generated)",
+                          [float(e) for e in edges], [int(c) for c in counts], thr,
+                          flagged=int(flagged) if exact else None, scored=int(scored) if exact else None,
+                          flagged_as="flagged as synthetic",
+                          estimate=("estimated synthetic share", est["estimate"], est.get("ci_low"),
+                                    est.get("ci_high")) if P.number(est.get("estimate")) else None)]
 
     @classmethod
     def summary(cls, details, metrics) -> dict[str, Any]:

@@ -234,8 +234,8 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
 
 def _from_checks(result: dict, summary: dict[str, Any]) -> None:
     """Fill the slots the metrics left empty with what each check says of its details (``Check.summary``)."""
-    details = result.get("details") if isinstance(result.get("details"), dict) else {}
-    metrics = result.get("metrics") if isinstance(result.get("metrics"), dict) else {}
+    details: dict[str, Any] = result.get("details") or {}
+    metrics: dict[str, Any] = result.get("metrics") or {}
     for cls in registry.registered():
         d = details.get(cls.name)
         if isinstance(d, dict):
