@@ -56,7 +56,6 @@ from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
 from .spec import RECORD_LEVELS, Column, Metric, Rule
 
-RESOURCES = ("detector", "sample_rows", "baseline", "eval_index", "previous")
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
 _CODE = re.compile(r"^CA\d{3}$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -256,6 +255,11 @@ class Partitioned(Protocol):
         """After every shard is merged: apply the links across shards that the reducers found."""
 
 
+def _defined_by(cls: type[Check]) -> set[str]:
+    """The attribute names ``cls`` or a base below ``Check`` defines itself."""
+    return {name for klass in cls.__mro__ if klass not in (Check, abc.ABC, object) for name in vars(klass)}
+
+
 def validate_declarations(cls: type[Check]) -> None:
     """Raise ``DeclarationError`` when a check's declarations do not fit together."""
     def fail(msg: str) -> DeclarationError:
@@ -274,7 +278,7 @@ def validate_declarations(cls: type[Check]) -> None:
             raise fail(f"metric {m!r} needs a dotted lower-case name and a description")
         if m.record_level not in RECORD_LEVELS:
             raise fail(f"metric {m.name} has record_level {m.record_level!r} (one of {', '.join(RECORD_LEVELS)})")
-        if m.record_level == "representative" and cls.copies is Check.copies:
+        if m.record_level == "representative" and "copies" not in _defined_by(cls):
             raise fail(f"metric {m.name} is record_level 'representative' but the check has no 'copies'")
     codes = [r.code for r in cls.rules]
     if len(set(codes)) != len(codes):
@@ -291,9 +295,8 @@ def validate_declarations(cls: type[Check]) -> None:
     for c in cls.columns:
         if c.type not in COLUMN_TYPES:
             raise fail(f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})")
-    for need in cls.needs:
-        if need not in RESOURCES:
-            raise fail(f"unknown resource {need!r} (one of {', '.join(RESOURCES)})")
+    if not all(isinstance(need, str) and need for need in cls.needs):
+        raise fail("'needs' lists resource names (loaded by the engine's resource registry)")
     if cls.key_tables and not all(callable(getattr(cls, m, None)) for m in
                                   ("partition", "reduce", "join", "merge_partitioned", "apply_joined")):
         raise fail("'key_tables' needs the Partitioned methods (partition, reduce, join, merge_partitioned, "

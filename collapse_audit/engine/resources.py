@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..checks.base import Check
-from ..checks.registry import check_for_metric, runnable
+from ..checks.base import Check, DeclarationError
+from ..checks.registry import check_for_metric, registered, runnable
 from ..config import ScanConfig
 from ..readers import InputFile, RecordBatch
 
@@ -48,7 +48,7 @@ LOADERS: dict[str, Loader] = {}
 def register_resource(name: str, load: Callable[[ResourceRequest], Any], *,
                       requested: Callable[[ResourceRequest], bool] | None = None,
                       also: tuple[str, ...] = ()) -> None:
-    """Make resource ``name`` loadable; a check lists it in ``needs`` (``checks.base.RESOURCES``)."""
+    """Make resource ``name`` loadable; a check lists it in ``needs``."""
     LOADERS[name] = Loader(load, requested or (lambda request: True), tuple(also))
 
 
@@ -58,7 +58,13 @@ def offered(request: ResourceRequest) -> set[str]:
 
 
 def checks_to_run(config: ScanConfig, request: ResourceRequest) -> list[type[Check]]:
-    """The check classes this scan runs: those switched on whose needs the scan can provide."""
+    """The check classes this scan runs: those switched on whose needs the scan can provide. A check
+    needing a resource nobody registered is a programming error, said before anything is read."""
+    for cls in registered():
+        unknown = [need for need in cls.needs if need not in LOADERS]
+        if unknown:
+            raise DeclarationError(f"check {cls.__name__} needs unknown resource(s) {unknown} "
+                                   f"(registered: {', '.join(LOADERS)})")
     return runnable(config, offered(request))
 
 
