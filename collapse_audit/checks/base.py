@@ -269,42 +269,56 @@ def validate_declarations(cls: type[Check]) -> None:
         raise fail("'name' must be a non-empty string")
     if not isinstance(getattr(cls, "title", None), str) or not cls.title:
         raise fail("'title' must be a non-empty string")
+    for problem in (*_metric_problems(cls), *_rule_problems(cls), *_other_problems(cls)):
+        raise fail(problem)
+
+
+def _metric_problems(cls: type[Check]) -> list[str]:
     names = [m.name for m in cls.metrics]
     if len(set(names)) != len(names):
-        raise fail(f"metric declared twice: {sorted({n for n in names if names.count(n) > 1})}")
-    known = set(names) | {c for m in cls.metrics for c in m.companions()}
+        return [f"metric declared twice: {sorted({n for n in names if names.count(n) > 1})}"]
     for m in cls.metrics:
         if not isinstance(m, Metric) or not _METRIC.match(m.name) or not m.description:
-            raise fail(f"metric {m!r} needs a dotted lower-case name and a description")
+            return [f"metric {m!r} needs a dotted lower-case name and a description"]
         if m.record_level not in RECORD_LEVELS:
-            raise fail(f"metric {m.name} has record_level {m.record_level!r} (one of {', '.join(RECORD_LEVELS)})")
+            return [f"metric {m.name} has record_level {m.record_level!r} (one of {', '.join(RECORD_LEVELS)})"]
         if m.record_level == "representative" and "copies" not in _defined_by(cls):
-            raise fail(f"metric {m.name} is record_level 'representative' but the check has no 'copies'")
+            return [f"metric {m.name} is record_level 'representative' but the check has no 'copies'"]
+    return []
+
+
+def _rule_problems(cls: type[Check]) -> list[str]:
+    known = {m.name for m in cls.metrics} | {c for m in cls.metrics for c in m.companions()}
     codes = [r.code for r in cls.rules]
     if len(set(codes)) != len(codes):
-        raise fail(f"rule code declared twice: {codes}")
+        return [f"rule code declared twice: {codes}"]
     for r in cls.rules:
         if not _CODE.match(r.code):
-            raise fail(f"rule code {r.code!r} is not of the form CA123")
+            return [f"rule code {r.code!r} is not of the form CA123"]
         if r.metric not in known:
-            raise fail(f"rule {r.code} is on metric {r.metric!r}, which the check does not declare")
+            return [f"rule {r.code} is on metric {r.metric!r}, which the check does not declare"]
         if r.op not in ("max", "min") or r.severity not in ("error", "warning"):
-            raise fail(f"rule {r.code} needs op max|min and severity error|warning")
+            return [f"rule {r.code} needs op max|min and severity error|warning"]
         if len(r.rationale) < 40 or not r.example.startswith(f"{{id: {r.code}"):
-            raise fail(f"rule {r.code} needs a rationale and an example starting '{{id: {r.code}'")
+            return [f"rule {r.code} needs a rationale and an example starting '{{id: {r.code}'"]
+    return []
+
+
+def _other_problems(cls: type[Check]) -> list[str]:
     for c in cls.columns:
         if c.type not in COLUMN_TYPES:
-            raise fail(f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})")
+            return [f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})"]
     if not all(isinstance(need, str) and need for need in cls.needs):
-        raise fail("'needs' lists resource names (loaded by the engine's resource registry)")
+        return ["'needs' lists resource names (loaded by the engine's resource registry)"]
     if cls.key_tables and not all(callable(getattr(cls, m, None)) for m in
                                   ("partition", "reduce", "join", "merge_partitioned", "apply_joined")):
-        raise fail("'key_tables' needs the Partitioned methods (partition, reduce, join, merge_partitioned, "
-                   "apply_joined)")
+        return ["'key_tables' needs the Partitioned methods (partition, reduce, join, merge_partitioned, "
+                "apply_joined)"]
     if (cls.Options is None) != (cls.options_key is None):
-        raise fail("'Options' and 'options_key' go together")
+        return ["'Options' and 'options_key' go together"]
     if cls.Options is not None and not dataclasses.is_dataclass(cls.Options):
-        raise fail("'Options' must be a dataclass")
+        return ["'Options' must be a dataclass"]
+    return []
 
 
 __all__ = ["EXCERPT_CHARS", "Check", "CheckContext", "CheckResult", "DeclarationError", "excerpt"]
