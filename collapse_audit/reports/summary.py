@@ -84,7 +84,7 @@ class _Reader:
 
     @staticmethod
     def verdict_sentence(result: dict) -> str:
-        return verdict_sentence(ScanResult.from_dict(result))
+        return verdict_sentence(as_result(result))
 
 
 c = _Reader()
