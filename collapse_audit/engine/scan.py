@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -123,7 +124,7 @@ def validate_options(opts: ScanOptions) -> None:
     for name, value, least in (("--workers", opts.workers, 1), ("--batch-size", opts.batch_size, 1),
                                ("--sample", opts.sample, 0), ("--max-bad-records", opts.max_bad_records, 0),
                                ("--seed", opts.seed, 0)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least):
             raise AuditError(f"{name} must be a whole number of at least {least} (got {value!r}).")
     if opts.shard is not None:
         _validate_shard(opts.shard, opts.partial)
