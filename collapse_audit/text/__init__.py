@@ -8,7 +8,7 @@ the detector, see below). The units:
   per batch and shared by both duplicate checks and the corpus-statistics tokeniser (which takes
   the text *as read*: the same array whenever NFC changed no record).
 * ``shingles``  - *near-duplicate words*: lower-cased ``\\w+`` runs of the NFC text and k-word
-  shingle hashes (the DESIGN definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
+  shingle hashes (the documented definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
 * ``tokens``    - *corpus-statistics tokens*: lower-cased whitespace-separated words with edge
   punctuation stripped, xxh3-64 per distinct token, and the n-gram hashes of diversity, drift
   and contamination.
