@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..checks import plugins
 from ..checks.base import CheckResult
 from ..checks.registry import build_checks
 from ..checks.synthetic import DetectorOptions, detector_reference, load_calibration
@@ -246,6 +247,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against))
+    config = replace(config, rules=frozenset(r.id for r in rules))
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     if discovery is None:
@@ -378,7 +380,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
     if opts.engine != "local":
         run["engine"] = opts.engine
     result = ScanResult(
-        tool={"name": "collapse-audit", "version": __version__},
+        tool={"name": "collapse-audit", "version": __version__, **plugins.tool_entry()},
         run=run,
         inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
                            skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint
