@@ -128,3 +128,41 @@ def test_a_broken_plugin_is_one_sentence_and_exit_2(tmp_path: Path, corpus: Path
     assert out.returncode == 2
     assert said in out.stderr and "url-plugin 0.3.1" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+READER = '''
+from collapse_audit.readers.base import Reader
+
+
+class LinesReader(Reader):
+    """Plain text, one record per line (registration only, for the test)."""
+
+    name = "lines"
+    suffixes = (".lines",)
+    description = "plain text lines"
+'''
+
+
+def test_a_reader_entry_point_registers_the_reader(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "lines_plugin").mkdir(parents=True)
+    (site / "lines_plugin" / "__init__.py").write_text(READER, encoding="utf-8")
+    info = site / "lines_plugin-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lines-plugin\nVersion: 1.2\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[collapse_audit.readers]\nlines = lines_plugin:LinesReader\n",
+                                           encoding="utf-8")
+    code = ("import collapse_audit.checks, json\n"
+            "from collapse_audit.checks import plugins\n"
+            "from collapse_audit.readers.registry import reader_for_suffix\n"
+            "print(json.dumps([plugins.tool_entry(), reader_for_suffix('x.lines')[0].name]))\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    tool, name = json.loads(out.stdout)
+    assert name == "lines"
+    assert tool == {"plugins": [{"name": "lines-plugin", "version": "1.2", "entry_point": "lines",
+                                 "readers": ["lines"]}]}
