@@ -6,10 +6,11 @@ cached by (weights SHA-256, text SHA-256). Every figure in benchmarks/DETECTOR.m
 "Language-model witness" section and the verdict grid (benchmarks/verdict_eval.py) draws from these
 pools, so re-running is cheap after the first time.
 
-Pools (``POOLS``): ``l2r-train`` (human + the four chat generators, train split: the chat and human
-reference distributions), ``l2r-test`` (the held-out split: controls and the test fixture),
-``base`` (every generator x domain of ../shared/data/base_models: the base-model reference, graded
-leave-one-generator-out), ``m4`` (evaluation only).
+Pools: ``l2r-val`` (human + the four chat generators of L2R's validation split, which the trained
+detector never fitted on: the chat and human reference distributions; its scores on its own training
+split are overconfident), ``l2r-train`` (reported only), ``l2r-test`` (the held-out split: controls
+and the test fixture), ``base`` (every generator x domain of ../shared/data/base_models: the
+base-model reference, graded leave-one-generator-out), ``m4`` (evaluation only).
 
     python benchmarks/lm_pools.py                 # score what is missing, write benchmarks/data/pools.parquet
     python benchmarks/lm_pools.py --only l2r-test --limit 200
@@ -44,9 +45,9 @@ POOLS_FILE = OUT / "pools.parquet"
 SEED = 17
 FIXTURE_SYNTHETIC = 600  # tests/fixtures/l2r-test/make_fixture.py: the rewrites it keeps
 #: records per stratum (label x generator x domain where the data set has them)
-PER_STRATUM = {"l2r-train": 20, "l2r-test": 33, "base": 8, "m4": 15}
+PER_STRATUM = {"l2r-train": 20, "l2r-val": 20, "l2r-test": 33, "base": 8, "m4": 15}
 #: human records per L2R pool (the test pool's are enough for a 10% control corpus of >= 300 records)
-HUMAN = {"l2r-train": 80, "l2r-test": 290}
+HUMAN = {"l2r-train": 80, "l2r-val": 80, "l2r-test": 290}
 
 
 def _read(path: Path) -> list[dict]:
@@ -93,6 +94,7 @@ def build_pools() -> list[dict]:
         r["domain"] = MERGE.get(r["domain"], r["domain"])
         r["split"] = split_of(r["text"])
     pools += _l2r_pool(l2r, "l2r-train", "train")
+    pools += _l2r_pool(l2r, "l2r-val", "val")
     base = _read(SHARED / "base_models" / "base_models.jsonl.gz")
     machine = _stratified([r for r in base if r["label"] != "human"], lambda r: (r["generator"], r["domain"]),
                           PER_STRATUM["base"], SEED)
@@ -142,7 +144,7 @@ def merge_caches(into: Path, others: list[Path]) -> None:
     print(f"merged {len(others)} cache(s): {len(cache.rows)} texts in {into}")
 
 
-def write_pools(pools: list[dict]) -> None:
+def write_pools(pools: list[dict], cache_path: Path = CACHE) -> None:
     """pools.parquet: metadata, the default detector's score and the cached LM features per record."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -151,7 +153,7 @@ def write_pools(pools: list[dict]) -> None:
 
     det = DefaultDetector()
     default = det.score([r["clipped"] for r in pools])
-    cache = ScoreCache.load(CACHE, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES)
+    cache = ScoreCache.load(cache_path, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES)
     _, lm = cache.lookup([r["key"] for r in pools])
     cols = {k: [str(r.get(k, "")) for r in pools] for k in ("pool", "label", "generator", "domain", "key")}
     cols["default"] = np.asarray(default, np.float64)
@@ -181,7 +183,7 @@ def main() -> None:
     if not args.no_score:
         score_missing(pools, {p for p in args.only.split(",") if p}, args.limit, cache_path=Path(args.cache),
                       reverse=args.reverse)
-    write_pools(pools)
+    write_pools(pools, Path(args.cache))
 
 
 if __name__ == "__main__":

@@ -45,11 +45,11 @@ REPS = 6
 SEED = 11
 
 
-def load() -> dict[str, np.ndarray]:
+def load(path: Path = POOLS) -> dict[str, np.ndarray]:
     """The pools with both witnesses' scores (records the language model could not score dropped)."""
     import pyarrow.parquet as pq
 
-    t = pq.read_table(POOLS).to_pydict()
+    t = pq.read_table(path).to_pydict()
     d = {k: np.asarray(v) for k, v in t.items() if k != "text"}
     ok = np.isfinite(d["curvature"].astype(np.float64))
     d = {k: v[ok] for k, v in d.items()}
@@ -87,8 +87,9 @@ def _ranks(x: np.ndarray) -> np.ndarray:
 
 
 def reference_mask(d: dict) -> np.ndarray:
-    """Records the shipped reference is built from: l2r-train (human + chat) and base (human + base)."""
-    return (d["pool"] == "l2r-train") | (d["pool"] == "base")
+    """Records the shipped reference is built from: l2r-val (human + chat; the trained detector never
+    fitted on that split, so its scores there are honest) and base (human + base)."""
+    return (d["pool"] == "l2r-val") | (d["pool"] == "base")
 
 
 def build(d: dict, mask: np.ndarray, feature: str) -> W.JointModel:
@@ -96,16 +97,16 @@ def build(d: dict, mask: np.ndarray, feature: str) -> W.JointModel:
     gen = np.where(d["family"] == "human", d["pool"], d["generator"])
     return W.build_joint_model(d["default"][mask].astype(np.float64), d[feature][mask].astype(np.float64),
                                d["family"][mask], gen[mask], feature,
-                               meta={"built_from": "L2R train split (human + 4 chat generators), "
+                               meta={"built_from": "L2R validation split (human + 4 chat generators), "
                                      "base_models (human + 5 base-model generators); benchmarks/lm_pools.py pools"})
 
 
 def part_features(d: dict) -> str:
     """AUROC per feature and reference pool (human vs machine)."""
-    rows = ["| feature | l2r-train | base | l2r-test | m4 |", "|---|---|---|---|---|"]
+    rows = ["| feature | l2r-train | l2r-val | base | l2r-test | m4 |", "|---|---|---|---|---|---|"]
     for f in FEATURES:
         cells = []
-        for pool in ("l2r-train", "base", "l2r-test", "m4"):
+        for pool in ("l2r-train", "l2r-val", "base", "l2r-test", "m4"):
             m = d["pool"] == pool
             x = d[f][m].astype(np.float64)
             y = d["label"][m] != "human"
@@ -113,7 +114,7 @@ def part_features(d: dict) -> str:
         rows.append(f"| {f} | " + " | ".join(cells) + " |")
     x = d["default"].astype(np.float64)
     cells = []
-    for pool in ("l2r-train", "base", "l2r-test", "m4"):
+    for pool in ("l2r-train", "l2r-val", "base", "l2r-test", "m4"):
         m = d["pool"] == pool
         y = d["label"][m] != "human"
         cells.append(f"{auroc(x[m][y], x[m][~y]):.3f}")
@@ -211,7 +212,7 @@ def one_corpus(d: dict, feature: str, models: dict, human: np.ndarray, machines:
             "inside": res.ci_low <= truth <= res.ci_high, "zero": res.ci_high - res.ci_low <= 0}
 
 
-def part_grid(d: dict, feature: str) -> str:
+def part_grid(d: dict, feature: str, reps: int = REPS, sizes: tuple[int, ...] = SIZES) -> str:
     """The declared verdict grid, per cell: definite-and-right / inconclusive / wrong, width, truth inside."""
     ref = reference_mask(d)
     models: dict = {None: build(d, ref, feature)}
@@ -224,19 +225,19 @@ def part_grid(d: dict, feature: str) -> str:
     totals: dict = defaultdict(lambda: [0, 0])
     for fam, (human, machines) in grid_sources(d).items():
         for share in SHARES:
-            for size in SIZES:
+            for size in sizes:
                 out = []
-                for r in range(REPS):
+                for r in range(reps):
                     ms = machines if fam != "base" else [machines[r % len(machines)]]
                     out.append(one_corpus(d, feature, models, human, ms, share, size, rng))
                 right = sum(o["right"] is True for o in out)
                 wrong = sum(o["right"] is False or o["zero"] for o in out)
                 inc = sum(o["verdict"] == "inconclusive" for o in out)
                 rows.append(f"| {fam} | {share:.0%} | {size} | {right} | {inc} | {wrong} | "
-                            f"{np.mean([o['width'] for o in out]):.3f} | {sum(o['inside'] for o in out)}/{REPS} |")
+                            f"{np.mean([o['width'] for o in out]):.3f} | {sum(o['inside'] for o in out)}/{reps} |")
                 if size >= 1000 and share in (0.0, 0.5, 1.0):
                     totals[fam][0] += right
-                    totals[fam][1] += REPS
+                    totals[fam][1] += reps
     summary = "; ".join(f"{f}: {a}/{b} definite and right" for f, (a, b) in totals.items())
     return "\n".join(rows) + f"\n\n0%, 50% and 100% corpora of >= 1,000 records: {summary}."
 
@@ -245,17 +246,21 @@ def main() -> None:
     """Command line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--part", action="append", choices=["features", "auroc", "grid"], default=[])
+    ap.add_argument("--pools", default=str(POOLS), help="the scored pools (benchmarks/lm_pools.py)")
     ap.add_argument("--feature", default="curvature", choices=FEATURES)
     ap.add_argument("--ship", action="store_true")
+    ap.add_argument("--reps", type=int, default=REPS, help="corpora per grid cell")
+    ap.add_argument("--sizes", default=",".join(map(str, SIZES)), help="corpus sizes of the grid")
     a = ap.parse_args()
-    d = load()
+    d = load(Path(a.pools))
     print(f"records with both scores: {len(d['pool'])}", file=sys.stderr)
     if "features" in a.part:
         print("### Language-model features, AUROC human vs machine\n\n" + part_features(d) + "\n")
     if "auroc" in a.part:
         print(f"### Per-record AUROC, axis {a.feature}\n\n" + part_auroc(d, a.feature) + "\n")
     if "grid" in a.part:
-        print(f"### Verdict grid (cap 30%), axis {a.feature}\n\n" + part_grid(d, a.feature) + "\n")
+        sizes = tuple(int(x) for x in a.sizes.split(","))
+        print(f"### Verdict grid (cap 30%), axis {a.feature}\n\n" + part_grid(d, a.feature, a.reps, sizes) + "\n")
     if a.ship:
         from collapse_audit.detectors.card import write_card
 

@@ -315,7 +315,7 @@ class Synthetic(Check):
         for i, s in zip(idx.tolist(), scores.tolist(), strict=True):
             item = (s, -(batch.start + i))
             if len(self.top) < TOP_K or item > self.top[0][:2]:
-                info = {"file": batch.file, "row": batch.rows[i], "score": round(s, 4),
+                info = {**batch.locate(i), "score": round(s, 4),
                         "provenance": tag_text(raw[i]), "excerpt": excerpt(batch.texts[i])}
                 entry = (*item, info)
                 if len(self.top) < TOP_K:
