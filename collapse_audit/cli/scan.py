@@ -39,8 +39,15 @@ def scan(
                                            "`collapse-audit detector calibrate` (labelled in-domain records): "
                                            "the share estimate uses its error rates (state: calibrated)."),
     human_reference: str | None = typer.Option(None, "--human-reference", help="Trusted human-only records (any "
-                                               "input format): measures the detector's false-positive side on "
-                                               "your domain (state: calibrated)."),
+                                               "input format): bounds the detector's false-positive side on "
+                                               "your domain (state: fp-bounded; it cannot validate)."),
+    witnesses: str | None = typer.Option(None, "--witnesses", help="Which witnesses estimate the synthetic share: "
+                                         "auto (every installed one) | trained | trained+lm. Default from the policy."),
+    lm_sample: int | None = typer.Option(None, "--lm-sample", min=0, help="Records the language-model witness "
+                                         "scores (seeded, inside the detector's sample); 0 = all the detector "
+                                         "scores. Default from the policy (500)."),
+    device: str | None = typer.Option(None, "--device", help="Where the language-model witness and torch "
+                                      "detectors run: auto | cpu | cuda | mps."),
     max_bad_records: int = O.MAX_BAD_RECORDS,
     seed: int = O.SEED,
     workers: int | None = O.WORKERS,
@@ -92,7 +99,8 @@ def scan(
         select=select or [], extend_select=extend_select or [], ignore=ignore or [],
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
         engine=engine, ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
-        against=against, calibration=calibration, human_reference=human_reference,
+        against=against, calibration=calibration, human_reference=human_reference, witnesses=witnesses,
+        lm_sample=lm_sample, device=device,
     )
     if partial is not None:
         from ..engine.merge import run_partial

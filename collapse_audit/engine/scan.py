@@ -85,6 +85,9 @@ class ScanOptions:
     against: str | None = None            # an earlier snapshot's state directory (seen-before check)
     calibration: str | None = None       # --calibration: detector calibration file (overrides the policy)
     human_reference: str | None = None   # --human-reference: trusted human-only records (overrides the policy)
+    witnesses: str | None = None         # --witnesses: auto | trained | trained+lm (overrides the policy)
+    lm_sample: int | None = None         # --lm-sample: records the language-model witness scores
+    device: str | None = None            # --device: where torch-based scoring runs (auto | cpu | cuda | mps)
 
     def __post_init__(self) -> None:
         validate_options(self)
@@ -156,17 +159,31 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
     det = policy.options.get("detector") or options_sections()["detector"]()
     detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
-    witnesses = os.environ.get(WITNESSES_ENV, "").strip()
-    if witnesses:  # e.g. a CI job that must stay fast sets trained; checked like the policy value
-        choices = next(f.metadata.get("choices") or () for f in dataclasses.fields(detector) if f.name == "witnesses")
-        if witnesses not in choices:
-            raise AuditError(f"{WITNESSES_ENV}={witnesses!r} is not one of {', '.join(choices)}.")
-        detector = replace(detector, witnesses=witnesses)
+    detector = _witness_overrides(detector, opts)
     if opts.calibration or opts.human_reference:  # a command-line calibration replaces the policy's
         detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
                       baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
+
+
+def _witness_overrides(detector: Any, opts: ScanOptions) -> Any:
+    """The command line's (then the environment's) witness, language-model sample and device settings
+    over the policy's, each checked against the detector options' declared choices."""
+    choices = {f.name: f.metadata.get("choices") or () for f in dataclasses.fields(detector)}
+    witnesses = opts.witnesses or os.environ.get(WITNESSES_ENV, "").strip() or None
+    if witnesses is not None:   # e.g. a CI job that must stay fast sets trained
+        if witnesses not in choices["witnesses"]:
+            where = "--witnesses" if opts.witnesses else WITNESSES_ENV
+            raise AuditError(f"{where} {witnesses!r} is not one of {', '.join(choices['witnesses'])}.")
+        detector = replace(detector, witnesses=witnesses)
+    if opts.device is not None:
+        if opts.device not in choices["device"] and not opts.device.startswith("cuda:"):
+            raise AuditError(f"--device {opts.device!r} is not one of {', '.join(choices['device'])} (or cuda:N).")
+        detector = replace(detector, device=opts.device)
+    if opts.lm_sample is not None:
+        detector = replace(detector, lm_sample=opts.lm_sample)
+    return detector
 
 
 def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> str | None:
