@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import xxhash
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -92,9 +93,18 @@ def reference_mask(d: dict) -> np.ndarray:
     return (d["pool"] == "l2r-val") | (d["pool"] == "base")
 
 
+def human_group(pool: str, domain: str) -> str:
+    """The human family's sub-groups: its spread between sources is uncertainty as the generators' is
+    (base_models' three sources; L2R's domains in four hashed groups, enough records per group)."""
+    if pool == "base":
+        return f"base:{domain}"
+    return f"{pool}:{xxhash.xxh32_intdigest(domain.encode()) % 4}"
+
+
 def build(d: dict, mask: np.ndarray, feature: str) -> W.JointModel:
     """A joint model from the masked records."""
-    gen = np.where(d["family"] == "human", d["pool"], d["generator"])
+    gen = np.array([human_group(p, dom) if f == "human" else g
+                    for p, dom, f, g in zip(d["pool"], d["domain"], d["family"], d["generator"], strict=True)])
     return W.build_joint_model(d["default"][mask].astype(np.float64), d[feature][mask].astype(np.float64),
                                d["family"][mask], gen[mask], feature,
                                meta={"built_from": "L2R validation split (human + 4 chat generators), "

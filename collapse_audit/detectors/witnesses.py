@@ -106,17 +106,25 @@ def witness_estimates(model: JointModel, trained: np.ndarray, lm: np.ndarray, se
     cells = model.cells(trained, lm)
     counts = J.counts_of(cells, model.binning.n_cells())
     joint = J.posterior_share(counts, model.ref, seed)
-    own = {}
+    own, fits = {}, {}
+    shape = model.binning.shape
     for axis, name in ((0, "trained"), (1, "lm")):
         ref = model.marginal(axis)
         c = J.counts_of(model.binning.cells(np.column_stack([trained, lm]), [axis]), ref.n_cells)
-        hists = ref.mean()
-        w = J.fit_weights(c, hists)
-        lo, hi = J.profile_interval(c, hists)
-        own[name] = {"estimate": float(w[1] + w[2]), "ci_low": lo, "ci_high": hi}
+        r = J.posterior_share(c, ref, seed + 1 + axis)
+        own[name] = {"estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+        fits[name] = J.fit_test(counts, model.ref, seed + 3 + axis, project=_axis_projection(shape, axis))
     fit = J.fit_test(counts, model.ref, seed)
-    agree = own["trained"]["ci_low"] <= own["lm"]["ci_high"] and own["lm"]["ci_low"] <= own["trained"]["ci_high"]
-    return {"joint": joint, "own": own, "fit": fit, "agree": bool(agree), "n": int(len(cells))}
+    agree = all(f["p_value"] >= FIT_P_MIN for f in fits.values())
+    return {"joint": joint, "own": own, "fit": fit, "witness_fits": fits, "agree": bool(agree),
+            "n": int(len(cells))}
+
+
+def _axis_projection(shape: tuple[int, ...], axis: int):
+    """Joint cell counts -> one witness's axis (the other axis summed out)."""
+    def project(x: np.ndarray) -> np.ndarray:
+        return np.asarray(x, np.float64).reshape(shape).sum(axis=1 - axis)
+    return project
 
 
 def joint_state(est: dict[str, Any], language_ok: bool, language_reason: str) -> tuple[str, str, list[str]]:
@@ -131,9 +139,12 @@ def joint_state(est: dict[str, Any], language_ok: bool, language_reason: str) ->
                        f"other cannot place")
     if not est["agree"]:
         t, m = est["own"]["trained"], est["own"]["lm"]
-        reasons.append(f"the witnesses disagree: the trained detector alone puts the share at "
-                       f"{t['ci_low']:.0%}-{t['ci_high']:.0%}, the language model alone at "
-                       f"{m['ci_low']:.0%}-{m['ci_high']:.0%}")
+        off = [n for n, f in est["witness_fits"].items() if f["p_value"] < FIT_P_MIN]
+        names = {"trained": "the trained detector's", "lm": "the language model's"}
+        reasons.append(f"the witnesses disagree: {' and '.join(names[n] for n in off)} scores are not what the "
+                       f"joint fit predicts for them (alone, the trained detector puts the share at "
+                       f"{t['ci_low']:.0%}-{t['ci_high']:.0%}, the language model at "
+                       f"{m['ci_low']:.0%}-{m['ci_high']:.0%})")
     if not language_ok:
         reasons.append(language_reason)
     if reasons:
@@ -233,6 +244,7 @@ def _applicability(appl: dict[str, Any], est: dict[str, Any], state: str, reason
     tests = {**(appl.get("tests") or {}),
              "witness_fit": {"g": round(fit["g"], 4), "p_value": round(fit["p_value"], 4), "min_p_value": FIT_P_MIN,
                              "passed": fit["p_value"] >= FIT_P_MIN},
-             "witness_agreement": {"passed": est["agree"]},
+             "witness_agreement": {"passed": est["agree"], "min_p_value": FIT_P_MIN,
+                                   **{f"p_value_{k}": round(v["p_value"], 4) for k, v in est["witness_fits"].items()}},
              "records_scored_by_both": {"n": est["n"], "min": MIN_RECORDS, "passed": est["n"] >= MIN_RECORDS}}
     return {"state": state, "reason": reason, "tests": tests, "calibration": None, "witnesses": 2}
