@@ -61,7 +61,12 @@ def scan(
     baseline: str | None = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
                                            "to measure drift against."),
     eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
-                                                 "(repeatable)."),
+                                                 "(repeatable); switches on the CA5xx rules unless the policy "
+                                                 "disables them (--baseline likewise switches on CA41x)."),
+    eval_text_field: str | None = typer.Option(None, "--eval-text-field", help="Field(s) holding an eval "
+                                               "record's text, written like fields.text: question+answer joins "
+                                               "fields, dotted paths reach nested ones, a chat list takes its "
+                                               "turns. Default: the corpus's text field."),
     split: str | None = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
                                      "folder with several (e.g. train)."),
     select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
@@ -119,6 +124,7 @@ def scan(
         source_field=source_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
+        eval_text_field=eval_text_field,
         select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
         engine=_engine(engine), ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..checks.base import CheckResult
-from ..checks.registry import build_checks
+from ..checks.registry import build_checks, check_for_metric, runnable
 from ..checks.synthetic import DetectorOptions, detector_reference, load_calibration
 from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
@@ -27,7 +27,7 @@ from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
 from ..policy.evaluate import evaluate_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
-from ..policy.selection import select_rules
+from ..policy.selection import activated_by, input_rules, select_rules, supplied_inputs
 from ..readers import (
     BadRecordSink,
     InputFile,
@@ -68,6 +68,7 @@ class ScanOptions:
     annotations: str | None = None
     baseline: str | None = None
     eval_sets: list[str] = field(default_factory=list)
+    eval_text_field: str | None = None    # --eval-text-field: the eval sets' text spec (as fields.text)
     select: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
@@ -109,7 +110,8 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
         detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
-                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
+                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets),
+                      eval_text_field=opts.eval_text_field)
 
 
 def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> str | None:
@@ -200,8 +202,10 @@ def _load_resources(config: ScanConfig, files: list[InputFile],
     if config.baseline or config.eval_sets:
         from ..signals.resources import load_resources
 
-        def read(paths: list[str]) -> Iterator[RecordBatch]:
-            return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
+        def read(paths: list[str], cfg: ScanConfig | None = None) -> Iterator[RecordBatch]:
+            # eval sets come with their own fields (``cfg``) and no provenance to derive
+            return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0),
+                                derivation if cfg is None else None)
 
         resources.update(load_resources(config, read))
     return resources
@@ -215,10 +219,17 @@ def load_scan_policy(opts: ScanOptions) -> Policy:
     return load_policy(where.path, where.source)
 
 
-def _available(config: ScanConfig, against: str | None = None) -> Callable[[str], bool]:
+def _available(config: ScanConfig, against: str | None = None,
+               resources: dict[str, Any] | None = None) -> Callable[[str], bool]:
     def available(metric: str) -> bool:
         if metric.startswith("duplicates.against_"):
             return bool(against)
+        if resources is not None:  # the check that computes it runs (a baseline profiled with scores for PSI)
+            producer = check_for_metric(metric)
+            if producer is not None and producer not in runnable(config, resources):
+                return False
+            if metric == "drift.score_psi" and not getattr(resources.get("baseline"), "scores", None):
+                return False
         if metric.startswith("drift."):
             return bool(config.baseline)
         if metric.startswith("contamination."):
@@ -234,6 +245,7 @@ class _Setup:
     policy: Policy
     config: ScanConfig
     rules: Any
+    activated_by: dict[str, list[str]]
     accept_path: str | None
     accepted: Any
     discovery: Any
@@ -245,15 +257,20 @@ class _Setup:
 def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Setup:
     policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
-    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against))
+    select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, policy_ignore=policy.ignore)  # typos first
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     if discovery is None:
         discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
     files = discovery.files
     resources = _load_resources(config, files, policy.provenance, opts.against, sample=sample)
+    available = _available(config, opts.against, resources)
+    activated = input_rules(supplied_inputs(config), policy.disabled, policy.ignore, available)
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against),
+                         activated, policy.ignore)
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
-    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys)
+    return _Setup(policy, config, rules, activated_by(activated, rules, policy.rules), accept_path, accepted,
+                  discovery, files, resources, keep_keys)
 
 
 def _read(opts: ScanOptions, s: _Setup) -> ShardState:
@@ -389,7 +406,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
                   "sample": config.option("detector").sample,
                   "applicability": _applicability(results)},
-        policy=_policy_json(policy, config, opts, s.accept_path),
+        policy={**_policy_json(policy, config, opts, s.accept_path),
+                **({"activated_by": s.activated_by} if s.activated_by else {})},
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
         rules=evaluation.rules,

@@ -24,7 +24,7 @@ from .yamlmarks import Located, StrictYAMLError, parse
 
 POLICY_FILENAME = "collapse-audit.yaml"
 # plus one section per check with options (the registry)
-BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept"}
+BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept", "ignore"}
 FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
               "required", "license_allowlist", "text_roles", *PROVENANCE_KEYS}
 ON_INCONCLUSIVE = ("fail", "warn")
@@ -64,6 +64,10 @@ class Policy:
     accept: str | None = None
     provenance: ProvenanceDerivation | None = None
     source: PolicySource = "--policy"
+    #: rule codes or prefixes the policy switches off (``ignore:``), and the ids it lists with
+    #: ``enabled: false``: an input such as --eval-set never switches these on
+    ignore: tuple[str, ...] = ()
+    disabled: frozenset[str] = frozenset()
 
 
 def resolve_policy_path(explicit: str | None) -> str:
@@ -227,8 +231,16 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         if not os.path.isabs(accept) and os.path.isfile(path):
             accept = os.path.join(os.path.dirname(path), accept)
     derivation = parse_derivation(f, ctx.fail)
+    ignore = tuple(c.strip().upper() for c in _str_list(ctx, top.get("ignore"), "ignore"))
     return Policy(path, sha, fields, rules, options, on_inconclusive=on_inconclusive, accept=accept,
-                  provenance=derivation)
+                  provenance=derivation, ignore=ignore, disabled=_disabled(top.get("rules")))
+
+
+def _disabled(value: Any) -> frozenset[str]:
+    """The ids the policy lists with ``enabled: false`` (validated with the rest by ``_rules``)."""
+    rules = value if isinstance(value, list) else []
+    return frozenset(str(r["id"]).upper() for r in rules
+                     if isinstance(r, dict) and r.get("enabled", True) is False and "id" in r)
 
 
 def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
