@@ -105,7 +105,8 @@ def pin_from_direct_url(direct: dict[str, Any] | None, version: str) -> Pin:
                    "Pinned to the repository and commit collapse-audit was installed from.")
     if "dir_info" in direct and url.startswith("file:"):
         return _local_pin(url, version)
-    return Pin(f"collapse-audit @ {url}", REPOSITORY, f"v{version}", "Pinned to the archive collapse-audit was installed from.")
+    return Pin(f"collapse-audit @ {url}", REPOSITORY, f"v{version}",
+               "Pinned to the archive collapse-audit was installed from.")
 
 
 def installed_pin() -> Pin:

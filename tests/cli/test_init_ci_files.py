@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from collapse_audit.cli.init import PLACEHOLDER_URL, Pin, pin_from_direct_url, render_files
+from collapse_audit.cli.init import PLACEHOLDER_URL, pin_from_direct_url, render_files
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = ".github/workflows/collapse-audit.yml"
