@@ -2,8 +2,9 @@
 
 Fails, saying what to install, when /usr/bin/chromium or chromedriver is absent (a browser test that
 skipped silently in CI would prove nothing); `scripts/install-test-deps.sh` (run as root) installs them.
-Contributors without a browser set COLLAPSE_AUDIT_SKIP_BROWSER=1 to skip it; CI never does. Set COLLAPSE_AUDIT_SCREENSHOT=PATH to keep the screenshot of the sample
-scan's report (that is how docs/report-screenshot.png is made).
+Contributors without a browser set COLLAPSE_AUDIT_SKIP_BROWSER=1 to skip it; CI never does. Set
+COLLAPSE_AUDIT_SCREENSHOT=PATH to keep the screenshot of the sample scan's report (that is how
+docs/report-screenshot.png is made).
 """
 
 from __future__ import annotations
