@@ -224,9 +224,12 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
             continue
         if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
             # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
+            # no "exceeds the maximum": a count of unvalidated decisions neither exceeds nor meets the limit
+            bound = "at most" if rule.op == "max" else "at least"
             out.append(_outcome(rule, value, "inconclusive",
-                                f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
-                                f"the detector's per-record decisions, which are not validated on this corpus "
+                                f"{rule.metric}{_scope(rule)} = {fmt(rule.metric, value)} (limit: {bound} "
+                                f"{fmt(rule.metric, rule.threshold)}): inconclusive: the count rests on the "
+                                f"detector's per-record decisions, which are not validated on this corpus "
                                 f"(see the detector's applicability in the report); {SETTLE}"))
             continue
 

@@ -197,7 +197,7 @@ def _histogram_figure(result: ScanResult) -> str:
     if thr is not None:
         notes.append(
             f"{'' if exact else 'about '}{esc(fmt_number(above))} of {esc(fmt_number(scored))} scored records "
-            f"at or above the threshold (flagged as synthetic)"
+            f"at or above the threshold"
         )
     if isinstance(est, dict) and _is_number(est.get("estimate")):
         notes.append(

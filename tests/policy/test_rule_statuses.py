@@ -156,6 +156,8 @@ def test_rules_on_detector_decisions_are_inconclusive_when_the_detector_is_not_v
     base = {"provenance.undeclared_synthetic_count": 1, "provenance.missing_count": 0, "records.total": 2}
     ev = run(rule, {**base, "synthetic.estimate_validated": 0.0}, flags=flags, total=2)
     assert ev.rules[0].status == "inconclusive" and "not validated on this corpus" in ev.rules[0].message
+    # the message reads right for its status: an unvalidated count neither "exceeds" nor "is within"
+    assert "exceeds" not in ev.rules[0].message and "(limit: at most 0)" in ev.rules[0].message
     assert ev.issues.to_pylist() == [[], []] and ev.verdict == "fail"
     ev = run(rule, {**base, "synthetic.estimate_validated": 1.0}, flags=flags, total=2)
     assert ev.rules[0].status == "fail" and ev.issues.to_pylist() == [["CA103"], []]

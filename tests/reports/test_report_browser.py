@@ -143,3 +143,53 @@ def test_probe_detects_an_executing_record(browser, tmp_path):
     )
     assert info["xss"] == "ran"
     assert any("boom" in e.get("message", "") for e in _errors(browser))
+
+
+LAYOUT = """
+const vw = document.documentElement.clientWidth;
+const wide = Array.from(document.querySelectorAll('header, main, section, footer'))
+  .filter(e => e.scrollWidth > vw)
+  .map(e => (e.id || e.tagName) + ':' + e.scrollWidth);
+return {vw: vw, page: document.documentElement.scrollWidth, wide: wide,
+        settle: document.querySelectorAll('aside.settle').length,
+        plain: (document.querySelector('.applicability .plain') || {}).innerText || null,
+        text: document.body.innerText};
+"""
+
+
+def _witnessed(result: dict) -> dict:
+    """The sample result with two detector witnesses that disagree (the block the detector adds)."""
+    out = dict(result)
+    out["detector"] = {**result["detector"], "witnesses": [
+        {"name": "default (classifier)", "estimate": 0.31, "ci_low": 0.24, "ci_high": 1.0, "scored": 329},
+        {"name": "lm:smollm2 (zero-shot)", "estimate": 0.08, "ci_low": 0.03, "ci_high": 0.15, "scored": 329}]}
+    return out
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_section_fits_the_viewport(browser, sample_scan_json, tmp_path, width):
+    """No section is wider than the window on a desktop and on a phone: wide tables scroll inside
+    their section. The screenshots in docs/ come from here (COLLAPSE_AUDIT_SCREENSHOT_DIR=docs)."""
+    import json
+
+    result = _witnessed(json.loads(sample_scan_json.read_text(encoding="utf-8")))
+    page = tmp_path / f"report-{width}.html"
+    page.write_text(html.render(result), encoding="utf-8")
+    browser.resize(width, 1000)
+    browser.open(page)
+    info = browser.execute(LAYOUT)
+    assert info["wide"] == [] and info["page"] <= info["vw"], info["wide"]
+    assert _errors(browser) == []
+    # one settle box, one plain sentence, both witnesses and whether they agree
+    assert info["settle"] == 1 and info["text"].count("to settle it") == 0
+    assert info["plain"] and info["plain"].startswith("The synthetic-share estimate is not validated")
+    assert "The witnesses disagree" in info["text"] and "lm:smollm2" in info["text"]
+    assert "exceeds the maximum 0: inconclusive" not in info["text"]
+    height = browser.execute("return document.documentElement.scrollHeight;")
+    browser.resize(width, min(int(height) + 120, 3200))  # the top of the page: verdict, rules, charts
+    shot = tmp_path / f"report-{width}.png"
+    png = browser.screenshot(shot)
+    assert _png_size(png)[0] >= width * 0.9
+    keep = os.environ.get("COLLAPSE_AUDIT_SCREENSHOT_DIR")
+    if keep:
+        shutil.copyfile(shot, Path(keep) / f"report-{width}px.png")
