@@ -37,6 +37,7 @@ def merge(
                                         "count must stay within it)."),
     baseline: str | None = typer.Option(None, "--baseline", help="As given to scan."),
     eval_set: list[str] | None = typer.Option(None, "--eval-set", help="As given to scan."),
+    eval_text_field: str | None = typer.Option(None, "--eval-text-field", help="As given to scan."),
     against: str | None = typer.Option(None, "--against", help="As given to scan."),
     select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules (as scan)."),
     extend_select: list[str] | None = typer.Option(None, "--extend-select", help="Also apply these rules."),
@@ -66,7 +67,7 @@ def merge(
     opts = ScanOptions(
         paths=[], policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample, max_bad_records=max_bad_records,
-        annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
+        annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []), eval_text_field=eval_text_field,
         select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], against=against,
     )

@@ -31,7 +31,8 @@ def _options(opts: ScanOptions, s: Any) -> dict[str, Any]:
     det = s.config.option("detector")
     return {"near_duplicates": dataclasses.asdict(NearDuplicates.options_from(s.config)),
             "detector": det.name, "sample": det.sample, "baseline": opts.baseline,
-            "eval_sets": list(opts.eval_sets), "against": opts.against, "text_field": s.config.fields.text}
+            "eval_sets": list(opts.eval_sets), "eval_text_field": opts.eval_text_field, "against": opts.against,
+            "text_field": s.config.fields.text}
 
 
 def run_partial(opts: ScanOptions) -> dict[str, Any]:
