@@ -47,7 +47,7 @@ def filter(
 ) -> None:
     """Write the records of PATHS that the policy keeps, unchanged, in their own format.
 
-    Removes what the policy's record-level rules point at: every duplicate but the representative the scan chose (CA201/CA202), untagged or incompletely tagged records (CA301-CA304), contaminated records (CA5xx), and model-generated records beyond the synthetic-share cap (CA101: declared-synthetic records first, then by detector score, per source). Capping by score is refused when the synthetic-share estimate is not validated for the corpus.
+    Removes what the policy's record-level rules point at: every duplicate but the representative the scan chose (CA201/CA202), untagged or incompletely tagged records (CA301-CA304), contaminated records (CA5xx), records holding personal data (CA601-CA603) or flagged by any other check's rule, and model-generated records beyond the synthetic-share cap (CA101: declared-synthetic records first, then by detector score, per source). Capping by score is refused when the synthetic-share estimate is not validated for the corpus.
 
     Output is written atomically, one file (or --max-records-per-file shards) per input; OUT/.manifest/ holds removed.parquet (every removed record and its rule) and manifest.json (counts per rule and source, and the expected synthetic share of the output with its interval).
 
