@@ -49,6 +49,7 @@ class ScanConfig:
     baseline: str | None = None
     eval_sets: tuple[str, ...] = ()
     eval_text_field: str | None = None  # the eval sets' text spec (as fields.text); None: the corpus's
+    rules: frozenset[str] = frozenset()   # the codes of the rules applied (a plugin check runs only for its own)
 
     def option(self, section: str) -> Any:
         """The options instance of ``section``, or None when the policy left it at the defaults."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import plugins
 from ..checks.base import Check, CheckResult
 from ..checks.registry import metric_spec, options_sections
 from ..config import FieldMap, ScanConfig
@@ -260,7 +261,9 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     request = ResourceRequest(config, files, read, against=opts.against, sample=sample)
     available = metric_available(request)
     # a typo in --select/--ignore or the policy's ignore: is refused before anything is loaded
-    select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available, policy_ignore=policy.ignore)
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available,
+                         policy_ignore=policy.ignore)
+    config = replace(config, rules=frozenset(r.id for r in rules))   # a plugin's check runs only for its rules
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     checks = checks_to_run(config, request)
@@ -269,6 +272,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     activated = input_rules(supplied_inputs(config), policy.disabled, policy.ignore, _computable(available, resources))
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available, activated,
                          policy.ignore)
+    config = replace(config, rules=frozenset(r.id for r in rules))   # the input-activated rules' checks are built in
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
     return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys, checks,
                   activated_by(activated, rules, policy.rules))
@@ -369,7 +373,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
     if opts.engine != "local":
         run["engine"] = opts.engine
     result = ScanResult(
-        tool={"name": "collapse-audit", "version": __version__},
+        tool={"name": "collapse-audit", "version": __version__, **plugins.tool_entry()},
         run=run,
         inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
                            skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint
