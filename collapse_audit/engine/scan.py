@@ -26,6 +26,7 @@ from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
 from ..policy.evaluate import evaluate_rules
+from ..policy.load import require_active_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
 from ..policy.selection import select_rules
 from ..readers import (
@@ -246,6 +247,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against))
+    require_active_rules(rules, policy, bool(opts.select or opts.extend_select or opts.ignore))
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     if discovery is None:
@@ -364,7 +366,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         masks = accepted_masks(s.accepted, *collector.keys())
     evaluation = evaluate_rules(s.rules, metrics, groups, flags, sources, total,
                                 on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
-                                accepted=masks)
+                                accepted=masks, where_missing=policy.where_missing, policy_path=policy.path)
     _diagnose_fields(evaluation.rules, config.fields, stats)
 
     detector = resources["detector"]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import yaml
 
+from ..documents import read_document
 from ..errors import AuditError
 
 ACCEPT_VERSION = 1
@@ -51,17 +52,7 @@ def _real(path: str, base: str) -> str:
 
 def load_accepted(path: str) -> Accepted:
     """Read an accepted-findings file; any malformed entry is an error naming the file."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except FileNotFoundError:
-        raise AuditError(f"Accepted-findings file not found: {path}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AuditError(f"Cannot read the accepted-findings file {path} ({exc}).") from None
-    try:
-        doc = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise AuditError(f"{path} is not a valid accepted-findings file ({str(exc).splitlines()[0]}).") from None
+    doc = read_document(path, "Accepted-findings file").value  # bounded, strict: no alias bomb, no duplicate key
     if not isinstance(doc, dict) or doc.get("version") != ACCEPT_VERSION or not isinstance(doc.get("accepted"), dict):
         raise AuditError(f"{path} is not an accepted-findings file (expected `version: 1` and an "
                          "`accepted:` mapping of rule codes; write one with `scan --write-accept`).")
