@@ -41,6 +41,7 @@ def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
 
     from .engine.scan import ScanOptions, run_scan
     from .errors import AuditError
+    from .outputs import check_scan_outputs
     from .policy.selection import parse_codes
 
     known = {f.name for f in fields(ScanOptions)} - {"paths", "policy", "argv"}
@@ -66,7 +67,9 @@ def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if not path_list:
         raise AuditError("scan() needs at least one path.")
-    return run_scan(ScanOptions(paths=path_list, policy=policy, **options))
+    opts = ScanOptions(paths=path_list, policy=policy, **options)
+    check_scan_outputs(opts)  # annotations= or write_accept= onto an input is refused before anything is read
+    return run_scan(opts)
 
 
 def load_policy(path: str) -> Policy:

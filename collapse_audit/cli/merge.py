@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -58,10 +59,13 @@ def merge(
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
     if redact is not None and redact not in REDACT_MODES:
         raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
-    check_outputs([output, annotations, write_accept],
-                  [*([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
-                   *([accept] if accept else [])])
-    from ..engine.merge import run_merge
+    from ..engine.merge import merge_inputs, run_merge
+
+    # no output onto a partial being merged, into its directory, or onto a corpus file its shards read
+    check_outputs([output, annotations, write_accept, os.environ.get("GITHUB_STEP_SUMMARY")],
+                  [*merge_inputs(partials), *([policy] if policy else []), *([baseline] if baseline else []),
+                   *(eval_set or []), *([accept] if accept else []), *([against] if against else [])],
+                  protected=[*partials, *([against] if against else [])])
 
     opts = ScanOptions(
         paths=[], policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
