@@ -48,6 +48,10 @@ from .shards import ShardState, read_options
 from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"
+#: an eval set is reference data, read whole: --max-bad-records tolerates corpus records only (a skipped eval
+#: record would silently shrink what contamination is checked against)
+REFERENCE_HINT = ("an eval set is read whole, --max-bad-records applies to the corpus only: fix or remove that "
+                  "record, or pass a cleaned copy of the eval set")
 
 
 @dataclass
@@ -202,7 +206,7 @@ def _load_resources(config: ScanConfig, files: list[InputFile],
         from ..signals.resources import load_resources
 
         def read(paths: list[str]) -> Iterator[RecordBatch]:
-            return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
+            return read_batches(list(paths), config, BadRecordSink(max_bad=0, hint=REFERENCE_HINT), derivation)
 
         resources.update(load_resources(config, read))
     return resources
