@@ -8,6 +8,7 @@ comes from the checks' per-record columns at the end.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 from ..checks.registry import annotation_columns
 from ..outputs import atomic_output
 
+INPUTS_KEY = b"collapse_audit.inputs"   # schema metadata: the scanned inputs' sizes and fingerprints
 ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
 
 
@@ -50,8 +52,11 @@ class AnnotationCollector:
         ids = pa.chunked_array(self.ids, type=pa.string()).to_pylist() if self.ids else []
         return list(self.files), file_index, rows, ids
 
-    def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
-        """Write the annotations Parquet file: the keys, each check's columns and the issues."""
+    def write(self, path: str, results: dict[str, Any], issues: pa.Array,
+              inputs: list[dict[str, Any]] | None = None) -> None:
+        """Write the annotations Parquet file: the keys, each check's columns and the issues; ``inputs``
+        (each input's path, size and fingerprint) goes into the file's metadata, so ``filter
+        --from-annotations`` can refuse a corpus that changed since (same row count, other content)."""
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
             "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),
@@ -66,6 +71,8 @@ class AnnotationCollector:
             columns[col.name] = _as_array(found.get(col.name), ARROW_TYPES[col.type], n)
         columns["issues"] = issues
         table = pa.table(columns)
+        if inputs is not None:
+            table = table.replace_schema_metadata({INPUTS_KEY: json.dumps(inputs, sort_keys=True)})
         with atomic_output(path, "wb") as fh:  # never a half-written file, never a clobbered input
             pq.write_table(table, fh)
 

@@ -403,7 +403,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         verdict=evaluation.verdict,
     )
     if collector is not None and opts.annotations:
-        collector.write(opts.annotations, results, evaluation.issues)
+        collector.write(opts.annotations, results, evaluation.issues,
+                        inputs=[{"path": e.path, "size": e.size, "fingerprint": e.fingerprint} for e in result.inputs])
     if collector is not None and opts.write_accept:
         doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
         _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))
