@@ -48,7 +48,7 @@ FORMAT_VERSION = 2             # 2: state files listed with size and SHA-256, pr
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 MAX_SHARDS = 65_536            # far beyond any cluster; a larger N is a typo or a hostile manifest
-_COLLECTOR_ATTRS = ("id_field", "files", "file_idx", "rows", "ids")
+_COLLECTOR_ATTRS = ("id_field", "files", "file_idx", "rows", "ids", "fps")
 #: how duplicate keys are made (exact: xxh3-128 of NFC + whitespace-collapsed text; near: the MinHash of
 #: text/minhash.py over lower-cased word shingles). Bump it when either changes: ``--against`` compares
 #: keys across tool versions and needs only this, the seed and the near-duplicate settings to match.
