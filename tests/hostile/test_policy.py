@@ -27,9 +27,13 @@ def policy(tmp_path, text, name="p.yaml"):
 
 # ---- refused --------------------------------------------------------------------------------------
 
-def test_a_huge_integer_threshold_is_a_policy_error_naming_the_line(tmp_path, data):
-    p = policy(tmp_path, "version: 1\nrules:\n  - {id: CA201, max: 1" + "0" * 400 + "}\n")
-    assert_refused(run_cli("scan", *data, "-p", p, "-q"), f"{p}:3", "401 digits")
+@pytest.mark.parametrize("text, line", [
+    ("version: 1\nrules:\n  - {id: CA201, max: 1" + "0" * 400 + "}\n", 3),
+    ("version: 1\nnear_duplicates:\n  threshold: 1" + "0" * 400 + "\nrules:\n  - {id: CA201, max: 0.1}\n", 3),
+])
+def test_a_huge_integer_threshold_is_a_policy_error_naming_the_line(tmp_path, data, text, line):
+    p = policy(tmp_path, text)
+    assert_refused(run_cli("scan", *data, "-p", p, "-q"), f"{p}:{line}", "401 digits")
 
 
 def test_a_where_source_no_record_has_is_a_policy_error_naming_line_and_sources(tmp_path, data):
