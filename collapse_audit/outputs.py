@@ -86,12 +86,7 @@ def check_outputs(outputs: Sequence[str | None], inputs: Sequence[str], director
     for d in directories:
         check_output_directory(d, inputs)
     targets = [o for o in outputs if o not in (None, "-", "")]
-    for out in targets:
-        real = os.path.realpath(out)
-        for p in [*protected, *directories]:
-            if _inside(real, os.path.realpath(p)):
-                raise AuditError(f"The output {out} lies inside the state directory {p}; choose a path "
-                                 "outside it.")
+    _outside_states(targets, [*protected, *directories])
     if not targets:
         return
     files, dirs = _input_files(inputs)
@@ -120,6 +115,16 @@ def check_outputs(outputs: Sequence[str | None], inputs: Sequence[str], director
         if real in seen:
             raise AuditError(f"The outputs {seen[real]} and {out} are the same file; choose different paths.")
         seen[real] = out
+
+
+def _outside_states(targets: Sequence[str], states: Sequence[str]) -> None:
+    """Nothing is written inside a state directory that is read or written as a whole."""
+    for out in targets:
+        real = os.path.realpath(out)
+        for p in states:
+            if _inside(real, os.path.realpath(p)):
+                raise AuditError(f"The output {out} lies inside the state directory {p}; choose a path "
+                                 "outside it.")
 
 
 def check_output_directory(out: str, inputs: Sequence[str], what: str = "partial state directory") -> None:

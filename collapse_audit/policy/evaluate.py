@@ -205,12 +205,7 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
             group = groups.get(name)
             if mask is None or group is None:
                 known = ", ".join(f"'{n}'" for n in sorted(sources.names)) or "none (no record has the source field)"
-                if where_missing != "not_applicable":
-                    at = f"{policy_path}:{rule.line}" if rule.line else policy_path
-                    raise PolicyError(f"Policy {at}: rule {rule.id} applies to source '{name}', which no record "
-                                      f"has (the sources found are {known}); fix the rule's `where:` value, or set "
-                                      "`where_missing: not_applicable` in a policy shared by corpora that may "
-                                      "lack a source.")
+                _check_where_missing(rule, name, known, policy_path, where_missing)
                 out.append(_outcome(rule, None, "not_applicable",
                                     f"not applicable: no record has source '{name}' (the sources found are "
                                     f"{known}); fix the rule's `where:` value or the data"))
@@ -281,6 +276,17 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
 
     verdict: Literal["pass", "fail"] = "fail" if any(fails_verdict(r, on_inconclusive) for r in out) else "pass"
     return Evaluation(out, verdict, _issues(blame, ids, total), findings)
+
+
+def _check_where_missing(rule: RuleSpec, name: str, known: str, policy_path: str, where_missing: str) -> None:
+    """A ``where:`` source no record has: unless the policy chose ``not_applicable``, a policy error (a
+    misspelt source must not switch a compliance rule off), naming the rule's line and the sources found."""
+    if where_missing == "not_applicable":
+        return
+    at = f"{policy_path}:{rule.line}" if rule.line else policy_path
+    raise PolicyError(f"Policy {at}: rule {rule.id} applies to source '{name}', which no record has (the sources "
+                       f"found are {known}); fix the rule's `where:` value, or set `where_missing: not_applicable` "
+                       "in a policy shared by corpora that may lack a source.")
 
 
 def fails_verdict(rule: RuleOutcome, on_inconclusive: OnInconclusive) -> bool:
