@@ -43,5 +43,4 @@ def render_result(result: ScanResult | dict, fmt: str, redact_mode: str | None =
     """The report in format ``fmt`` (after ``--redact``); an unknown format is a user error."""
     if fmt not in RENDERERS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
-    res = result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
-    return RENDERERS[fmt](redact(res, redact_mode))
+    return RENDERERS[fmt](redact(as_result(result), redact_mode))
