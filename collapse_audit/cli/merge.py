@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -48,11 +49,14 @@ def merge(
     Exit codes: 0 the policy passed, 1 it failed, 2 the merge could not be done.
     """  # noqa: E501
     fmt = check_report_options(fmt, redact)
-    check_outputs([output, annotations, write_accept],
-                  [*([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
-                   *([accept] if accept else [])])
-    from ..engine.merge import run_merge
+    from ..engine.merge import merge_inputs, run_merge
     from ..engine.scan import scan_options
+
+    # no output onto a partial being merged, into its directory, or onto a corpus file its shards read
+    check_outputs([output, annotations, write_accept, os.environ.get("GITHUB_STEP_SUMMARY")],
+                  [*merge_inputs(partials), *([policy] if policy else []), *([baseline] if baseline else []),
+                   *(eval_set or []), *([accept] if accept else []), *([against] if against else [])],
+                  protected=[*partials, *([against] if against else [])])
 
     opts = scan_options(
         [], policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,

@@ -27,6 +27,7 @@ from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
 from ..policy.evaluate import evaluate_rules
+from ..policy.load import require_active_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
 from ..policy.selection import activated_by, input_rules, select_rules, supplied_inputs
 from ..readers import (
@@ -46,6 +47,10 @@ from .resources import ResourceRequest, checks_to_run, load_resources, metric_av
 from .shards import ShardState, read_options
 
 PACKAGED_POLICY = "(packaged default)"
+#: an eval set is reference data, read whole: --max-bad-records tolerates corpus records only (a skipped eval
+#: record would silently shrink what contamination is checked against)
+REFERENCE_HINT = ("an eval set is read whole, --max-bad-records applies to the corpus only: fix or remove that "
+                  "record, or pass a cleaned copy of the eval set")
 
 
 @dataclass
@@ -215,7 +220,8 @@ def scan_resources(config: ScanConfig, files: list[InputFile], derivation: Prove
     """Everything the checks this scan runs need, loaded (``engine.resources``)."""
     def read(paths: list[str], cfg: ScanConfig | None = None) -> Iterator[RecordBatch]:
         # side inputs such as eval sets come with their own fields (``cfg``) and no provenance to derive
-        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0), derivation if cfg is None else None)
+        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0, hint=REFERENCE_HINT),
+                            derivation if cfg is None else None)
 
     request = ResourceRequest(config, files, read, against=against, sample=sample)
     return load_resources(request, checks_to_run(config, request))
@@ -255,7 +261,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
 
     def read(paths: list[str], cfg: ScanConfig | None = None) -> Iterator[RecordBatch]:
         # side inputs such as eval sets come with their own fields (``cfg``) and no provenance to derive
-        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0),
+        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0, hint=REFERENCE_HINT),
                             policy.provenance if cfg is None else None)
 
     request = ResourceRequest(config, files, read, against=opts.against, sample=sample)
@@ -263,6 +269,9 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     # a typo in --select/--ignore or the policy's ignore: is refused before anything is loaded
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available,
                          policy_ignore=policy.ignore)
+    selected = bool(opts.select or opts.extend_select or opts.ignore)
+    if not supplied_inputs(config):  # no input can switch a rule on: say so before loading anything
+        require_active_rules(rules, policy, selected)
     config = replace(config, rules=frozenset(r.id for r in rules))   # a plugin's check runs only for its rules
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
@@ -272,6 +281,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
     activated = input_rules(supplied_inputs(config), policy.disabled, policy.ignore, _computable(available, resources))
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available, activated,
                          policy.ignore)
+    require_active_rules(rules, policy, selected)
     config = replace(config, rules=frozenset(r.id for r in rules))   # the input-activated rules' checks are built in
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
     return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys, checks,
@@ -360,7 +370,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         masks = accepted_masks(s.accepted, *collector.keys())
     evaluation = evaluate_rules(s.rules, metrics, groups, flags, sources, total,
                                 on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
-                                accepted=masks)
+                                accepted=masks, where_missing=policy.where_missing, policy_path=policy.path)
     _diagnose_fields(evaluation.rules, config.fields, stats)
 
     run = {
@@ -391,7 +401,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         verdict=evaluation.verdict,
     )
     if collector is not None and opts.annotations:
-        collector.write(opts.annotations, results, evaluation.issues)
+        collector.write(opts.annotations, results, evaluation.issues,
+                        inputs=[{"path": e.path, "size": e.size, "fingerprint": e.fingerprint} for e in result.inputs])
     if collector is not None and opts.write_accept:
         doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
         _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))
