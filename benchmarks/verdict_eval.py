@@ -3,6 +3,7 @@
     python benchmarks/verdict_eval.py --part m4     # M4 slices: human-only, machine-only, 35% / 50% mixes
     python benchmarks/verdict_eval.py --part l2r    # corpora from the detector's own L2R test split
     python benchmarks/verdict_eval.py --part table  # markdown tables of both (for BENCHMARKS.md)
+    python benchmarks/verdict_eval.py --part grid   # the two-witness grid: family x share x size (witness_eval.py)
 
 Every corpus is a JSONL file of untagged records (``id``, ``text``), scanned with the packaged default
 policy (CA101: estimated synthetic share at most 0.30) by ``collapse-audit scan FILE -f json``; the
@@ -172,8 +173,13 @@ def table(part: str) -> str:
 def main():
     """Command line: run one part, or print the tables of the parts already run."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", required=True, choices=["m4", "l2r", "table"])
+    ap.add_argument("--part", required=True, choices=["m4", "l2r", "table", "grid"])
     a = ap.parse_args()
+    if a.part == "grid":
+        import witness_eval
+
+        print(witness_eval.part_grid(witness_eval.load(), "curvature"))
+        return
     if a.part == "table":
         for part in ("m4", "l2r"):
             if (OUT / f"{part}.json").is_file():

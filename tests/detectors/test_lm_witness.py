@@ -77,3 +77,20 @@ def test_a_cache_from_other_weights_is_refused(tmp_path):
     other.save(path)
     with pytest.raises(AuditError, match="weights_sha256"):
         ScoreCache.load(path, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES)
+
+
+def test_detector_score_writes_the_witness_columns_and_fills_the_cache(tmp_path, records):
+    import pyarrow.parquet as pq
+
+    from tests.helpers import run_cli, write_jsonl
+
+    src = write_jsonl(tmp_path / "few.jsonl", [{"text": r["text"]} for r in records[:3]])
+    out, cache = tmp_path / "scores.parquet", tmp_path / "cache.parquet"
+    p = run_cli("detector", "score", src, "-o", out, "--lm", "--lm-cache", cache, "--device", "cpu", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    t = pq.read_table(out).to_pydict()
+    expected = np.array(json.loads((DATA / "lm_known_answer.expected.json").read_text()), dtype=np.float64)
+    np.testing.assert_allclose(np.array(t["lm_curvature"]), expected[:3, 0], atol=1e-3)
+    assert len(ScoreCache.load(cache, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES).rows) == 3
+    p = run_cli("detector", "score", src, "-o", out, "--lm-cache", cache, cwd=tmp_path)
+    assert p.returncode == 2 and "--lm-cache needs --lm" in p.stderr
