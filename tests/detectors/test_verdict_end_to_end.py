@@ -88,13 +88,14 @@ def test_calibration_file_round_trip_through_scan(l2r_test, tmp_path):
     assert p.returncode == 2 and "other.yaml" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_human_reference_marks_state_calibrated(l2r_test, tmp_path):
+def test_a_human_reference_bounds_false_positives_but_cannot_validate(l2r_test, tmp_path):
     ref = write_jsonl(tmp_path / "trusted.jsonl", _records(l2r_test, True, 80, domains=FORMAL, seed=4))
     r, ca101 = _scan(tmp_path, _records(l2r_test, True, 120, seed=5), "--human-reference", ref)
     app = r["detector"]["applicability"]
-    assert app["state"] == "calibrated" and app["calibration"]["source"] == "trusted.jsonl"
+    assert app["state"] == "fp-bounded" and app["calibration"]["source"] == "trusted.jsonl"
     assert app["calibration"]["kind"] == "human_reference"
-    assert ca101["status"] in ("pass", "inconclusive")
+    assert r["metrics"]["synthetic.estimate_validated"] == 0.0
+    assert ca101["status"] == "inconclusive", ca101["message"]   # a human sample cannot show what is missed
 
 
 def test_calibration_and_human_reference_together_is_a_usage_error(tmp_path):
@@ -114,13 +115,16 @@ def test_small_corpora_have_non_zero_width_intervals(tmp_path, n):
     assert ca101["status"] != "pass" or r["detector"]["applicability"]["state"] == "validated"
 
 
-@pytest.mark.parametrize("human,status", [(True, "pass"), (False, "fail")])
-def test_a_validated_verdict_each_way_on_real_text(l2r_test, tmp_path, human, status):
-    """Above the 300-record minimum, in the validated domain: human text passes, rewrites fail."""
+@pytest.mark.parametrize("human,status", [(True, "inconclusive"), (False, "fail")])
+def test_one_witness_fails_on_real_rewrites_but_never_passes(l2r_test, tmp_path, human, status):
+    """The trained witness alone (the suite's default): it may fail a corpus on a widened interval, but a
+    human corpus is never passed on its own scores - a generator it is blind to would look the same."""
     recs = _records(l2r_test, human=human, n=600, seed=6)
     assert len(recs) >= 600
     r, ca101 = _scan(tmp_path, recs)
-    assert r["detector"]["applicability"]["state"] == "validated", r["detector"]["applicability"]["reason"]
+    app = r["detector"]["applicability"]
+    assert app["state"] == "unvalidated" and app["witnesses"] == 1, app["reason"]
+    assert "one witness" in app["reason"] and "base-model" in app["reason"]
     assert ca101["status"] == status, ca101["message"]
     lo, hi = _interval(r)
-    assert (hi < 0.3) if human else (lo > 0.3)
+    assert (lo <= 0.0 + 1e-9) if human else (lo > 0.3)
