@@ -58,11 +58,11 @@ def clean_human_kept(before: list[dict], after: list[dict]) -> float:
     return len(clean & {r["id"] for r in after}) / len(clean)
 
 
-def test_mixed_corpus_passes_after_filter(mixed_corpus: Path, tmp_path: Path):
+def test_mixed_corpus_passes_after_filter(mixed_corpus: Path, tmp_path: Path, calibrated_policy: Path):
     src = mixed_corpus
     assert truth_share(read_records(src)) > CAP          # the planted corpus really is over the cap
     out = tmp_path / "out"
-    r = run_cli("filter", str(src), "-o", str(out), "-q", "-w", "1")
+    r = run_cli("filter", str(src), "-o", str(out), "-q", "-w", "1", "-p", str(calibrated_policy))
     assert r.returncode == 0, r.stderr
     before, after, m = check_common(src, out)
     rules = rescan(out)
@@ -79,10 +79,10 @@ def test_mixed_corpus_passes_after_filter(mixed_corpus: Path, tmp_path: Path):
     assert set(m["by_source"]) == {"web", "vendor"} and all(s["kept"] for s in m["by_source"].values())
 
 
-def test_score_cap_on_undeclared_synthetic(undeclared_corpus: Path, tmp_path: Path):
+def test_score_cap_on_undeclared_synthetic(undeclared_corpus: Path, tmp_path: Path, calibrated_policy: Path):
     src = undeclared_corpus
     out = tmp_path / "out"
-    r = run_cli("filter", str(src), "-o", str(out), "-q", "-w", "1")
+    r = run_cli("filter", str(src), "-o", str(out), "-q", "-w", "1", "-p", str(calibrated_policy))
     assert r.returncode == 0, r.stderr
     before, after, m = check_common(src, out)
     cap = m["synthetic_cap"]
@@ -142,17 +142,18 @@ def test_from_annotations_gives_the_same_output(mixed_corpus: Path, tmp_path: Pa
         assert (a / name).read_bytes() == (b / name).read_bytes()
 
 
-def test_from_sampled_annotations_scores_every_record(undeclared_corpus: Path, tmp_path: Path):
+def test_from_sampled_annotations_scores_every_record(undeclared_corpus: Path, tmp_path: Path,
+                                                     calibrated_policy: Path):
     """A scan that scored a sample leaves most scores empty; the filter scores the rest itself."""
     ann, res = tmp_path / "ann.parquet", tmp_path / "res.json"
     # a sample the applicability test can vouch for (its minimum), yet not every record
     r = run_cli("scan", str(undeclared_corpus), "--annotations", str(ann), "--sample", "340", "-q", "-w", "1",
-                "--format", "json", "-o", str(res))
+                "--format", "json", "-o", str(res), "-p", str(calibrated_policy))
     assert r.returncode in (0, 1), r.stderr
     assert pq.read_table(ann).column("synthetic_score").null_count == 10
     out = tmp_path / "out"
     r = run_cli("filter", str(undeclared_corpus), "-o", str(out), "--from-annotations", str(ann),
-                "--scan-result", str(res), "-q")
+                "--scan-result", str(res), "-q", "-p", str(calibrated_policy))
     assert r.returncode == 0, r.stderr
     before, after, m = check_common(undeclared_corpus, out)
     removed = pq.read_table(out / ".manifest" / "removed.parquet")
