@@ -47,6 +47,8 @@ def _resources(needs):
         out["detector"] = load_detector("default")
     if "sample_rows" in needs:
         out["sample_rows"] = None          # score every record
+    if "lm_witness" in needs:
+        out["lm_witness"] = None           # the trained witness alone (the model's cases live in tests/detectors)
     return out
 
 
