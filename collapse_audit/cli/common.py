@@ -20,6 +20,7 @@ import typer
 
 from ..errors import AuditError
 from ..outputs import atomic_output
+from ..readers.storage import hide_url_secrets
 from ..text.inert import inert
 
 DEBUG_ENV = "COLLAPSE_AUDIT_DEBUG"
@@ -49,8 +50,8 @@ def debug_enabled() -> bool:
 
 
 def say(kind: str, message: object) -> None:
-    """One line on stderr: ``collapse-audit: KIND: message`` with the message made inert."""
-    sys.stderr.write(f"collapse-audit: {kind}: {inert(message, newlines=False)}\n")
+    """One line on stderr: ``collapse-audit: KIND: message`` made inert, URL credentials hidden."""
+    sys.stderr.write(f"collapse-audit: {kind}: {inert(hide_url_secrets(str(message)), newlines=False)}\n")
     sys.stderr.flush()
 
 

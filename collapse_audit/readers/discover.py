@@ -30,6 +30,7 @@ from .storage import (
     remote_version,
     retrying,
     special_kind,
+    within_deadline,
 )
 
 METADATA_FILES = frozenset({
@@ -177,7 +178,7 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
 
 def _remote_info(fs: Any, key: str, url: str) -> dict[str, Any]:
     try:
-        info: dict[str, Any] = fs.info(key)
+        info: dict[str, Any] = within_deadline(url, lambda: fs.info(key))
         return info
     except FileNotFoundError:
         raise AuditError(f"Input path not found: {url}.") from None
