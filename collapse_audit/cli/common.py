@@ -21,7 +21,7 @@ import typer
 from ..errors import AuditError
 from ..outputs import atomic_output
 from ..readers.storage import hide_url_secrets
-from ..text.inert import inert
+from ..text.inert import log_inert
 
 DEBUG_ENV = "COLLAPSE_AUDIT_DEBUG"
 
@@ -51,7 +51,7 @@ def debug_enabled() -> bool:
 
 def say(kind: str, message: object) -> None:
     """One line on stderr: ``collapse-audit: KIND: message`` made inert, URL credentials hidden."""
-    sys.stderr.write(f"collapse-audit: {kind}: {inert(hide_url_secrets(str(message)), newlines=False)}\n")
+    sys.stderr.write(f"collapse-audit: {kind}: {log_inert(hide_url_secrets(str(message)))}\n")
     sys.stderr.flush()
 
 

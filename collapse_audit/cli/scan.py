@@ -24,8 +24,8 @@ def scan(
                                       "dataset folder is one dataset), globs or URLs (s3://, gs://, hf://).",
                                       show_default=False),
     policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
-                                         "[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
-                                         ".collapse-audit.yaml or pyproject.toml [tool.collapse-audit] from here "
+                                         "\\[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
+                                         ".collapse-audit.yaml or pyproject.toml \\[tool.collapse-audit] from here "
                                          "up to the repository root, else the packaged rules/default.yaml."),
     text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
                                              "policy; dotted paths reach nested fields)."),

@@ -174,8 +174,8 @@ def test_urls_are_shown_without_their_credentials(text, shown):
 # ---- hangs --------------------------------------------------------------------------------------
 
 def test_s3_endpoint_that_never_answers_ends_with_one_line(black_hole):
-    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": CANARY_ENV_SECRET, "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://{black_hole}", storage.TIMEOUT_ENV: "2"}
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": CANARY_ENV_SECRET,
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://{black_hole}", storage.TIMEOUT_ENV: "2"}
     proc = run_cli("scan", "s3://corpus/a.jsonl", "-q", env=env)
     assert proc.returncode == 2
     assert_one_clean_line(proc.stderr, "s3://corpus/a.jsonl")
