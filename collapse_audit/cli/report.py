@@ -55,7 +55,7 @@ def load_valid_result(path: str) -> ScanResult:
 
 def _first_schema_error(data: Any) -> str | None:
     """The most relevant schema violation as ``at KEY.PATH: message``, or None when ``data`` is valid."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     from ..schemas import schema_text
 
