@@ -275,7 +275,7 @@ def load(path: str, detector) -> Calibration:
     if abs(thr - float(detector.threshold)) > 1e-12:
         raise AuditError(f"The calibration file {path} was measured at threshold {thr}, but the detector "
                          f"runs at {detector.threshold}; recalibrate at the policy's threshold.")
-    extra = d.get("extra") if isinstance(d.get("extra"), dict) else {}
+    extra: dict = d["extra"] if isinstance(d.get("extra"), dict) else {}
     cal = Calibration(kind=kind, detector=ident, threshold=thr, edges=edges, neg=neg, pos=pos,
                       source=Path(path).name, extra=extra)
     check_separates(cal, f"The calibration file {path}")
