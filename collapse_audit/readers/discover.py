@@ -137,7 +137,7 @@ def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
                     _add_file(url, info, out)
             return out, f"glob {arg}"
         info = _remote_info(fs, key, arg)
-        if info.get("type") == "directory":
+        if info.get("type") == "directory" or arg.endswith("/"):   # a trailing slash asks for the prefix
             _expand(list_remote(arg), split, out)
             return out, f"directory {arg}"
         _add_named(arg, info.get("size"), info, out)

@@ -213,6 +213,7 @@ class RemoteFile(io.RawIOBase):
         self.url = url
         self.fs, self.key = filesystem(url)
         self.pos = 0
+        forget_listing(self.fs, self.key)
         self._fh: Any = retrying(url, lambda: self.fs.open(self.key, "rb"))
 
     def readable(self) -> bool:
@@ -247,6 +248,16 @@ class RemoteFile(io.RawIOBase):
             self._fh.close()
         finally:
             super().close()
+
+
+def forget_listing(fs: Any, key: str) -> None:
+    """Drop what the filesystem remembers of ``key`` from a listing, so it is opened as the object it is.
+
+    An object that is also a prefix (``both.jsonl`` beside ``both.jsonl/inner.jsonl``) is a
+    *directory* of size 0 in the cached listing of its parent; opened through that cache it reads
+    as empty - 0 records, silently. Asked afresh, the store answers with the object itself."""
+    with contextlib.suppress(Exception):  # no cache to drop is fine
+        fs.invalidate_cache(key)
 
 
 def check_regular(path: str) -> int:
@@ -318,6 +329,7 @@ def arrow_location(path: str) -> tuple[Any, str]:
     from pyarrow.fs import FSSpecHandler, PyFileSystem
 
     fs, key = filesystem(path)
+    forget_listing(fs, key)
     return PyFileSystem(FSSpecHandler(fs)), key
 
 
