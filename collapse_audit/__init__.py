@@ -37,36 +37,16 @@ def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     ``ignore``, ``accept``, ``baseline``, ``eval_sets``, ``annotations``...). The verdict is in
     ``result.verdict``; an audit that cannot run raises ``collapse_audit.errors.AuditError``.
     """
-    from dataclasses import fields
-
-    from .engine.scan import ScanOptions, run_scan
+    from .engine.scan import run_scan, scan_options
     from .errors import AuditError
-    from .policy.selection import parse_codes
 
-    known = {f.name for f in fields(ScanOptions)} - {"paths", "policy", "argv"}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"scan() got unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if "argv" in options:
+        raise TypeError("scan() got unknown option(s) argv")
     options.setdefault("progress", False)
-    for key in ("select", "extend_select", "ignore"):
-        value = options.get(key)
-        if isinstance(value, str):
-            value = [value]
-        if value is not None:
-            options[key] = parse_codes(value)
-    if isinstance(options.get("eval_sets"), str):
-        options["eval_sets"] = [options["eval_sets"]]
-    if isinstance(policy, os.PathLike):
-        policy = os.fspath(policy)
-    for key in ("accept", "write_accept", "annotations", "baseline"):
-        if isinstance(options.get(key), os.PathLike):
-            options[key] = os.fspath(options[key])
-    if isinstance(options.get("eval_sets"), (list, tuple)):
-        options["eval_sets"] = [os.fspath(e) for e in options["eval_sets"]]
-    path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
-    if not path_list:
+    opts = scan_options(paths, policy, **options)   # the CLI builds its options with the same function
+    if not opts.paths:
         raise AuditError("scan() needs at least one path.")
-    return run_scan(ScanOptions(paths=path_list, policy=policy, **options))
+    return run_scan(opts)
 
 
 def load_policy(path: str) -> Policy:

@@ -46,7 +46,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -54,9 +54,8 @@ from ..config import FieldMap, ScanConfig
 from ..readers.base import RecordBatch
 from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
-from .spec import Column, Metric, Rule
+from .spec import RECORD_LEVELS, Column, Metric, Rule
 
-RESOURCES = ("detector", "sample_rows", "baseline", "eval_index", "previous")
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
 _CODE = re.compile(r"^CA\d{3}$")
 _METRIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
@@ -98,6 +97,13 @@ class Check(abc.ABC):
     options_key: ClassVar[str | None] = None
     needs: ClassVar[tuple[str, ...]] = ()
     columns: ClassVar[tuple[Column, ...]] = ()
+    #: its bars in the HTML report's per-source figure (``result.sections.SourceSeries``)
+    source_series: ClassVar[tuple[Any, ...]] = ()
+    #: how many key tables the check cuts into partitions when a scan is distributed (0: it is not
+    #: partitioned, its states merge whole); a check with tables implements ``Partitioned``
+    key_tables: ClassVar[int] = 0
+    #: why ``filter`` removed a record of ``copies`` (the manifest's basis), for representative metrics
+    copy_basis: ClassVar[str] = "flagged by the scan"
     #: the attributes that make up the observed state (what ``to_state`` saves)
     state_attrs: ClassVar[tuple[str, ...]] = ()
 
@@ -178,6 +184,12 @@ class Check(abc.ABC):
         unpack_attrs(check, arrays, dict(meta))
         return check
 
+    def combine(self, results: Mapping[str, CheckResult]) -> dict[str, float]:
+        """Figures of this check that rest on other checks' results (by check name, all finished),
+        e.g. drift's PSI of the detector's scores. Called after every ``finish``; checks stay
+        independent while reading and join here. Default: none."""
+        return {}
+
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """The same metrics restricted to the records where ``mask`` is true (per-source breakdown).
 
@@ -186,12 +198,66 @@ class Check(abc.ABC):
         """
         return {}
 
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """For a check with ``representative`` metrics: per record of the filter's record table (the
+        scan's annotations), whether it is a copy that ``filter`` removes, keeping one representative
+        per group."""
+        raise NotImplementedError(f"the {cls.name} check declares no duplicate groups")
+
     # ---- reporting -----------------------------------------------------------------------------------
+
+    @classmethod
+    def figures(cls, details: Mapping[str, Any], metrics: Mapping[str, Any],
+                detector: Mapping[str, Any]) -> list[Any]:
+        """The pictures this check's details make (``result.sections.Histogram``/``SizeCounts``), drawn by
+        the HTML report; ``detector`` is the result's detector block. Default: none."""
+        return []
+
+    @classmethod
+    def summary(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
+        """What this check's details say in the compliance summary (``reports.summary``): dotted paths
+        of the summary template -> values, filling the slots the metrics leave empty. Default: nothing."""
+        return {}
 
     @classmethod
     def section(cls, details: Mapping[str, Any], metrics: Mapping[str, Any]) -> Section | None:
         """The report section for these details (from ``finish`` or a saved result); None: nothing to show."""
         return None
+
+
+@runtime_checkable
+class Partitioned(Protocol):
+    """A check whose index can be partitioned across machines (``engine.distributed``): instead of
+    merging whole indexes shard after shard, each shard cuts its key tables into ``r`` partitions by
+    key hash, reducers see one partition of every shard, and the driver joins what they found.
+
+    The engine loops over whichever checks implement this; it never names one."""
+
+    def partition(self, shard: int, r: int) -> list[list[Any]]:
+        """Map side, on shard ``shard`` after observing it: each of its key tables cut into ``r``
+        partitions (a list per table); the index is dropped, what remains merges by ``merge_partitioned``."""
+
+    @classmethod
+    def reduce(cls, ex: Any, tables: list[list[list[Any]]], r: int, options: Any) -> Any:
+        """Reduce side: ``tables[t][i]`` holds partition ``i`` of key table ``t`` of every shard (in shard
+        order); run the reducers as tasks through ``ex`` (``submit``/``get``/``put``) and return what the
+        driver needs (a few numbers per record at most)."""
+
+    def join(self, reduced: Any, bases: np.ndarray) -> Any:
+        """Driver, before merging: what ``reduced`` means in merged record indices (``bases[k]``: the
+        first record of shard ``k``)."""
+
+    def merge_partitioned(self, other: Any, shard: int, joined: Any) -> None:
+        """Fold shard ``shard``'s state (its index dropped) into this one, in shard order."""
+
+    def apply_joined(self, joined: Any) -> None:
+        """After every shard is merged: apply the links across shards that the reducers found."""
+
+
+def _defined_by(cls: type[Check]) -> set[str]:
+    """The attribute names ``cls`` or a base below ``Check`` defines itself."""
+    return {name for klass in cls.__mro__ if klass not in (Check, abc.ABC, object) for name in vars(klass)}
 
 
 def validate_declarations(cls: type[Check]) -> None:
@@ -203,35 +269,56 @@ def validate_declarations(cls: type[Check]) -> None:
         raise fail("'name' must be a non-empty string")
     if not isinstance(getattr(cls, "title", None), str) or not cls.title:
         raise fail("'title' must be a non-empty string")
+    for problem in (*_metric_problems(cls), *_rule_problems(cls), *_other_problems(cls)):
+        raise fail(problem)
+
+
+def _metric_problems(cls: type[Check]) -> list[str]:
     names = [m.name for m in cls.metrics]
     if len(set(names)) != len(names):
-        raise fail(f"metric declared twice: {sorted({n for n in names if names.count(n) > 1})}")
-    known = set(names) | {c for m in cls.metrics for c in m.companions()}
+        return [f"metric declared twice: {sorted({n for n in names if names.count(n) > 1})}"]
     for m in cls.metrics:
         if not isinstance(m, Metric) or not _METRIC.match(m.name) or not m.description:
-            raise fail(f"metric {m!r} needs a dotted lower-case name and a description")
+            return [f"metric {m!r} needs a dotted lower-case name and a description"]
+        if m.record_level not in RECORD_LEVELS:
+            return [f"metric {m.name} has record_level {m.record_level!r} (one of {', '.join(RECORD_LEVELS)})"]
+        if m.record_level == "representative" and "copies" not in _defined_by(cls):
+            return [f"metric {m.name} is record_level 'representative' but the check has no 'copies'"]
+    return []
+
+
+def _rule_problems(cls: type[Check]) -> list[str]:
+    known = {m.name for m in cls.metrics} | {c for m in cls.metrics for c in m.companions()}
     codes = [r.code for r in cls.rules]
     if len(set(codes)) != len(codes):
-        raise fail(f"rule code declared twice: {codes}")
+        return [f"rule code declared twice: {codes}"]
     for r in cls.rules:
         if not _CODE.match(r.code):
-            raise fail(f"rule code {r.code!r} is not of the form CA123")
+            return [f"rule code {r.code!r} is not of the form CA123"]
         if r.metric not in known:
-            raise fail(f"rule {r.code} is on metric {r.metric!r}, which the check does not declare")
+            return [f"rule {r.code} is on metric {r.metric!r}, which the check does not declare"]
         if r.op not in ("max", "min") or r.severity not in ("error", "warning"):
-            raise fail(f"rule {r.code} needs op max|min and severity error|warning")
+            return [f"rule {r.code} needs op max|min and severity error|warning"]
         if len(r.rationale) < 40 or not r.example.startswith(f"{{id: {r.code}"):
-            raise fail(f"rule {r.code} needs a rationale and an example starting '{{id: {r.code}'")
+            return [f"rule {r.code} needs a rationale and an example starting '{{id: {r.code}'"]
+    return []
+
+
+def _other_problems(cls: type[Check]) -> list[str]:
     for c in cls.columns:
         if c.type not in COLUMN_TYPES:
-            raise fail(f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})")
-    for need in cls.needs:
-        if need not in RESOURCES:
-            raise fail(f"unknown resource {need!r} (one of {', '.join(RESOURCES)})")
+            return [f"column {c.name!r} has unknown type {c.type!r} (one of {', '.join(COLUMN_TYPES)})"]
+    if not all(isinstance(need, str) and need for need in cls.needs):
+        return ["'needs' lists resource names (loaded by the engine's resource registry)"]
+    if cls.key_tables and not all(callable(getattr(cls, m, None)) for m in
+                                  ("partition", "reduce", "join", "merge_partitioned", "apply_joined")):
+        return ["'key_tables' needs the Partitioned methods (partition, reduce, join, merge_partitioned, "
+                "apply_joined)"]
     if (cls.Options is None) != (cls.options_key is None):
-        raise fail("'Options' and 'options_key' go together")
+        return ["'Options' and 'options_key' go together"]
     if cls.Options is not None and not dataclasses.is_dataclass(cls.Options):
-        raise fail("'Options' must be a dataclass")
+        return ["'Options' must be a dataclass"]
+    return []
 
 
 __all__ = ["EXCERPT_CHARS", "Check", "CheckContext", "CheckResult", "DeclarationError", "excerpt"]

@@ -44,14 +44,15 @@ class Contamination(Check):
         Metric("contamination.eval_records", "count", "Records in the eval sets.", unit="records",
                per_source=False),
         Metric("contamination.eval_count", "count", "Eval records whose n-grams occur in the training "
-               "corpus at or above the threshold.", unit="records"),
-        Metric("contamination.eval_fraction", "fraction", "Share of eval records that are contaminated."),
+               "corpus at or above the threshold.", unit="records", record_level="flagged"),
+        Metric("contamination.eval_fraction", "fraction", "Share of eval records that are contaminated.",
+               record_level="flagged"),
         Metric("contamination.max_overlap", "fraction", "Largest share of one eval record's n-grams found "
                "in the training corpus."),
         Metric("contamination.train_count", "count", "Training records sharing an n-gram with a "
-               "contaminated eval record.", unit="records"),
+               "contaminated eval record.", unit="records", record_level="flagged"),
         Metric("contamination.train_fraction", "fraction", "Share of training records sharing an n-gram "
-               "with a contaminated eval record."),
+               "with a contaminated eval record.", record_level="flagged"),
     )
     rules = (
         Rule(

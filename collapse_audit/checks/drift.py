@@ -2,15 +2,19 @@
 
 Token-distribution Jensen–Shannon and KL divergence on the profile's partition, PSI of token
 lengths, and the change in every diversity figure. ``drift.score_psi`` (synthetic-score PSI) needs
-the detector's scores, which belong to the synthetic check: the engine computes it with
-``collapse_audit.signals.drift.score_psi(profile.scores, scores)``.
+the detector's scores, which belong to the synthetic check: ``combine`` joins them once every check
+has finished.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+
 from ..result.formatting import fmt_metric, fmt_number
 from ..result.sections import Section, Table
-from ..signals.drift import PartitionCounter, grouped_psi, js_divergence, kl_divergence, pooled_vector
+from ..signals.drift import PartitionCounter, grouped_psi, js_divergence, kl_divergence, pooled_vector, score_psi
 from ..signals.figures import DiversityState, prepare_part
 from .base import Check, CheckResult
 from .diversity import FIGURES, Diversity, DiversityOptions
@@ -159,6 +163,14 @@ class Drift(Check):
         self.state.merge(other.state)
         self.counter.heavy_counts += other.counter.heavy_counts
         self.counter.residual += other.counter.residual
+
+    def combine(self, results: Mapping[str, CheckResult]) -> dict[str, float]:
+        """``drift.score_psi``: the synthetic check's per-record scores against the baseline's histogram."""
+        scored = results.get("synthetic")
+        if scored is None or "synthetic_score" not in scored.columns:
+            return {}
+        scores = np.array(scored.columns["synthetic_score"], dtype=np.float64)
+        return {"drift.score_psi": score_psi(self.profile.scores, scores=scores)}
 
     def finish(self) -> CheckResult:
         """Divergences from the baseline (JS, KL, PSI) and the change in each figure."""

@@ -27,11 +27,14 @@ canonical text: identical unless the copies differ in Unicode normalisation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
 from ..result.formatting import fmt_number
 from ..result.sections import Section
+from ..text import shuffle as S
 from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import SortedRuns
@@ -63,10 +66,25 @@ class ExactDuplicates(Check):
     title = "Exact duplicates"
     metrics = (
         Metric("duplicates.exact_count", "count", "Records identical (after NFC and whitespace collapsing) "
-               "to an earlier record.", unit="records"),
+               "to an earlier record.", unit="records", record_level="representative"),
         Metric("duplicates.exact_fraction", "fraction", "Share of records that repeat an earlier record: "
-               "what exact deduplication would remove."),
+               "what exact deduplication would remove.", record_level="representative"),
     )
+
+    copy_basis = "exact duplicate"
+
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """Every member of an exact group but its first (lowest-index) record (``exact_group`` column)."""
+        g = records.exact_group
+        out = np.zeros(len(g), dtype=bool)
+        members = np.flatnonzero(g >= 0)
+        if len(members):
+            _, first = np.unique(g[members], return_index=True)
+            out[members] = True
+            out[members[first]] = False
+        return out
+
     rules = (
         Rule(
             "CA202", "exact-duplicate-share", "duplicates.exact_fraction", "max", 0.01, "error",
@@ -120,6 +138,40 @@ class ExactDuplicates(Check):
     def drop_index(self) -> None:
         """Free the key index once a distributed merge resolves first copies elsewhere."""
         self.index = SortedRuns(np.uint64, np.int64)
+
+    # ---- partitioned across machines (``base.Partitioned``) --------------------------------------
+
+    key_tables = 1
+
+    def partition(self, shard: int, r: int) -> list[list[Any]]:
+        """The distinct keys with their first records, cut into ``r`` partitions by key."""
+        hi, lo, first = self.key_table()
+        self.drop_index()
+        return [S.exact_partitions(shard, hi, lo, first, r)]
+
+    @classmethod
+    def reduce(cls, ex: Any, tables: list[list[list[Any]]], r: int, options: Any) -> Any:
+        """Per partition, each later shard's first copy of a key remapped to the earliest one."""
+        return ex.get([ex.submit(S.exact_reduce, *parts) for parts in tables[0]])
+
+    def join(self, reduced: Any, bases: np.ndarray) -> list[np.ndarray]:
+        """Per shard, its local first-copy index -> the merged first copy (global index)."""
+        remap = [bases[k] + np.arange(bases[k + 1] - bases[k], dtype=np.int64) for k in range(len(bases) - 1)]
+        rows = np.concatenate(reduced) if reduced else np.zeros((0, 2), np.uint64)
+        if len(rows):
+            ks, f = S.split_code(rows[:, 0])
+            rk, rf = S.split_code(rows[:, 1])
+            for shard in np.unique(ks).tolist():
+                sel = ks == shard
+                remap[shard][f[sel]] = bases[rk[sel]] + rf[sel]
+        return remap
+
+    def merge_partitioned(self, other: Any, shard: int, joined: Any) -> None:
+        """Append the shard's records with their first copies remapped."""
+        self.merge_records(other, joined[shard])
+
+    def apply_joined(self, joined: Any) -> None:
+        """Nothing left: every remap was applied while merging."""
 
     def merge_records(self, other: ExactDuplicates, remap: np.ndarray) -> None:
         """Append the later shard's records; ``remap`` maps each of its first-copy indices to the

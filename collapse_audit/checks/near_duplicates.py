@@ -58,19 +58,22 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from ..result.formatting import fmt_number
-from ..result.sections import Section, Table
+from ..result.sections import Section, SizeCounts, SourceSeries, Table
 from ..sketches.hashing import mix64
+from ..text import shuffle as S
 from ..text.batch import nfc_batch
 from ..text.excerpt import excerpt
 from ..text.index import RowStore, SortedRuns, UnionFind, pairs_within
 from ..text.limits import clip_nfc
 from ..text.memo import per_batch
 from ..text.minhash import MinHasher
+from ..text.shuffle import BUCKET_LIMIT, verify
 from . import presenting as P
 from .base import Check, CheckResult
 from .registry import register_check
@@ -80,11 +83,6 @@ LARGEST = 10
 MEMBERS_SHOWN = 10
 MAX_EXCERPTS = 5000
 PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
-# A record is compared with at most this many earlier members of one band bucket (the oldest).
-# Exact copies never fill buckets (identical signatures are folded together first); this only
-# bounds the quadratic work of huge families of templated near-copies. The benchmark corpus never
-# reaches it (``benchmarks/check_reference.py`` would show a difference).
-BUCKET_LIMIT = 256
 # Bits of each signature value kept for verification (b-bit minwise hashing): 8 or 16.
 VERIFY_BITS = 8
 VERIFY_DTYPE = np.uint16 if VERIFY_BITS == 16 else np.uint8
@@ -146,12 +144,6 @@ def verification_values(sig: np.ndarray) -> np.ndarray:
     return sig.astype(VERIFY_DTYPE)
 
 
-def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
-    """Signature Jaccard estimate >= threshold, row by row (share of agreeing values)."""
-    agree = np.count_nonzero(a == b, axis=1)
-    return agree / a.shape[1] >= threshold
-
-
 _HASHERS: dict[tuple[int, int, int], MinHasher] = {}
 
 
@@ -187,11 +179,19 @@ class NearDuplicates(Check):
     options_key = "near_duplicates"
     metrics = (
         Metric("duplicates.near_count", "count", "Records in a near-duplicate cluster other than its first "
-               "record: what near-deduplication would remove.", unit="records"),
-        Metric("duplicates.near_fraction", "fraction", "Share of records that near-deduplication would remove."),
+               "record: what near-deduplication would remove.", unit="records", record_level="representative"),
+        Metric("duplicates.near_fraction", "fraction", "Share of records that near-deduplication would remove.",
+               record_level="representative"),
         Metric("duplicates.near_clusters", "count", "Clusters of two or more near-duplicate records.",
                unit="clusters"),
     )
+
+    copy_basis = "near duplicate"
+
+    @classmethod
+    def copies(cls, records: Any) -> np.ndarray:
+        """Every record whose ``duplicate_of_row`` points to its cluster's representative."""
+        return np.asarray(records.duplicate_of >= 0)
     rules = (
         Rule(
             "CA201", "near-duplicate-share", "duplicates.near_fraction", "max", 0.05, "error",
@@ -282,6 +282,72 @@ class NearDuplicates(Check):
         self.pairs_verified += other.pairs_verified
         self._roots = None
         return base
+
+    source_series = (SourceSeries("duplicate", "near-duplicate", ("duplicates.near_fraction",)),)
+
+    @classmethod
+    def figures(cls, details, metrics, detector) -> list[Any]:
+        """The distribution of cluster sizes (malformed entries dropped)."""
+        raw = details.get("cluster_sizes")
+        sizes = []
+        for k, v in raw.items() if isinstance(raw, dict) else []:
+            try:
+                sizes.append((int(k), int(v)))
+            except (TypeError, ValueError):
+                continue
+        if not sizes:
+            return []
+        return [SizeCounts("clusters", "Near-duplicate cluster sizes", "near-identical records",
+                           "records per cluster", sorted(sizes))]
+
+    # ---- partitioned across machines (``base.Partitioned``) --------------------------------------
+
+    key_tables = 2
+
+    def partition(self, shard: int, r: int) -> list[list[Any]]:
+        """Whole-signature hashes and band keys of every slot, each cut into ``r`` partitions."""
+        table = self.slot_table()
+        self.drop_index()
+        return [S.signature_partitions(shard, table, r), S.band_partitions(shard, table, r)]
+
+    @classmethod
+    def reduce(cls, ex: Any, tables: list[list[list[Any]]], r: int, options: Any) -> Any:
+        """Identical signatures folded, then band buckets paired and verified, then pairs de-duplicated
+        and counted; returns (folded links, [(verified pairs, candidates, verified) per partition])."""
+        sig_parts, band_parts = tables
+        folded_pairs = ex.get([ex.submit(S.signature_reduce, *parts) for parts in sig_parts])
+        folded = np.concatenate(list(folded_pairs)) if folded_pairs else np.zeros((0, 2), np.uint64)
+        folded_codes = ex.put(np.sort(folded[:, 0]))
+        threshold = float(options.threshold)
+        band_out = [ex.submit(S.band_reduce, folded_codes, threshold, r, *parts, num_returns=r)
+                    for parts in band_parts]
+        pairs = ex.get([ex.submit(S.pair_reduce, *[b[i] for b in band_out]) for i in range(r)])
+        return folded, pairs
+
+    def join(self, reduced: Any, bases: np.ndarray) -> Any:
+        """The cross-shard links in merged record indices, and the pair counts."""
+        folded, pair_out = reduced
+
+        def glob(codes: np.ndarray) -> np.ndarray:
+            k, i = S.split_code(codes)
+            return bases[k] + i
+
+        verified = [p for p, _, _ in pair_out]
+        pairs = np.concatenate(verified) if verified else np.zeros((0, 2), np.uint64)
+        newer = np.concatenate([glob(folded[:, 0]), glob(pairs[:, 0])])
+        older = np.concatenate([glob(folded[:, 1]), glob(pairs[:, 1])])
+        return newer, older, sum(c for _, c, _ in pair_out), sum(v for _, _, v in pair_out)
+
+    def merge_partitioned(self, other: Any, shard: int, joined: Any) -> None:
+        """Append the shard's records and clusters (its links come with ``apply_joined``)."""
+        self.merge_records(other)
+
+    def apply_joined(self, joined: Any) -> None:
+        """Union the links the reducers verified; the pair counts are theirs."""
+        newer, older, checked, verified = joined
+        self.add_links(newer, older)
+        self.pairs_checked = checked
+        self.pairs_verified = verified
 
     def add_links(self, newer: np.ndarray, older: np.ndarray) -> None:
         """Union verified links found outside this state (global record indices)."""

@@ -70,11 +70,13 @@ class Pii(Check):
     options_key = "pii"
     metrics = (
         *(m for kind, what in KINDS.items() for m in (
-            Metric(f"pii.{kind}_count", "count", f"Records holding {what}.", unit="records"),
-            Metric(f"pii.{kind}_share", "fraction", f"Share of records holding {what}."),
+            Metric(f"pii.{kind}_count", "count", f"Records holding {what}.", unit="records", record_level="flagged"),
+            Metric(f"pii.{kind}_share", "fraction", f"Share of records holding {what}.", record_level="flagged"),
         )),
-        Metric("pii.any_count", "count", "Records holding any of the personal data looked for.", unit="records"),
-        Metric("pii.any_share", "fraction", "Share of records holding any of the personal data looked for."),
+        Metric("pii.any_count", "count", "Records holding any of the personal data looked for.", unit="records",
+               record_level="flagged"),
+        Metric("pii.any_share", "fraction", "Share of records holding any of the personal data looked for.",
+               record_level="flagged"),
     )
     rules = tuple(
         Rule(code, f"pii-{kind}-share", f"pii.{kind}_share", "max", 0.0, "warning",

@@ -6,6 +6,7 @@ missing or mistyped value instead of raising; renderers escape the strings these
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,11 @@ from ..result.sections import Table
 from ..text.excerpt import excerpt
 
 EXAMPLE_CHARS = 160
+
+
+def number(value: Any) -> bool:
+    """Whether ``value`` is a finite number a figure can draw (not a bool, NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def dicts(value: Any) -> list[Mapping[str, Any]]:

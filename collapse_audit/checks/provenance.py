@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from ..result.sections import Section
+from ..result.sections import Section, SourceSeries
 from ..text.excerpt import excerpt
 from . import presenting as P
 from .base import Check, CheckResult
@@ -26,6 +27,9 @@ KINDS = {
     "disallowed_license": "whose licence is not on fields.license_allowlist",
 }
 
+#: the record field a kind rests on (the provenance tag unless named here)
+_FIELD = {"disallowed_license": "license"}
+
 
 @register_check
 class Provenance(Check):
@@ -33,8 +37,10 @@ class Provenance(Check):
     name = "provenance"
     title = "Provenance"
     metrics = tuple(m for key, what in KINDS.items() for m in (
-        Metric(f"provenance.{key}_count", "count", f"Records {what}.", unit="records"),
-        Metric(f"provenance.{key}_fraction", "fraction", f"Share of records {what}."),
+        Metric(f"provenance.{key}_count", "count", f"Records {what}.", unit="records", record_level="flagged",
+               field=_FIELD.get(key, "provenance")),
+        Metric(f"provenance.{key}_fraction", "fraction", f"Share of records {what}.", record_level="flagged",
+               field=_FIELD.get(key, "provenance")),
     ))
     rules = (
         Rule(
@@ -185,6 +191,16 @@ class Provenance(Check):
             "disallowed_license_examples": self.examples["disallowed_license"],
         }
         return CheckResult(metrics=metrics, details=details, columns={"provenance": tags}, flags=self.flags)
+
+    source_series = (SourceSeries("untagged", "untagged", ("provenance.missing_fraction",)),)
+
+    @classmethod
+    def summary(cls, details, metrics) -> dict[str, Any]:
+        """The licences and provenance values found, by count."""
+        def counts(key: str) -> dict | None:
+            return details.get(key) if isinstance(details.get(key), dict) else None
+        return {"data_processing.licences.found": counts("licenses"),
+                "data_processing.provenance.values": counts("values")}
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:

@@ -8,7 +8,7 @@ from the registered classes here, so nothing about a check lives in a parallel t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..config import ScanConfig
@@ -64,9 +64,12 @@ def runnable(config: ScanConfig, available: Any) -> list[type[Check]]:
             if all(r in available for r in cls.needs) and cls.active(cls.options_from(config))]
 
 
-def build_checks(config: ScanConfig, resources: Mapping[str, Any]) -> list[Check]:
-    """The checks this scan runs (``runnable``), built with the loaded ``resources``."""
-    return [cls.from_config(config, resources) for cls in runnable(config, resources)]
+def build_checks(config: ScanConfig, resources: Mapping[str, Any],
+                 classes: Sequence[type[Check]] | None = None) -> list[Check]:
+    """The checks this scan runs, built with the loaded ``resources``: ``classes`` as the engine chose
+    them (passed to worker processes, so a plugin's check is imported there too), else ``runnable``."""
+    chosen = runnable(config, resources) if classes is None else classes
+    return [cls.from_config(config, resources) for cls in chosen]
 
 
 def catalogue() -> dict[str, Rule]:

@@ -12,6 +12,8 @@ A check class carries (as a sqlfluff rule class does):
 * ``needs``    - the resources it needs loaded before the scan (``"detector"``, ``"baseline"``,
   ``"eval_index"``); a check whose resource was not asked for does not run.
 * ``columns``  - its per-record annotation columns (``Column``).
+* ``Metric.record_level`` - what ``filter`` can do about a rule on the metric (``RecordLevel``), and
+  ``Metric.field`` - the record field the metric rests on.
 * ``section(details, metrics)`` - the renderer-neutral report section (``result.sections``).
 
 The catalogue, policy validation, the annotations schema and every report are derived from the
@@ -24,6 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 MetricKind = Literal["count", "fraction", "value", "interval"]
+#: what ``filter`` can do about a rule on a metric: remove the records the scan flagged for it, keep one
+#: representative per duplicate group (the check's ``copies``), cap a share (the synthetic cap), or nothing
+RecordLevel = Literal["flagged", "representative", "cap", "none"]
+RECORD_LEVELS = ("flagged", "representative", "cap", "none")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,12 @@ class Metric:
     description: str
     unit: str = ""
     per_source: bool = True
+    #: what ``filter`` can do about a ``max`` rule on this metric. Declared on the metric, not on a
+    #: catalogued rule: a policy may put a rule of its own id on any metric, and it gets the same fix.
+    record_level: RecordLevel = "none"
+    #: the ``FieldMap`` attribute (record field) the metric rests on, if any: a failing rule says so
+    #: when that field exists in none of the inputs (the policy names the wrong column)
+    field: str | None = None
 
     def companions(self) -> tuple[str, ...]:
         """The names of the interval bounds published next to an interval metric (none otherwise)."""

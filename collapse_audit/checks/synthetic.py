@@ -26,7 +26,7 @@ from ..detectors import calibration as C
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
-from ..result.sections import Section
+from ..result.sections import Histogram, Section, SourceSeries
 from ..text.excerpt import excerpt
 from ..text.limits import clip_for_analysis
 from . import presenting as P
@@ -127,21 +127,22 @@ class Synthetic(Check):
         Metric("synthetic.scored", "count", "Records the detector scored (the seeded sample).", unit="records",
                per_source=False),
         Metric("synthetic.declared_count", "count", "Records whose provenance tag says model-generated.",
-               unit="records"),
-        Metric("synthetic.declared_fraction", "fraction", "Share of records tagged model-generated."),
+               unit="records", field="provenance"),
+        Metric("synthetic.declared_fraction", "fraction", "Share of records tagged model-generated.",
+               field="provenance"),
         Metric("synthetic.detected_count", "count", "Scored records the detector flags.", unit="records"),
         Metric("synthetic.detected_fraction", "fraction", "Share of scored records the detector flags."),
         Metric("synthetic.estimated_fraction", "interval", "Estimated share of model-generated records: "
                "declared ones in full plus the share among the rest estimated from the detector's score "
-               "distribution, with a 95% interval (widened when the estimate is unvalidated)."),
+               "distribution, with a 95% interval (widened when the estimate is unvalidated).", record_level="cap"),
         Metric("synthetic.estimated_token_fraction", "interval", "The same estimate by whitespace tokens "
                "(a pretraining mix is capped in tokens), with a 95% interval."),
         Metric("synthetic.estimate_validated", "value", "1 when the detector's error rates hold on this corpus "
                "(applicability state validated or calibrated), else 0: a rule on the estimate passes only then."),
         Metric("provenance.undeclared_synthetic_count", "count", "Records tagged human that the detector "
-               "flags as model-generated.", unit="records"),
+               "flags as model-generated.", unit="records", field="provenance"),
         Metric("provenance.undeclared_synthetic_fraction", "fraction", "Share of scored human-tagged records "
-               "that the detector flags."),
+               "that the detector flags.", field="provenance"),
     )
     rules = (
         Rule(
@@ -352,6 +353,39 @@ class Synthetic(Check):
     def metrics_for(self, mask: np.ndarray) -> dict[str, float]:
         """Per source: the estimate AND its applicability test on that source's records alone."""
         return self._metrics(*(a[mask] for a in self._all))[0]
+
+    source_series = (SourceSeries("synthetic", "synthetic", ("synthetic.estimated_fraction",
+                                                             "synthetic.detected_fraction",
+                                                             "synthetic.declared_fraction")),)
+
+    @classmethod
+    def figures(cls, details, metrics, detector) -> list[Any]:
+        """The score histogram with the threshold (from the details, else the detector block) and the estimate."""
+        h = details.get("histogram") if isinstance(details.get("histogram"), dict) else {}
+        edges, counts = h.get("edges"), h.get("counts")
+        if not (isinstance(edges, list) and isinstance(counts, list) and counts and len(edges) == len(counts) + 1
+                and all(P.number(e) for e in edges) and all(P.number(c) for c in counts)):
+            return []
+        thr = next((float(v) for v in (details.get("threshold"), detector.get("threshold")) if P.number(v)), None)
+        flagged, scored = metrics.get("synthetic.detected_count"), metrics.get("synthetic.scored")
+        exact = P.number(flagged) and P.number(scored) and bool(scored)
+        est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
+        return [Histogram("synthetic", "Synthetic-score distribution", "Synthetic-score histogram",
+                          "detector score (probability the record is model-generated)",
+                          [float(e) for e in edges], [int(c) for c in counts], thr,
+                          flagged=int(flagged) if exact else None, scored=int(scored) if exact else None,
+                          flagged_as="flagged as synthetic",
+                          estimate=("estimated synthetic share", est["estimate"], est.get("ci_low"),
+                                    est.get("ci_high")) if P.number(est.get("estimate")) else None)]
+
+    @classmethod
+    def summary(cls, details, metrics) -> dict[str, Any]:
+        """The estimate's method (and, for results without the metrics, the estimate and its interval)."""
+        est = details.get("estimate") if isinstance(details.get("estimate"), dict) else {}
+        slot = "data_sources.synthetic_data."
+        return {slot + "estimated_share": est.get("estimate"),
+                slot + "estimated_share_ci95": [est.get("ci_low"), est.get("ci_high")],
+                slot + "estimation_method": est.get("method")}
 
     @classmethod
     def section(cls, details, metrics) -> Section | None:

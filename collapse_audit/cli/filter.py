@@ -8,6 +8,7 @@ import sys
 import typer
 
 from ..errors import AuditError
+from . import options as O
 from .common import user_errors
 
 
@@ -17,7 +18,7 @@ def filter(
                                       "(the same PATHs the scan read).", show_default=False),
     output: str | None = typer.Option(None, "--output", "-o", help="Directory for the filtered corpus (new or "
                                          "empty, outside the inputs); the manifest goes to OUT/.manifest/."),
-    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (default as for scan)."),
+    policy: str | None = O.POLICY,
     from_annotations: str | None = typer.Option(None, "--from-annotations", help="Use the annotations of an "
                                                    "earlier `scan --annotations FILE` instead of scanning again."),
     scan_result: str | None = typer.Option(None, "--scan-result", help="With --from-annotations: that scan's "
@@ -33,24 +34,20 @@ def filter(
                                              "same format, to this directory."),
     ignore: list[str] | None = typer.Option(None, "--ignore", help="Rule ids the filter must not act on "
                                                "(repeatable or comma-separated), e.g. --ignore CA101."),
-    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
-                                             "policy)."),
-    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector (default from the "
-                                           "policy)."),
+    text_field: str | None = O.TEXT_FIELD,
+    detector: str | None = O.DETECTOR,
     eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s): remove contaminated "
                                                  "training records when the policy has a CA5xx rule."),
     max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
                                         "(not copied; counted in the manifest as tolerated-bad)."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the scan's estimates and the choice of kept "
-                             "declared-synthetic records."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes for the scan "
-                                          "(default: all available CPUs)."),
-    batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
+    seed: int = O.SEED,
+    workers: int | None = O.WORKERS,
+    batch_size: int = O.BATCH_SIZE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Write the records of PATHS that the policy keeps, unchanged, in their own format.
 
-    Removes what the policy's record-level rules point at: every duplicate but the representative the scan chose (CA201/CA202), untagged or incompletely tagged records (CA301-CA304), contaminated records (CA5xx), and model-generated records beyond the synthetic-share cap (CA101: declared-synthetic records first, then by detector score, per source). Capping by score is refused when the synthetic-share estimate is not validated for the corpus.
+    Removes what the policy's record-level rules point at: every duplicate but the representative the scan chose (CA201/CA202), untagged or incompletely tagged records (CA301-CA304), contaminated records (CA5xx), records holding personal data (CA601-CA603) or flagged by any other check's rule, and model-generated records beyond the synthetic-share cap (CA101: declared-synthetic records first, then by detector score, per source). Capping by score is refused when the synthetic-share estimate is not validated for the corpus.
 
     Output is written atomically, one file (or --max-records-per-file shards) per input; OUT/.manifest/ holds removed.parquet (every removed record and its rule) and manifest.json (counts per rule and source, and the expected synthetic share of the output with its interval).
 

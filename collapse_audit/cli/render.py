@@ -6,6 +6,7 @@ from typing import Any
 
 from ..reports.formats import FORMATS, SUFFIX_FORMATS, render_result
 from ..reports.redact import MODES as REDACT_MODES
+from ..reports.view import as_result
 from ..result import ScanResult
 
 REDACT_HELP = ("Leave data out of the report: 'excerpts' drops record excerpts; 'ids' also replaces the ids "
@@ -14,7 +15,7 @@ REDACT_HELP = ("Leave data out of the report: 'excerpts' drops record excerpts; 
 
 def renderer_input(result: ScanResult | dict[str, Any]) -> ScanResult:
     """What the renderers read: the typed result (a dict from older callers is converted)."""
-    return result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
+    return as_result(result)
 
 
 __all__ = ["FORMATS", "REDACT_HELP", "REDACT_MODES", "SUFFIX_FORMATS", "render_result", "renderer_input"]

@@ -10,11 +10,12 @@ from rich.console import Console
 
 from ..errors import AuditError
 from ..outputs import check_outputs
-from ..policy.selection import parse_codes
 from ..result import ScanResult
 from ..text.inert import inert
+from . import options as O
 from .common import user_errors, write_output
-from .render import FORMATS, REDACT_HELP, REDACT_MODES, render_result, renderer_input
+from .options import check_report_options
+from .render import render_result, renderer_input
 
 
 @user_errors
@@ -23,62 +24,36 @@ def scan(
                                       "also .gz/.zst/.bz2/.xz), directories (read recursively; a saved Hugging Face "
                                       "dataset folder is one dataset), globs or URLs (s3://, gs://, hf://).",
                                       show_default=False),
-    policy: str | None = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with "
-                                         "\\[tool.collapse-audit]). Default: the nearest collapse-audit.yaml, "
-                                         ".collapse-audit.yaml or pyproject.toml \\[tool.collapse-audit] from here "
-                                         "up to the repository root, else the packaged rules/default.yaml."),
-    text_field: str | None = typer.Option(None, "--text-field", help="Field holding the text (overrides the "
-                                             "policy; dotted paths reach nested fields)."),
-    id_field: str | None = typer.Option(None, "--id-field", help="Field holding the record id (overrides "
-                                           "fields.id)."),
-    provenance_field: str | None = typer.Option(None, "--provenance-field", help="Field holding the provenance "
-                                                   "tag (overrides fields.provenance)."),
-    source_field: str | None = typer.Option(None, "--source-field", help="Field naming each record's source "
-                                               "(overrides fields.source)."),
-    fmt: str | None = typer.Option(None, "--format", "-f", help=f"Report format: {' | '.join(FORMATS)}. "
-                                      "Default: table."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Write the report to FILE (default stdout)."),
-    redact: str | None = typer.Option(None, "--redact", help=REDACT_HELP + " Choices: excerpts | ids."),
-    annotations: str | None = typer.Option(None, "--annotations", help="Write a Parquet file with one row per "
-                                              "record: duplicates, synthetic score, provenance and the rules it "
-                                              "touches."),
-    detector: str | None = typer.Option(None, "--detector", help="Synthetic-text detector: default | neural | "
-                                           "hf:PATH | lm:PATH (default from the policy)."),
-    sample: int | None = typer.Option(None, "--sample", min=0, help="Score at most N records with the detector "
-                                         "(uniform, seeded); 0 = all. Default from the policy."),
+    policy: str | None = O.POLICY,
+    text_field: str | None = O.TEXT_FIELD,
+    id_field: str | None = O.ID_FIELD,
+    provenance_field: str | None = O.PROVENANCE_FIELD,
+    source_field: str | None = O.SOURCE_FIELD,
+    fmt: str | None = O.FORMAT,
+    output: str | None = O.OUTPUT,
+    redact: str | None = O.REDACT,
+    annotations: str | None = O.ANNOTATIONS,
+    detector: str | None = O.DETECTOR,
+    sample: int | None = O.SAMPLE,
     calibration: str | None = typer.Option(None, "--calibration", help="Detector calibration file from "
                                            "`collapse-audit detector calibrate` (labelled in-domain records): "
                                            "the share estimate uses its error rates (state: calibrated)."),
     human_reference: str | None = typer.Option(None, "--human-reference", help="Trusted human-only records (any "
                                                "input format): measures the detector's false-positive side on "
                                                "your domain (state: calibrated)."),
-    max_bad_records: int = typer.Option(0, "--max-bad-records", min=0, help="Tolerate up to N unreadable records "
-                                        "(counted and listed in the report) instead of exiting 2."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed for sampling and estimates; same input+policy+seed give "
-                             "identical results."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all "
-                                          "available CPUs); results are identical for any count."),
-    baseline: str | None = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` "
-                                           "to measure drift against."),
-    eval_set: list[str] | None = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination "
-                                                 "(repeatable)."),
+    max_bad_records: int = O.MAX_BAD_RECORDS,
+    seed: int = O.SEED,
+    workers: int | None = O.WORKERS,
+    baseline: str | None = O.BASELINE,
+    eval_set: list[str] | None = O.EVAL_SET,
     split: str | None = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
                                      "folder with several (e.g. train)."),
-    select: list[str] | None = typer.Option(None, "--select", help="Apply only these rules: comma-separated "
-                                            "codes or prefixes (CA2, CA101). A catalogued code the policy "
-                                            "lacks is added with its default limit."),
-    extend_select: list[str] | None = typer.Option(None, "--extend-select", help="Also apply these catalogued "
-                                                   "rules (codes or prefixes) with their default limits."),
-    ignore: list[str] | None = typer.Option(None, "--ignore", help="Do not apply these rules (codes or "
-                                            "prefixes)."),
-    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when the policy fails (the report "
-                                   "still says FAIL); exit 2 still means the audit could not be run."),
-    accept: str | None = typer.Option(None, "--accept", help="Accepted-findings file (YAML/JSON): records "
-                                      "listed there leave the numerator of their rules. Default: the "
-                                      "policy's `accept:`."),
-    write_accept: str | None = typer.Option(None, "--write-accept", help="Write this scan's findings as an "
-                                            "accepted-findings file for --accept (to adopt the gate on an "
-                                            "existing corpus and fail only on new problems)."),
+    select: list[str] | None = O.SELECT,
+    extend_select: list[str] | None = O.EXTEND_SELECT,
+    ignore: list[str] | None = O.IGNORE,
+    exit_zero: bool = O.EXIT_ZERO,
+    accept: str | None = O.ACCEPT,
+    write_accept: str | None = O.WRITE_ACCEPT,
     engine: str = typer.Option("local", "--engine", help="local (worker processes on this machine) or ray (Ray "
                                "tasks; RAY_ADDRESS or --ray-address for a cluster, else a local one; needs the 'ray' "
                                "extra). See docs/distributed.md."),
@@ -87,9 +62,8 @@ def scan(
                                      "merge the N partial states with `collapse-audit merge`."),
     partial: str | None = typer.Option(None, "--partial", help="Write this scan's state to directory DIR instead "
                                        "of a report (for `collapse-audit merge`, or --against later)."),
-    against: str | None = typer.Option(None, "--against", help="A state directory of an earlier snapshot "
-                                       "(scan --partial): report records seen there, exactly or nearly."),
-    batch_size: int = typer.Option(4096, "--batch-size", min=1, hidden=True),
+    against: str | None = O.AGAINST,
+    batch_size: int = O.BATCH_SIZE,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no verdict line on stderr."),
 ) -> None:
     """Audit PATHS against the policy and print or export the report.
@@ -100,30 +74,25 @@ def scan(
 
     Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
     """  # noqa: E501 - Typer's help keeps docstring line breaks, so each paragraph is one line
-    fmt = fmt or "table"
-    if fmt not in FORMATS:
-        raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
-    if redact is not None and redact not in REDACT_MODES:
-        raise AuditError(f"Unknown --redact mode '{redact}' (choose from {', '.join(REDACT_MODES)}).")
+    fmt = check_report_options(fmt, redact)
     # imported here, so `--help` does not load the engine and every check
-    from ..engine import ScanOptions, run_scan
-    from ..engine.scan import default_workers
+    from ..engine import run_scan
+    from ..engine.scan import default_workers, scan_options
 
     # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
     check_outputs([output, annotations, write_accept],
                   [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
                    *([accept] if accept else []), *([calibration] if calibration else []),
                    *([human_reference] if human_reference else [])])
-    opts = ScanOptions(
-        paths=paths, policy=policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
+    opts = scan_options(
+        paths, policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
-        select=parse_codes(select), extend_select=parse_codes(extend_select), ignore=parse_codes(ignore),
+        select=select or [], extend_select=extend_select or [], ignore=ignore or [],
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
-        engine=_engine(engine), ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
-        against=against,
-        calibration=calibration, human_reference=human_reference,
+        engine=engine, ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
+        against=against, calibration=calibration, human_reference=human_reference,
     )
     if partial is not None:
         from ..engine.merge import run_partial
@@ -154,14 +123,8 @@ def emit(result: ScanResult, fmt: str, output: str | None, redact: str | None, q
     raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
 
 
-def _engine(name: str) -> str:
-    if name not in ("local", "ray"):
-        raise AuditError(f"Unknown --engine '{name}' (choose from local, ray).")
-    return name
-
-
 def parse_shard(text: str | None, partial: str | None) -> tuple[int, int] | None:
-    """``I/N`` -> (I, N), 0 <= I < N."""
+    """``I/N`` -> (I, N); whether it fits (0 <= I < N, with --partial) is checked with the other options."""
     if text is None:
         return None
     if partial is None:
@@ -170,8 +133,6 @@ def parse_shard(text: str | None, partial: str | None) -> tuple[int, int] | None
         i, n = (int(x) for x in text.split("/"))
     except ValueError:
         raise AuditError(f"--shard must look like I/N, e.g. 0/4 (got '{text}').") from None
-    if not 0 <= i < n:
-        raise AuditError(f"--shard {text}: I must be between 0 and N-1.")
     return i, n
 
 

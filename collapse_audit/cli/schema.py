@@ -23,4 +23,18 @@ def schema(
     """
     if name not in NAMES:
         raise AuditError(f"Unknown schema '{name}' (choose from {', '.join(NAMES)}).")
-    write_output(schema_text(name), output)
+    write_output(_registered(name), output)
+
+
+def _registered(name: str) -> str:
+    """The schema as shipped; the policy's option sections derived from the checks registered now, so a
+    plugin's section is included (for the built-in checks this is the shipped file, byte for byte)."""
+    text = schema_text(name)
+    if name != "policy":
+        return text
+    import json
+
+    from ..checks.registry import options_sections
+    from ..schemas.generate import dump, policy_schema
+
+    return dump(policy_schema(options_sections(), json.loads(text)))

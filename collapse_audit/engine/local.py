@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from ..checks.base import CheckContext
+from ..checks.base import Check, CheckContext
 from ..checks.registry import build_checks, check_named
 from ..config import ScanConfig
 from ..readers import InputFile
@@ -41,7 +41,7 @@ def _init(job: dict[str, Any]) -> None:
 
 def _run(pieces: list[Piece]) -> dict[str, Any]:
     config: ScanConfig = _JOB["config"]
-    checks = build_checks(config, _JOB["resources"])
+    checks = build_checks(config, _JOB["resources"], _JOB["checks"])
     state = scan_shard(_JOB["files"], pieces, config, checks, _JOB["max_bad"], _JOB["annotations"],
                        fields=_JOB["fields"], transform=_JOB["transform"])
     return pack_shard(state)
@@ -73,11 +73,12 @@ def unpack_shard(packed: dict[str, Any], config: ScanConfig, resources: dict[str
 def scan_sharded(files: list[InputFile], config: ScanConfig, resources: dict[str, Any], workers: int,
                  max_bad: int, annotations: bool, advance: Callable[[int], None] = lambda n: None,
                  start_method: str | None = None, fields: list[str] | None = None,
-                 transform: Any = None) -> ShardState:
-    """Scan ``files`` with ``workers`` processes, each observing its own shards; merged in order."""
+                 transform: Any = None, checks: list[type[Check]] | None = None) -> ShardState:
+    """Scan ``files`` with ``workers`` processes, each observing its own shards; merged in order
+    (``checks``: the classes to run, default the registry's runnable ones)."""
     shards = [s for s in plan_shards(files, max(1, workers * SHARDS_PER_WORKER)) if s]
     job = {"config": config, "resources": resources, "files": files, "max_bad": max_bad,
-           "annotations": annotations, "fields": fields, "transform": transform}
+           "annotations": annotations, "fields": fields, "transform": transform, "checks": checks}
     ctx = multiprocessing.get_context(start_method or default_start_method())
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(job,))
     finished = False

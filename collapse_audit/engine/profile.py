@@ -12,8 +12,9 @@ from ..config import ScanConfig
 from ..readers import BadRecordSink, InputFile, RecordBatch, discover
 from ..text.limits import clip_for_analysis
 from ..version import __version__
+from .executors import stream
 from .sample import choose_sample
-from .scan import ScanOptions, load_scan_policy, no_records_error, read_batches, scan_config, stream
+from .scan import ScanOptions, load_scan_policy, no_records_error, read_batches, scan_config
 
 
 @dataclass

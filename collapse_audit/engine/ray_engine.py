@@ -219,8 +219,8 @@ def _own_signal_handlers() -> Iterator[None]:
 def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, Any], address: str | None,
              max_bad: int, annotations: bool, shards: int | None = None,
              advance: Callable[[int], None] = lambda n: None, fields: list[str] | None = None,
-             transform: Any = None) -> ShardState:
-    """The whole scan's merged state, computed by Ray tasks."""
+             transform: Any = None, checks: Any = None) -> ShardState:
+    """The whole scan's merged state, computed by Ray tasks (``checks``: the classes to run)."""
     ray = connect(address)
     ex = RayExecutor(ray)
     cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -228,7 +228,7 @@ def scan_ray(files: list[InputFile], config: ScanConfig, resources: dict[str, An
     # progress counts records as the shards finish; the in-order merge then adds nothing more
     state = run_distributed(ex, files, config, resources, shards=n, max_bad=max_bad, annotations=annotations,
                             reducers=max(2, cpus), wait=lambda refs: ex.wait(refs, advance), fields=fields,
-                            transform=transform)
+                            transform=transform, checks=checks)
     # the few texts no shard kept, read back by Ray tasks (one per input that holds some)
     fill_excerpts(state.checks, files, read_options(config),
                   lambda fn, args: ex.get([ex.submit(fn, *a) for a in args]))

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from ..checks.base import CheckResult
-from ..checks.registry import build_checks
-from ..checks.synthetic import DetectorOptions, detector_reference, load_calibration
+from ..checks.base import Check, CheckResult
+from ..checks.registry import metric_spec, options_sections
 from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
@@ -39,12 +39,10 @@ from ..readers import (
 )
 from ..result import InputEntry, ScanResult, SkippedInput
 from ..version import __version__
-from .annotations import AnnotationCollector
-from .parallel import prepared_batches
-from .progress import input_total, progress_bar, wanted
-from .sample import choose_sample
+from .executors import EXECUTORS, ReadPlan, executor_for
+from .progress import input_total, wanted
+from .resources import ResourceRequest, checks_to_run, load_resources, metric_available
 from .shards import ShardState, read_options
-from .sources import SourceIndex
 
 PACKAGED_POLICY = "(packaged default)"
 
@@ -84,15 +82,64 @@ class ScanOptions:
     calibration: str | None = None       # --calibration: detector calibration file (overrides the policy)
     human_reference: str | None = None   # --human-reference: trusted human-only records (overrides the policy)
 
+    def __post_init__(self) -> None:
+        validate_options(self)
 
-class Step(Protocol):
-    """One unit of work over the record stream (a check, or the profile builder)."""
 
-    def prepare(self, batch: RecordBatch) -> Any:
-        """Pure per-batch work; may run in a worker process."""
+def scan_options(paths: Any, policy: Any = None, **options: Any) -> ScanOptions:
+    """The one way ``ScanOptions`` are built from what a caller gave (the CLI's flags, the Python API's
+    keywords): unknown names refused, paths made strings, a single code or eval set made a list, rule
+    codes split on commas; then ``ScanOptions`` validates the values."""
+    from dataclasses import fields
 
-    def observe(self, batch: RecordBatch, prepared: Any) -> None:
-        """Fold one batch into the state, in input order, in this process."""
+    from ..policy.selection import parse_codes
+
+    known = {f.name for f in fields(ScanOptions)} - {"paths", "policy"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"scan() got unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    for key in ("select", "extend_select", "ignore"):
+        value = options.get(key)
+        if value is not None:
+            options[key] = parse_codes([value] if isinstance(value, str) else list(value))
+    sets = options.get("eval_sets")
+    if sets is not None:
+        options["eval_sets"] = [os.fspath(e) for e in ([sets] if isinstance(sets, (str, os.PathLike)) else sets)]
+    for key in ("accept", "write_accept", "annotations", "baseline", "partial", "against", "calibration",
+                "human_reference"):
+        if isinstance(options.get(key), os.PathLike):
+            options[key] = os.fspath(options[key])
+    if isinstance(policy, os.PathLike):
+        policy = os.fspath(policy)
+    path_list = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    return ScanOptions(paths=path_list, policy=policy, **options)
+
+
+def validate_options(opts: ScanOptions) -> None:
+    """Reject options no scan can run with, with the sentence the CLI prints (an ``AuditError``): the
+    command line and the Python API (``collapse_audit.scan``) build ``ScanOptions`` alike, so both
+    refuse the same mistakes the same way."""
+    if opts.engine not in EXECUTORS:
+        raise AuditError(f"Unknown --engine '{opts.engine}' (choose from {', '.join(EXECUTORS)}).")
+    for name, value, least in (("--workers", opts.workers, 1), ("--batch-size", opts.batch_size, 1),
+                               ("--sample", opts.sample, 0), ("--max-bad-records", opts.max_bad_records, 0),
+                               ("--seed", opts.seed, 0)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least):
+            raise AuditError(f"{name} must be a whole number of at least {least} (got {value!r}).")
+    if opts.shard is not None:
+        _validate_shard(opts.shard, opts.partial)
+
+
+def _validate_shard(shard: Any, partial: str | None) -> None:
+    if partial is None:
+        raise AuditError("--shard needs --partial DIR (a shard's state is merged later with `collapse-audit merge`).")
+    ok = isinstance(shard, (tuple, list)) and len(shard) == 2 and all(
+        isinstance(x, int) and not isinstance(x, bool) for x in shard)
+    if not ok:
+        raise AuditError(f"--shard must look like I/N, e.g. 0/4 (got {shard!r}).")
+    i, n = shard
+    if not 0 <= i < n:
+        raise AuditError(f"--shard {i}/{n}: I must be between 0 and N-1.")
 
 
 def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
@@ -103,7 +150,7 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
                      source=opts.source_field or fields.source)
     if policy.provenance is not None:
         fields = replace(fields, provenance=policy.provenance.key(fields.provenance))
-    det = policy.options.get("detector") or DetectorOptions()
+    det = policy.options.get("detector") or options_sections()["detector"]()
     detector = replace(det, name=opts.detector or det.name, sample=det.sample if opts.sample is None else opts.sample)
     if opts.calibration or opts.human_reference:  # a command-line calibration replaces the policy's
         detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
@@ -152,25 +199,6 @@ def _derive(batches: Iterator[RecordBatch], derivation: ProvenanceDerivation, so
         yield batch
 
 
-def stream(steps: Sequence[Step], batches: Iterator[RecordBatch], n_files: int, workers: int, *,
-           progress: bool, label: str,
-           observers: Sequence[Callable[[RecordBatch], None]] = (), total: int | None = None) -> list[int]:
-    """The one reading loop: every step's ``prepare`` on the worker pool, ``observe`` in input order.
-
-    Returns the number of records read per file index.
-    """
-    per_file = [0] * n_files
-    with progress_bar(progress, label, total) as advance:
-        for batch, prepared in prepared_batches(list(steps), batches, workers):  # type: ignore[arg-type]
-            for step, prep in zip(steps, prepared, strict=True):
-                step.observe(batch, prep)
-            for observe in observers:
-                observe(batch)
-            per_file[batch.file_index] += len(batch)
-            advance(len(batch))
-    return per_file
-
-
 def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditError:
     """The error for a scan that read nothing: all records unreadable, or an empty input."""
     if sink.count:
@@ -179,32 +207,14 @@ def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditEr
     return AuditError(f"No records found in {', '.join(f.path for f in files)} (the input is empty).")
 
 
-def _load_resources(config: ScanConfig, files: list[InputFile],
-                    derivation: ProvenanceDerivation | None, against: str | None = None,
-                    sample: bool = True) -> dict[str, Any]:
-    from ..detectors.registry import load_detector
+def scan_resources(config: ScanConfig, files: list[InputFile], derivation: ProvenanceDerivation | None = None,
+                   against: str | None = None, sample: bool = True) -> dict[str, Any]:
+    """Everything the checks this scan runs need, loaded (``engine.resources``)."""
+    def read(paths: list[str]) -> Iterator[RecordBatch]:
+        return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
 
-    det = config.option("detector") or DetectorOptions()
-    detector = load_detector(det.name, det.detector_options())
-    resources: dict[str, Any] = {
-        "detector": detector,
-        "sample_rows": choose_sample(files, det.sample, config.seed) if sample else None,
-        # what the share estimate compares the corpus with, checked before anything is read
-        "applicability_reference": detector_reference(detector),
-        "calibration": load_calibration(det, detector),
-    }
-    if against:
-        from .against import load_previous
-
-        resources["previous"] = load_previous(against, config)
-    if config.baseline or config.eval_sets:
-        from ..signals.resources import load_resources
-
-        def read(paths: list[str]) -> Iterator[RecordBatch]:
-            return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
-
-        resources.update(load_resources(config, read))
-    return resources
+    request = ResourceRequest(config, files, read, against=against, sample=sample)
+    return load_resources(request, checks_to_run(config, request))
 
 
 def load_scan_policy(opts: ScanOptions) -> Policy:
@@ -213,18 +223,6 @@ def load_scan_policy(opts: ScanOptions) -> Policy:
         return opts.policy
     where = find_policy(opts.policy)
     return load_policy(where.path, where.source)
-
-
-def _available(config: ScanConfig, against: str | None = None) -> Callable[[str], bool]:
-    def available(metric: str) -> bool:
-        if metric.startswith("duplicates.against_"):
-            return bool(against)
-        if metric.startswith("drift."):
-            return bool(config.baseline)
-        if metric.startswith("contamination."):
-            return bool(config.eval_sets)
-        return True
-    return available
 
 
 @dataclass
@@ -240,67 +238,42 @@ class _Setup:
     files: list[InputFile]
     resources: dict[str, Any]
     keep_keys: bool
+    checks: list[type[Check]] = field(default_factory=list)   # the check classes this scan runs
 
 
 def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Setup:
     policy = load_scan_policy(opts)
     config = scan_config(policy, opts)
-    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, _available(config, opts.against))
-    accept_path = opts.accept or policy.accept
-    accepted = load_accepted(accept_path) if accept_path else None
     if discovery is None:
         discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
     files = discovery.files
-    resources = _load_resources(config, files, policy.provenance, opts.against, sample=sample)
+
+    def read(paths: list[str]) -> Iterator[RecordBatch]:
+        return read_batches(list(paths), config, BadRecordSink(max_bad=0), policy.provenance)
+
+    request = ResourceRequest(config, files, read, against=opts.against, sample=sample)
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, metric_available(request))
+    accept_path = opts.accept or policy.accept
+    accepted = load_accepted(accept_path) if accept_path else None
+    checks = checks_to_run(config, request)
+    resources = load_resources(request, checks)
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
-    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys)
+    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys, checks)
 
 
 def _read(opts: ScanOptions, s: _Setup) -> ShardState:
     """Read the inputs (or this shard of them) into the checks' merged state, with the engine asked for."""
     from .excerpts import fill_excerpts
-    from .shards import plan_shards, scan_shard
 
     config, files = s.config, s.files
-    transform = batch_transform(config, s.policy.provenance)
-    fields = read_fields(config, s.policy.provenance)
-    total = input_total(files) if wanted(opts.progress) and opts.shard is None else None
-    if opts.engine == "ray":
-        from .ray_engine import scan_ray
-
-        with progress_bar(opts.progress, "scanning", total) as advance:
-            from .local import SHARDS_PER_WORKER
-
-            # as many shards as the local engine with the same -w: the same shard plan, the same JSON
-            state = scan_ray(files, config, s.resources, opts.ray_address, opts.max_bad_records, s.keep_keys,
-                             shards=config.workers * SHARDS_PER_WORKER, fields=fields, transform=transform,
-                             advance=advance)
-    elif (opts.shard is not None and opts.shard[1] > 1) or config.workers > 1:
-        if opts.shard is not None and opts.shard[1] > 1:
-            i, n = opts.shard
-            pieces = plan_shards(files, n)[i]
-            with progress_bar(opts.progress, f"scanning shard {i}/{n}") as advance:
-                state = scan_shard(files, pieces, config, build_checks(config, s.resources), opts.max_bad_records,
-                                   s.keep_keys, advance, fields=fields, transform=transform)
-        else:
-            from .local import scan_sharded
-
-            with progress_bar(opts.progress, "scanning", total) as advance:
-                state = scan_sharded(files, config, s.resources, config.workers, opts.max_bad_records, s.keep_keys,
-                                     advance, fields=fields, transform=transform)
-    else:
-        sink = BadRecordSink(max_bad=opts.max_bad_records)
-        stats = InputStats(tuple(fields))  # [readers]
-        state = ShardState(checks=build_checks(config, s.resources), sources=SourceIndex(config.fields.source),
-                           collector=AnnotationCollector(config.fields.id) if s.keep_keys else None, stats=stats)
-        observers = [state.sources.observe] + ([state.collector.observe] if state.collector is not None else [])
-        batches = read_batches(files, config, sink, s.policy.provenance, stats)
-        per_file = stream(state.checks, batches, len(files), 1, progress=opts.progress, label="scanning",
-                          observers=observers, total=total)
-        state.per_file = {i: n for i, n in enumerate(per_file) if n}
-        state.total = sum(per_file)
-        state.skipped, state.skipped_per_file = sink.count, dict(sink.per_file)
-        state.skipped_examples = list(sink.examples)
+    plan = ReadPlan(files=files, config=config, resources=s.resources, fields=read_fields(config, s.policy.provenance),
+                    transform=batch_transform(config, s.policy.provenance), max_bad=opts.max_bad_records,
+                    keep_keys=s.keep_keys, progress=opts.progress,
+                    total=input_total(files) if wanted(opts.progress) and opts.shard is None else None,
+                    read=functools.partial(read_batches, derivation=s.policy.provenance), checks=s.checks,
+                    shard=opts.shard,
+                    ray_address=opts.ray_address)
+    state = executor_for(opts.engine, config.workers, opts.shard).run(plan)
     state.check_bad(opts.max_bad_records)
     if opts.partial is None:
         fill_excerpts(state.checks, files, read_options(config))
@@ -316,29 +289,25 @@ def run_scan(opts: ScanOptions) -> ScanResult:
     return finish_scan(opts, s, state, started, t0)
 
 
-#: rules whose metric rests on a field of the policy: metric prefix -> (field attribute, policy key, CLI flag)
-_FIELD_OF_METRIC = (
-    ("provenance.disallowed_license", "license", "fields.license", None),
-    ("provenance.", "provenance", "fields.provenance", "--provenance-field"),
-    ("synthetic.declared", "provenance", "fields.provenance", "--provenance-field"),
-)
+#: the command-line flag that overrides each policy field (for the hint of a rule on a missing field)
+_FIELD_FLAGS = {"text": "--text-field", "id": "--id-field", "provenance": "--provenance-field",
+                "source": "--source-field"}
 
 
 def _diagnose_fields(rules: list[Any], fields: FieldMap, stats: Any) -> None:
-    """Say so in a rule's message when the field its metric rests on exists in none of the inputs
-    (every record then "lacks a provenance tag" because the policy names the wrong column)."""
+    """Say so in a rule's message when the field its metric rests on (``Metric.field``) exists in none
+    of the inputs (every record then "lacks a provenance tag" because the policy names the wrong column)."""
     if stats is None:
         return
     for rule in rules:
-        if rule.status == "pass":
+        spec = metric_spec(rule.metric)
+        attr = spec.field if spec is not None else None
+        name = getattr(fields, attr) if attr else None
+        if rule.status == "pass" or not name:
             continue
-        for prefix, attr, key, flag in _FIELD_OF_METRIC:
-            name = getattr(fields, attr)
-            if rule.metric.startswith(prefix) and name:
-                note = stats.missing_field_message(name, key, flag)
-                if note:
-                    rule.message = f"{rule.message} ({note.rstrip('.')})"
-                break
+        note = stats.missing_field_message(name, f"fields.{attr}", _FIELD_FLAGS.get(attr or ""))
+        if note:
+            rule.message = f"{rule.message} ({note.rstrip('.')})"
 
 
 def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: datetime, t0: float) -> ScanResult:
@@ -357,7 +326,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
     for res in results.values():
         metrics.update(res.metrics)
         flags.update(res.flags)
-    metrics.update(_cross_check_metrics(results, resources))
+    for check in checks:  # figures a check combines from other checks' results (drift's score PSI)
+        metrics.update(check.combine(results))
     groups = sources.per_source_metrics(checks, results)
     masks = None
     if s.accepted is not None and collector is not None:
@@ -367,7 +337,6 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
                                 accepted=masks)
     _diagnose_fields(evaluation.rules, config.fields, stats)
 
-    detector = resources["detector"]
     run = {
         "started": started.isoformat(timespec="seconds"),
         "duration_s": round(time.perf_counter() - t0, 3),
@@ -386,9 +355,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         skipped_inputs=[SkippedInput(k.path, k.reason) for k in s.discovery.skipped],  # [readers]
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
-        detector={**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
-                  "sample": config.option("detector").sample,
-                  "applicability": _applicability(results)},
+        detector=_detector_json(resources, metrics, config, results),
         policy=_policy_json(policy, config, opts, s.accept_path),
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
@@ -413,10 +380,17 @@ def batch_transform(config: ScanConfig, derivation: ProvenanceDerivation | None)
     return functools.partial(_derive, derivation=derivation, source=source, key=config.fields.provenance)
 
 
-def _applicability(results: dict[str, CheckResult]) -> dict[str, Any] | None:
-    """The synthetic check's applicability block (contract: state, reason, tests, calibration)."""
-    res = results.get("synthetic")
-    return res.details.get("applicability") if res is not None else None
+def _detector_json(resources: dict[str, Any], metrics: dict[str, float], config: ScanConfig,
+                   results: dict[str, CheckResult]) -> dict[str, Any]:
+    """The result's ``detector`` block: the loaded detector, what it scored and, from the check that
+    scored, its applicability block (contract: state, reason, tests, calibration); empty when no check
+    that ran needed a detector."""
+    detector = resources.get("detector")
+    if detector is None:
+        return {}
+    scoring = [res.details["applicability"] for res in results.values() if "applicability" in res.details]
+    return {**detector.describe(), "scored": int(metrics.get("synthetic.scored", 0)),
+            "sample": config.option("detector").sample, "applicability": scoring[0] if scoring else None}
 
 
 def _write_text(path: str, text: str) -> None:
@@ -442,18 +416,6 @@ def _policy_json(policy: Policy, config: ScanConfig, opts: ScanOptions, accept: 
                             "ignore": list(opts.ignore)}
     if accept:
         out["accept"] = os.path.basename(accept)
-    return out
-
-
-def _cross_check_metrics(results: dict[str, CheckResult], resources: dict[str, Any]) -> dict[str, float]:
-    """Metrics that combine two checks' outputs; checks stay independent, the engine joins them."""
-    out: dict[str, float] = {}
-    baseline = resources.get("baseline")
-    if baseline is not None and "synthetic" in results:
-        from ..signals.drift import score_psi
-
-        scores = np.array(results["synthetic"].columns["synthetic_score"], dtype=np.float64)
-        out["drift.score_psi"] = score_psi(baseline.scores, scores=scores)
     return out
 
 

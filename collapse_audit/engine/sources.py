@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..checks.base import Check, CheckResult
+from ..checks.registry import metrics_from_flags
 
 MAX_SOURCES = 50
 MISSING = "(missing)"
@@ -88,15 +89,9 @@ class SourceIndex:
             metrics: dict[str, Any] = {"records.total": int(mask.sum())}
             for check in checks:
                 res = results[check.name]
-                specific = check.metrics_for(mask)
-                for metric, flag in res.flags.items():
-                    if metric in specific:
-                        continue
-                    if metric.endswith("_count"):
-                        metrics[metric] = int(flag[mask].sum())
-                    elif metric.endswith("_fraction") and mask.any():
-                        metrics[metric] = float(flag[mask].mean())
-                metrics.update({k: _plain(v) for k, v in specific.items()})
+                # the check's own figures where it gives them, else the declared-kind default
+                metrics.update(metrics_from_flags(res.flags, mask))
+                metrics.update({k: _plain(v) for k, v in check.metrics_for(mask).items()})
             groups[name] = dict(sorted(metrics.items()))
         return groups
 

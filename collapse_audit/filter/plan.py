@@ -4,15 +4,16 @@ Pure function of per-record arrays (``RecordTable``), the policy's rules and the
 so any engine that can produce those arrays (the local one today, a distributed one later) reuses it
 unchanged; writing the output is a separate step (``writers.py``).
 
-Order of the steps, each acting on what the previous ones kept:
+What the filter can do about a rule is declared by its metric (``Metric.record_level``), so a new
+check that flags records is filtered with no edit here. Order of the steps, each acting on what the
+previous ones kept:
 
-1. duplicates (rules on ``duplicates.exact_*`` / ``duplicates.near_*``): every record that is not
-   its group's representative goes; the representative is exactly the record the scan's
-   ``duplicate_of_row`` points to (the first of its exact group for an exact-only policy);
-2. provenance (rules on ``provenance.missing_*``, ``missing_required_*``, ``disallowed_license_*``,
-   ``unknown_value_*``) and contamination (``contamination.*``): every record the scan's
+1. ``representative`` metrics (the duplicate checks), in check order: every record that is not its
+   group's representative goes (the check's ``copies``); for near duplicates that is exactly the record
+   the scan's ``duplicate_of_row`` points to (the first of its exact group for an exact-only policy);
+2. ``flagged`` metrics (provenance, contamination, personal data...): every record the scan's
    ``issues`` column ties to such a rule goes (the scan already applied any ``where: {source}``);
-3. the synthetic-share cap (a rule ``synthetic.estimated_fraction`` max): see ``synthetic_cap.py``.
+3. the ``cap`` metric (a rule ``synthetic.estimated_fraction`` max): see ``synthetic_cap.py``.
 
 One byte per record: 0 = keep, k = removed by ``reasons[k - 1]``.
 """
@@ -23,17 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..checks.registry import check_for_metric, metric_spec, registered
 from ..errors import AuditError
 from ..policy import RuleSpec
 from .records import RecordTable
 from .synthetic_cap import CapResult, cap_synthetic
-
-DUPLICATE_EXACT = ("duplicates.exact_count", "duplicates.exact_fraction")
-DUPLICATE_NEAR = ("duplicates.near_count", "duplicates.near_fraction")
-PER_RECORD_PREFIXES = ("provenance.missing_count", "provenance.missing_fraction",
-                       "provenance.missing_required_", "provenance.disallowed_license_",
-                       "provenance.unknown_value_", "contamination.")
-SYNTHETIC_CAP = "synthetic.estimated_fraction"
 
 
 @dataclass
@@ -73,58 +68,56 @@ def build_plan(records: RecordTable, rules: list[RuleSpec], *, ignore: set[str],
             active.append(rule)
     if len(active) > 250:
         raise AuditError("The policy has more than 250 rules the filter would act on.")
-    for kind in ("exact", "near", "records", "cap"):
-        for rule in (r for r in active if _kind(r) == kind):
-            if kind == "cap":
-                if plan.cap is not None or rule.where:
-                    plan.ignored.append({"id": rule.id, "metric": rule.metric,
-                                         "why": "only one corpus-wide synthetic cap is enforced"})
-                    continue
-                plan.cap = cap_synthetic(records, plan.kept, rule.threshold, detector_validation,
-                                         estimate_validated, threshold, seed, rule.id)
-                _remove(plan, rule.id, plan.cap.removed_declared, BASES.index("declared synthetic"))
-                _remove(plan, rule.id, plan.cap.removed_scored, BASES.index("detector score"))
-                plan.acted_on.append({"id": rule.id, "metric": rule.metric,
-                                      "removed": int(plan.cap.removed_declared.sum() + plan.cap.removed_scored.sum())})
-                continue
-            if kind == "exact":
-                mask, basis = _exact_copies(records), "exact duplicate"
-            elif kind == "near":
-                mask, basis = records.duplicate_of >= 0, "near duplicate"
-            else:
-                mask, basis = records.flagged_by(rule.id), "flagged by the scan"
-            before = int((plan.reason > 0).sum())
-            _remove(plan, rule.id, mask, BASES.index(basis))
-            plan.acted_on.append({"id": rule.id, "metric": rule.metric,
-                                  "removed": int((plan.reason > 0).sum()) - before})
+    for rule in sorted(active, key=_step):
+        if _kind(rule) == "cap":
+            _cap(plan, records, rule, detector_validation, estimate_validated, threshold, seed)
+            continue
+        if _kind(rule) == "representative":
+            check = check_for_metric(rule.metric)
+            assert check is not None
+            mask = check.copies(records)
+            basis = check.copy_basis if check.copy_basis in BASES else "flagged by the scan"
+        else:
+            mask, basis = records.flagged_by(rule.id), "flagged by the scan"
+        before = int((plan.reason > 0).sum())
+        _remove(plan, rule.id, mask, BASES.index(basis))
+        plan.acted_on.append({"id": rule.id, "metric": rule.metric,
+                              "removed": int((plan.reason > 0).sum()) - before})
     return plan
 
 
+def _cap(plan: Plan, records: RecordTable, rule: RuleSpec, detector_validation: dict,
+         estimate_validated: tuple[bool, str], threshold: float, seed: int) -> None:
+    """The one corpus-wide synthetic cap, on what the earlier steps kept."""
+    if plan.cap is not None or rule.where:
+        plan.ignored.append({"id": rule.id, "metric": rule.metric,
+                             "why": "only one corpus-wide synthetic cap is enforced"})
+        return
+    plan.cap = cap_synthetic(records, plan.kept, rule.threshold, detector_validation,
+                             estimate_validated, threshold, seed, rule.id)
+    _remove(plan, rule.id, plan.cap.removed_declared, BASES.index("declared synthetic"))
+    _remove(plan, rule.id, plan.cap.removed_scored, BASES.index("detector score"))
+    plan.acted_on.append({"id": rule.id, "metric": rule.metric,
+                          "removed": int(plan.cap.removed_declared.sum() + plan.cap.removed_scored.sum())})
+
+
+_ORDER = ("representative", "flagged", "cap")
+
+
+def _step(rule: RuleSpec) -> tuple[int, int]:
+    """Where a rule acts: its kind's step, then (for duplicate groups) its check's run order."""
+    check = check_for_metric(rule.metric)
+    return _ORDER.index(_kind(rule) or "cap"), registered().index(check) if check is not None else 0
+
+
 def _kind(rule: RuleSpec) -> str | None:
-    m = rule.metric
-    if rule.op != "max":
+    """The metric's declared ``record_level`` where the filter can act on this rule, else None: only
+    ``max`` rules, and a duplicate rule restricted to one source cannot pick representatives."""
+    spec = metric_spec(rule.metric)
+    level = spec.record_level if spec is not None else "none"
+    if rule.op != "max" or level == "none" or (level == "representative" and rule.where):
         return None
-    if m in DUPLICATE_EXACT:
-        return "exact" if not rule.where else None
-    if m in DUPLICATE_NEAR:
-        return "near" if not rule.where else None
-    if m == SYNTHETIC_CAP:
-        return "cap"
-    if m.startswith(PER_RECORD_PREFIXES):
-        return "records"
-    return None
-
-
-def _exact_copies(records: RecordTable) -> np.ndarray:
-    """Every member of an exact group but its first (lowest-index) record."""
-    g = records.exact_group
-    out = np.zeros(len(g), dtype=bool)
-    members = np.flatnonzero(g >= 0)
-    if len(members):
-        _, first = np.unique(g[members], return_index=True)
-        out[members] = True
-        out[members[first]] = False
-    return out
+    return level
 
 
 def _remove(plan: Plan, rule_id: str, mask: np.ndarray, basis: int) -> None:

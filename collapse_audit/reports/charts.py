@@ -1,9 +1,8 @@
-"""Inline SVG charts for the HTML report: the synthetic-score histogram with the detector threshold,
-the near-duplicate cluster-size distribution and the per-source shares.
-
-Charts are the one place a renderer reads specific details (a picture needs the raw counts, not
-a table of text); everything else on the page is drawn from generic sections. Numbers go through
-the one formatter; every string through ``esc``.
+"""Inline SVG charts for the HTML report, drawn from what the checks declare: each check's figures
+(``Check.figures``: a score histogram with its threshold, a distribution of group sizes) and its bars
+in the per-source figure (``Check.source_series``). Nothing here names a check or reads its details;
+score histograms come first, then size distributions, then the sources. Numbers go through the one
+formatter; every string through ``esc``.
 """
 
 from __future__ import annotations
@@ -12,8 +11,10 @@ import html as _html
 import math
 from typing import Any, TypeGuard
 
+from ..checks import registry
 from ..result import ScanResult, fmt_number
 from ..result.formatting import fmt_percent
+from ..result.sections import Histogram, SizeCounts
 from .view import inert
 
 
@@ -34,53 +35,25 @@ def fmt_pct(v: Any, digits: int = 1) -> str:
     return fmt_percent(v, digits)
 
 
-def _get(d: Any, *path: Any) -> Any:
-    for k in path:
-        if not isinstance(d, dict) or k not in d:
-            return None
-        d = d[k]
-    return d
+def declared_figures(r: ScanResult) -> list[Any]:
+    """Every registered check's figures for this result, in check order."""
+    out: list[Any] = []
+    for cls in registry.registered():
+        d = r.details.get(cls.name)
+        if isinstance(d, dict):
+            out += cls.figures(d, r.metrics, r.detector if isinstance(r.detector, dict) else {})
+    return out
 
 
-def synthetic_histogram(r: ScanResult) -> tuple[list[float], list[int]] | None:
-    """(bin edges, counts) of the detector-score histogram, or None when the result has no usable one."""
-    h = _get(r.details, "synthetic", "histogram") or {}
-    edges, cnts = h.get("edges"), h.get("counts")
-    if (isinstance(edges, list) and isinstance(cnts, list) and cnts and len(edges) == len(cnts) + 1
-            and all(_is_number(e) for e in edges) and all(_is_number(c) for c in cnts)):
-        return [float(e) for e in edges], [int(c) for c in cnts]
-    return None
-
-
-def synthetic_threshold(r: ScanResult) -> float | None:
-    """The detector threshold the scan flagged at, from the check's details or the detector block."""
-    for v in (_get(r.details, "synthetic", "threshold"), r.detector.get("threshold")):
-        if isinstance(v, (int, float)) and _is_number(v):
-            return float(v)
-    return None
-
-
-def flagged_share(r: ScanResult, edges: list[float], counts: list[int], thr: float) -> tuple[int, int, bool]:
-    """(records at or above the threshold, records scored, exact?) from the detector's own counts when
-    the result has them, else from the histogram (approximate when the threshold falls inside a bin)."""
-    flagged, scored = r.metric("synthetic.detected_count"), r.metric("synthetic.scored")
-    if flagged is not None and scored:
-        return int(flagged), int(scored), True
+def flagged_share(h: Histogram, thr: float) -> tuple[int, int, bool]:
+    """(records at or above the threshold, records scored, exact?) from the check's own counts when
+    it gives them, else from the histogram (approximate when the threshold falls inside a bin)."""
+    if h.flagged is not None and h.scored:
+        return h.flagged, h.scored, True
+    edges, counts = h.edges, h.counts
     above = sum(n for lo, n in zip(edges[:-1], counts, strict=True) if lo >= thr - 1e-12)
     exact = any(abs(e - thr) < 1e-9 for e in edges) or thr <= edges[0] or thr > edges[-1]
     return above, sum(counts), exact
-
-
-def cluster_sizes(r: ScanResult) -> list[tuple[int, int]]:
-    """(cluster size, number of clusters) pairs of the near-duplicate clusters, malformed entries dropped."""
-    raw = _get(r.details, "near_duplicates", "cluster_sizes") or {}
-    out = []
-    for k, v in raw.items() if isinstance(raw, dict) else []:
-        try:
-            out.append((int(k), int(v)))
-        except (TypeError, ValueError):
-            continue
-    return sorted(out)
 
 
 def source_groups(r: ScanResult) -> list[tuple[str, dict]]:
@@ -108,8 +81,11 @@ COLORS = {
 
 
 def figures(r: ScanResult) -> list[str]:
-    """The SVG figures the result has data for (score histogram, cluster sizes, sources), in page order."""
-    return [f for f in (_histogram_figure(r), _clusters_figure(r), _sources_figure(r)) if f]
+    """The SVG figures the result has data for (score histograms, size distributions, sources), in page order."""
+    specs = declared_figures(r)
+    drawn = [_histogram_figure(h) for h in specs if isinstance(h, Histogram)]
+    drawn += [_sizes_figure(c) for c in specs if isinstance(c, SizeCounts)]
+    return [f for f in (*drawn, _sources_figure(r)) if f]
 
 
 # ---------------------------------------------------------------------------------------- drawing
@@ -138,12 +114,9 @@ def _svg_open(w: int, h: int, title: str, desc: str, ident: str) -> str:
     )
 
 
-def _histogram_figure(result: ScanResult) -> str:
-    hist = synthetic_histogram(result)
-    if not hist:
-        return ""
-    edges, counts = hist
-    thr = synthetic_threshold(result)
+def _histogram_figure(hist: Histogram) -> str:
+    edges, counts = hist.edges, hist.counts
+    thr = hist.threshold
     w, h, left, right, top, bottom = 380, 220, 44, 12, 22, 36
     pw, ph = w - left - right, h - top - bottom
     lo, hi = edges[0], edges[-1]
@@ -159,9 +132,9 @@ def _histogram_figure(result: ScanResult) -> str:
     total = sum(counts)
     desc = f"{total} scored records in {len(counts)} bins from {lo:g} to {hi:g}"
     if thr is not None:
-        above, scored, exact = flagged_share(result, edges, counts, thr)
+        above, scored, exact = flagged_share(hist, thr)
         desc += f"; {'' if exact else 'about '}{above} at or above the threshold {fmt_number(thr)}"
-    out = [_svg_open(w, h, "Synthetic-score histogram", desc, "hist")]
+    out = [_svg_open(w, h, hist.title, desc, "hist")]
     for frac in (0.5, 1.0):
         y = ys(ymax * frac)
         out.append(
@@ -182,8 +155,8 @@ def _histogram_figure(result: ScanResult) -> str:
         v = lo + span * k / 4
         out.append(f'<text class="tick" x="{_n(xs(v))}" y="{top + ph + 13}" text-anchor="middle">{v:g}</text>')
     out.append(
-        f'\n<text class="tick" x="{_n(left + pw / 2)}" y="{h - 4}" text-anchor="middle">detector score '
-        "(probability the record is model-generated)</text>\n"
+        f'\n<text class="tick" x="{_n(left + pw / 2)}" y="{h - 4}" text-anchor="middle">{esc(hist.x_label)}'
+        "</text>\n"
     )
     if thr is not None and lo <= thr <= hi:
         x = xs(thr)
@@ -195,21 +168,18 @@ def _histogram_figure(result: ScanResult) -> str:
             f'threshold {fmt_number(thr)}</text>\n'
         )
     out.append("</svg>\n")
-    est = (_get(result.details, "synthetic", "estimate") or {})
     notes = []
     if thr is not None:
         notes.append(
             f"{'' if exact else 'about '}{esc(fmt_number(above))} of {esc(fmt_number(scored))} scored records "
-            f"at or above the threshold (flagged as synthetic)"
+            f"at or above the threshold ({esc(hist.flagged_as)})"
         )
-    if isinstance(est, dict) and _is_number(est.get("estimate")):
-        notes.append(
-            f"estimated synthetic share {esc(fmt_pct(est['estimate']))} "
-            f"(95% CI {esc(fmt_pct(est.get('ci_low')))}–{esc(fmt_pct(est.get('ci_high')))})"
-        )
+    if hist.estimate is not None:
+        what, share, low, high = hist.estimate
+        notes.append(f"{esc(what)} {esc(fmt_pct(share))} (95% CI {esc(fmt_pct(low))}–{esc(fmt_pct(high))})")
     note = f'<p class="note">{"; ".join(notes)}.</p>\n' if notes else ""
     return (
-        '<figure id="chart-synthetic"><figcaption>Synthetic-score distribution</figcaption>\n'
+        f'<figure id="chart-{esc(hist.key)}"><figcaption>{esc(hist.caption)}</figcaption>\n'
         + "".join(out)
         + note
         + "</figure>\n"
@@ -230,10 +200,8 @@ def _cluster_bins(sizes: list[tuple[int, int]]) -> list[tuple[str, int]]:
     return out
 
 
-def _clusters_figure(result: ScanResult) -> str:
-    sizes = cluster_sizes(result)
-    if not sizes:
-        return ""
+def _sizes_figure(spec: SizeCounts) -> str:
+    sizes = spec.sizes
     bins = _cluster_bins(sizes)
     w, h, left, right, top, bottom = 380, 220, 44, 12, 22, 36
     pw, ph = w - left - right, h - top - bottom
@@ -246,8 +214,8 @@ def _clusters_figure(result: ScanResult) -> str:
         _svg_open(
             w,
             h,
-            "Near-duplicate cluster sizes",
-            f"{n_clusters} clusters of two or more near-identical records; {removable} records removable",
+            spec.caption,
+            f"{n_clusters} {spec.group} of two or more {spec.member}; {removable} records removable",
             "clus",
         )
     ]
@@ -263,38 +231,40 @@ def _clusters_figure(result: ScanResult) -> str:
         bh = n / ymax * ph
         out.append(
             f'<rect x="{_n(cx - bw / 2)}" y="{_n(top + ph - bh)}" width="{_n(bw)}" height="{_n(bh)}" '
-            f'fill="{COLORS["duplicate"]}"><title>size {esc(label)}: {n} clusters</title></rect>'
+            f'fill="{COLORS["duplicate"]}"><title>size {esc(label)}: {n} {esc(spec.group)}</title></rect>'
             f'<text class="lbl" x="{_n(cx)}" y="{_n(top + ph - bh - 3)}" text-anchor="middle">'
             f'{esc(fmt_number(n))}</text>'
             f'<text class="tick" x="{_n(cx)}" y="{top + ph + 13}" text-anchor="middle">{esc(label)}</text>\n'
         )
     out.append(f'<line class="axis" x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}"/>\n')
     out.append(
-        f'<text class="tick" x="{_n(left + pw / 2)}" y="{h - 4}" text-anchor="middle">records per cluster</text>\n'
+        f'<text class="tick" x="{_n(left + pw / 2)}" y="{h - 4}" text-anchor="middle">{esc(spec.x_label)}</text>\n'
     )
     out.append("</svg>\n")
     note = (
-        f'<p class="note">{esc(fmt_number(n_clusters))} clusters of near-identical records; '
+        f'<p class="note">{esc(fmt_number(n_clusters))} {esc(spec.group)} of {esc(spec.member)}; '
         f"{esc(fmt_number(removable))} records removable by deduplication.</p>\n"
     )
     return (
-        '<figure id="chart-clusters"><figcaption>Near-duplicate cluster sizes</figcaption>\n'
+        f'<figure id="chart-{esc(spec.key)}"><figcaption>{esc(spec.caption)}</figcaption>\n'
         + "".join(out)
         + note
         + "</figure>\n"
     )
 
 
-_SOURCE_SERIES = (
-    (
-        "synthetic",
-        "synthetic",
-        ("synthetic.estimated_fraction", "synthetic.detected_fraction", "synthetic.declared_fraction"),
-    ),
-    ("duplicate", "near-duplicate", ("duplicates.near_fraction", "duplicates.exact_fraction")),
-    ("untagged", "untagged", ("provenance.missing_fraction",)),
-)
 MAX_SOURCE_BARS = 12
+
+
+def _colour(key: str) -> str:
+    return COLORS.get(key, COLORS["bar"])
+
+
+def _declared_series() -> list[Any]:
+    """Every check's per-source bars, in palette order (keys the palette lacks last, in check order)."""
+    declared = [series for cls in registry.registered() for series in cls.source_series]
+    palette = list(COLORS)
+    return sorted(declared, key=lambda d: palette.index(d.key) if d.key in palette else len(palette))
 
 
 def _sources_figure(result: ScanResult) -> str:
@@ -302,7 +272,8 @@ def _sources_figure(result: ScanResult) -> str:
     if not groups:
         return ""
     series = []
-    for key, label, names in _SOURCE_SERIES:
+    for decl in _declared_series():
+        key, label, names = decl.key, decl.label, decl.metrics
         present = [m for m in names if any(_is_number(g.get(m)) for _, g in groups)]
         if present:
             series.append((key, label, present[0]))
@@ -329,7 +300,7 @@ def _sources_figure(result: ScanResult) -> str:
     lx = 8.0
     for key, label, _ in series:
         out.append(
-            f'<rect x="{_n(lx)}" y="6" width="10" height="10" fill="{COLORS[key]}"/>'
+            f'<rect x="{_n(lx)}" y="6" width="10" height="10" fill="{_colour(key)}"/>'
             f'<text class="lbl" x="{_n(lx + 14)}" y="15">{esc(label)}</text>'
         )
         lx += 24 + 6.5 * len(label)
@@ -363,7 +334,7 @@ def _sources_figure(result: ScanResult) -> str:
             v = float(raw)
             bw = max(0.0, min(1.0, v / xmax)) * pw
             out.append(
-                f'<rect x="{left}" y="{_n(y)}" width="{_n(max(bw, 0.5))}" height="{bar_h - 1}" fill="{COLORS[key]}">'
+                f'<rect x="{left}" y="{_n(y)}" width="{_n(max(bw, 0.5))}" height="{bar_h - 1}" fill="{_colour(key)}">'
                 f"<title>{esc(name)}: {esc(fmt_pct(v))} {esc(label)}</title></rect>"
                 f'<text class="tick" x="{_n(left + bw + 3)}" y="{_n(y + bar_h - 2)}">{esc(fmt_pct(v))}</text>'
             )

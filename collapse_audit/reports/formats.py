@@ -43,8 +43,7 @@ def render_result(result: ScanResult | dict, fmt: str, redact_mode: str | None =
     """The report in format ``fmt`` (after ``--redact``); an unknown format is a user error."""
     if fmt not in RENDERERS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
-    res = result if isinstance(result, ScanResult) else ScanResult.from_dict(result)
-    text = RENDERERS[fmt](redact(res, redact_mode))
+    text = RENDERERS[fmt](redact(as_result(result), redact_mode))
     return _no_log_commands(text) if fmt in JSON_FORMATS else text
 
 

@@ -22,14 +22,15 @@ import json
 import math
 from typing import Any
 
+from ..checks import registry
 from ..result import ScanResult, fmt_number, fmt_percent
 from .markdown import code, md
 from .view import applicability, as_result, json_safe, verdict_sentence
 
 TEMPLATE = "EU AI Act - public summary of training content for general-purpose AI models (AI Office template, 2025)"
 TODO = "*To be completed by the provider.*"
-TOKEN_METRICS = ("tokens.total", "records.tokens", "text.tokens", "size.tokens", "diversity.tokens")
-CHAR_METRICS = ("characters.total", "text.characters", "size.characters")
+#: the declared metric the training-data size in tokens is read from
+TOKENS = "diversity.tokens"
 
 
 class _Reader:
@@ -83,7 +84,7 @@ class _Reader:
 
     @staticmethod
     def verdict_sentence(result: dict) -> str:
-        return verdict_sentence(ScanResult.from_dict(result))
+        return verdict_sentence(as_result(result))
 
 
 c = _Reader()
@@ -100,14 +101,6 @@ def _size_band(tokens: float | None) -> str | None:
     return "More than 10 trillion tokens"
 
 
-def _first_metric(result: dict, names: tuple[str, ...]) -> float | None:
-    for n in names:
-        v = c.metric(result, n)
-        if v is not None:
-            return v
-    return None
-
-
 def _round(v: Any, digits: int = 4) -> Any:
     return round(v, digits) if isinstance(v, float) else v
 
@@ -119,13 +112,9 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
     total = c.metric(result, "records.total")
     if total is None:
         total = c.get(result, "records", "total")
-    tokens = _first_metric(result, TOKEN_METRICS)
+    tokens = c.metric(result, TOKENS)
     det = c.get(result, "detector", default={})
     det = det if isinstance(det, dict) else {}
-    est = c.get(result, "details", "synthetic", "estimate", default={})
-    est = est if isinstance(est, dict) else {}
-    prov = c.get(result, "details", "provenance", default={})
-    prov = prov if isinstance(prov, dict) else {}
     missing_frac = c.metric(result, "provenance.missing_fraction")
     tool = c.get(result, "tool", default={})
 
@@ -184,24 +173,10 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
             "synthetic_data": {
                 "declared_share": _round(c.metric(result, "synthetic.declared_fraction")),
                 "detected_share": _round(c.metric(result, "synthetic.detected_fraction")),
-                "estimated_share": _round(
-                    c.metric(result, "synthetic.estimated_fraction")
-                    if c.metric(result, "synthetic.estimated_fraction") is not None
-                    else est.get("estimate")
-                ),
-                "estimated_share_ci95": [
-                    _round(
-                        c.metric(result, "synthetic.estimated_fraction_ci_low")
-                        if c.metric(result, "synthetic.estimated_fraction_ci_low") is not None
-                        else est.get("ci_low")
-                    ),
-                    _round(
-                        c.metric(result, "synthetic.estimated_fraction_ci_high")
-                        if c.metric(result, "synthetic.estimated_fraction_ci_high") is not None
-                        else est.get("ci_high")
-                    ),
-                ],
-                "estimation_method": est.get("method"),
+                "estimated_share": _round(c.metric(result, "synthetic.estimated_fraction")),
+                "estimated_share_ci95": [_round(c.metric(result, "synthetic.estimated_fraction_ci_low")),
+                                         _round(c.metric(result, "synthetic.estimated_fraction_ci_high"))],
+                "estimation_method": None,
                 "detector": {
                     "name": det.get("name"),
                     "version": det.get("version"),
@@ -217,14 +192,14 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
         },
         "data_processing": {
             "licences": {
-                "found": prov.get("licenses") if isinstance(prov.get("licenses"), dict) else None,
+                "found": None,
                 "allowlist": allowlist,
                 "outside_allowlist_share": _round(c.metric(result, "provenance.disallowed_license_fraction")),
             },
             "provenance": {
                 "coverage": _round(1 - missing_frac) if missing_frac is not None else None,
                 "records_without_provenance": c.metric(result, "provenance.missing_count"),
-                "values": prov.get("values") if isinstance(prov.get("values"), dict) else None,
+                "values": None,
                 "undeclared_synthetic_records": c.metric(result, "provenance.undeclared_synthetic_count"),
             },
             "deduplication": {
@@ -252,8 +227,35 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
             },
         },
     }
+    _from_checks(result, summary)
     summary["to_complete"] = _todo_paths(summary)
     return summary
+
+
+def _from_checks(result: dict, summary: dict[str, Any]) -> None:
+    """Fill the slots the metrics left empty with what each check says of its details (``Check.summary``)."""
+    details: dict[str, Any] = result.get("details") or {}
+    metrics: dict[str, Any] = result.get("metrics") or {}
+    for cls in registry.registered():
+        d = details.get(cls.name)
+        if isinstance(d, dict):
+            for path, value in cls.summary(d, metrics).items():
+                _fill(summary, path.split("."), value)
+
+
+def _fill(summary: dict[str, Any], path: list[str], value: Any) -> None:
+    """Set ``value`` at ``path`` where the slot is empty (a list slot element by element), rounded."""
+    *parents, last = path
+    node: Any = summary
+    for key in parents:
+        node = node.get(key) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return
+    have = node.get(last)
+    if isinstance(have, list) and isinstance(value, list):
+        node[last] = [_round(v) if h is None else h for h, v in zip(have, value, strict=False)]
+    elif have is None:
+        node[last] = _round(value)
 
 
 def _todo_paths(d: Any, prefix: str = "") -> list[str]:
@@ -479,4 +481,9 @@ def render_markdown(result: ScanResult | dict) -> str:
         f"| Audit verdict | {md(dp['audit']['verdict']).upper()}: {md(c.verdict_sentence(result))} |",
         "",
     ]
+    rules = dp["audit"]["rules"]
+    if rules:   # every rule the audit applied, whichever check declared it
+        out += ["| Rule | Name | Status |", "| --- | --- | --- |"]
+        out += [f"| {md(r['id'])} | {md(r['name'])} | {md(r['status'])} |" for r in rules]
+        out.append("")
     return "\n".join(out).rstrip("\n") + "\n"

@@ -30,3 +30,42 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)   # ("clusters", "18")
     tables: list[Table] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A figure a check asks for: a score distribution, with the threshold records are flagged at."""
+
+    key: str                                    # anchor id of the figure ("chart-<key>")
+    caption: str                                # "Synthetic-score distribution"
+    title: str                                  # the picture's accessible title
+    x_label: str
+    edges: list[float]
+    counts: list[int]
+    threshold: float | None = None
+    flagged: int | None = None                  # exact records at or above the threshold, when known
+    scored: int | None = None
+    flagged_as: str = "flagged"                 # what a record above the threshold is called
+    estimate: tuple[str, float, float | None, float | None] | None = None   # (what, share, ci_low, ci_high)
+
+
+@dataclass(frozen=True)
+class SizeCounts:
+    """A figure a check asks for: how many groups have each size (e.g. near-duplicate clusters); all but
+    one record of each group is removable."""
+
+    key: str
+    caption: str
+    member: str                                 # what a group is made of: "near-identical records"
+    x_label: str
+    sizes: list[tuple[int, int]]                # (group size, number of groups)
+    group: str = "clusters"
+
+
+@dataclass(frozen=True)
+class SourceSeries:
+    """One bar per source in the per-source figure: the first of ``metrics`` the result has, per source."""
+
+    key: str                                    # colour key
+    label: str
+    metrics: tuple[str, ...]

@@ -123,7 +123,10 @@ def _rule(code="CA999", metric="x.count"):
     ({"rules": (_rule(metric="x.other"),)}, "does not declare"),
     ({"rules": (_rule(), _rule())}, "declared twice"),
     ({"columns": (Column("c", "decimal", "d"),)}, "unknown type"),
-    ({"needs": ("gpu",)}, "unknown resource"),
+    ({"needs": ("",)}, "resource names"),
+    ({"metrics": (Metric("x.count", "count", "d", record_level="some"),)}, "record_level"),
+    ({"metrics": (Metric("x.count", "count", "d", record_level="representative"),)}, "no 'copies'"),
+    ({"key_tables": 1}, "Partitioned methods"),
     ({"metrics": (Metric("x.count", "count", "d"), Metric("x.count", "count", "d"))}, "declared twice"),
     ({"options_key": "x"}, "go together"),
 ])

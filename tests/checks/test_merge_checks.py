@@ -32,7 +32,7 @@ from collapse_audit.config import FieldMap, ScanConfig
 from collapse_audit.engine.against import load_previous
 from collapse_audit.engine.excerpts import fill_excerpts
 from collapse_audit.engine.partials import manifest_for, save_partial
-from collapse_audit.engine.scan import _load_resources, read_batches
+from collapse_audit.engine.scan import read_batches, scan_resources
 from collapse_audit.engine.shards import plan_shards, scan_shard
 from collapse_audit.engine.sources import SourceIndex
 from collapse_audit.readers import BadRecordSink, discover
@@ -86,7 +86,7 @@ def setup(tmp_path_factory):
     config = ScanConfig(fields=fields, options=options, seed=3, batch_size=53,
                         baseline=str(tmp / "base.json"), eval_sets=(str(ev),))
     files = discover([str(tmp / "a.jsonl"), str(tmp / "b.jsonl")])
-    resources = _load_resources(config, files, None)
+    resources = scan_resources(config, files)
     resources["previous"] = _previous(tmp, rows, config)
     batches = list(read_batches(files, config, BadRecordSink()))
     return config, resources, batches, files

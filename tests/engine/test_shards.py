@@ -15,7 +15,7 @@ from collapse_audit.config import FieldMap, ScanConfig
 from collapse_audit.engine.excerpts import fill_excerpts
 from collapse_audit.engine.local import scan_sharded
 from collapse_audit.engine.partials import check_partials, load_partial, manifest_for, read_manifest, save_partial
-from collapse_audit.engine.scan import _load_resources
+from collapse_audit.engine.scan import scan_resources
 from collapse_audit.engine.shards import Piece, plan_shards, scan_shard, shard_batches
 from collapse_audit.errors import AuditError
 from collapse_audit.readers import BadRecordSink, discover
@@ -43,7 +43,7 @@ def corpus(tmp_path_factory):
     paths = [write_jsonl(tmp / f"part{k}.jsonl", rows[k * 300:(k + 1) * 300]) for k in range(3)]
     files = discover([str(p) for p in paths])
     config = ScanConfig(fields=FieldMap(), options={"detector": DetectorOptions(sample=250)}, seed=5, batch_size=64)
-    return tmp, files, config, _load_resources(config, files, None)
+    return tmp, files, config, scan_resources(config, files, None)
 
 
 def _summary(state, files, config):

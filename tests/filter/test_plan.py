@@ -101,3 +101,19 @@ def test_score_cap_removes_flagged_records_highest_first_and_refuses_unvalidated
     assert p.cap.expected["ci_high"] <= 0.2
     with pytest.raises(AuditError, match="Refusing to cap"):
         plan_for(rec, [rule("CA101", "synthetic.estimated_fraction", 0.2)], validated=(False, "off-domain"))
+
+
+def test_what_the_filter_does_follows_the_metrics_declaration():
+    """Personal-data rules flag records, so the filter removes them; a rule describing the corpus as a
+    whole (entropy), a min rule and a per-source duplicate rule are left, each saying why."""
+    recs = table([HUMAN] * 5, [0.1] * 5, [0] * 5, exact=[0, -1, 0, -1, -1],
+                 issues=[[], ["CA601"], [], ["CA601", "CA603"], []])
+    rules = [rule("CA601", "pii.email_share", 0.0), rule("CA603", "pii.ip_share", 0.0),
+             rule("CA401", "diversity.token_entropy", 7.5), rule("CA202", "duplicates.exact_fraction", 0.0,
+                                                                  where={"source": "a"}),
+             RuleSpec("mine", "mine", "pii.any_count", "min", 1, "error")]
+    plan = plan_for(recs, rules)
+    assert plan.kept.tolist() == [True, False, True, False, True]
+    assert [a["id"] for a in plan.acted_on] == ["CA601", "CA603"]
+    assert [a["removed"] for a in plan.acted_on] == [2, 0]      # record 3 went with the first rule
+    assert sorted(i["id"] for i in plan.ignored) == ["CA202", "CA401", "mine"]

@@ -16,19 +16,30 @@ reducer sees one partition of every shard's keys:
 
 Records are named by ``code = shard << 40 | record index within the shard``, which sorts in input
 order. The functions are plain numpy so they run the same in one process (tests) or as Ray tasks
-(``engine.ray_engine``).
+(``engine.ray_engine``). The duplicate checks call them from their ``Partitioned`` methods
+(``checks.base.Partitioned``); the distributed engine only runs what the checks hand it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..checks.near_duplicates import BUCKET_LIMIT, verify
 from ..sketches.hashing import mix64
-from ..text.index import pairs_within
+from .index import pairs_within
 
+#: A record is compared with at most this many earlier members of one band bucket (the oldest), in
+#: one scan and across shards alike. Exact copies never fill buckets (identical signatures are folded
+#: together first); this only bounds the quadratic work of huge families of templated near-copies.
+#: The benchmark corpus never reaches it (``benchmarks/check_reference.py`` would show a difference).
+BUCKET_LIMIT = 256
 SHIFT = np.uint64(40)
 _LOW = np.uint64((1 << 40) - 1)
+
+
+def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
+    """Signature Jaccard estimate >= threshold, row by row (share of agreeing values)."""
+    agree = np.count_nonzero(a == b, axis=1)
+    return agree / a.shape[1] >= threshold
 
 
 def code(shard: int, records: np.ndarray) -> np.ndarray:
