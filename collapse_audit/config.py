@@ -48,6 +48,7 @@ class ScanConfig:
     batch_size: int = 4096
     baseline: str | None = None
     eval_sets: tuple[str, ...] = ()
+    rules: frozenset[str] = frozenset()   # the codes of the rules applied (a plugin check runs only for its own)
 
     def option(self, section: str) -> Any:
         """The options instance of ``section``, or None when the policy left it at the defaults."""

@@ -1,7 +1,8 @@
 """Checks: independent streaming units, each carrying everything about itself (``base.Check``).
 
 Adding a check is one new module (whose class is decorated with ``@register_check``) and one
-line in ``BUILTIN`` below; a plugin outside the package calls ``register_check`` itself.
+line in ``BUILTIN`` below; a package outside declares an entry point (``plugins.py``) or calls
+``register_check`` itself.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from .base import Check, CheckContext, CheckResult
+from .plugins import load_plugins
 from .registry import (
     annotation_columns,
     build_checks,
@@ -35,6 +37,7 @@ BUILTIN = (
 )
 for _module in BUILTIN:
     import_module(f"{__name__}.{_module}")
+load_plugins()   # then the checks and readers other distributions declare as entry points (plugins.py)
 
 
 __all__ = [

@@ -126,7 +126,7 @@ class Pii(Check):
             for i in np.flatnonzero(hit)[: max(0, self.options.max_examples - len(ex))].tolist():
                 m = _FIND[kind].search(batch.texts[i])
                 if m is not None:
-                    ex.append({"file": batch.file, "row": batch.rows[i], "found": redact(kind, m.group(0))})
+                    ex.append({**batch.locate(i), "found": redact(kind, m.group(0))})
 
     def _arrays(self) -> dict[str, np.ndarray]:
         if self._all is None:

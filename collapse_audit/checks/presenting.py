@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..result.formatting import MISSING, fmt_metric, fmt_number
+from ..result.locations import record_location
 from ..result.sections import Table
 from ..text.excerpt import excerpt
 
@@ -28,11 +29,11 @@ def dicts(value: Any) -> list[Mapping[str, Any]]:
 
 
 def location(item: Mapping[str, Any], file_key: str = "file", row_key: str = "row") -> str:
-    """``file:row`` of an example record."""
-    f, row = item.get(file_key), item.get(row_key)
-    if row is not None:
-        return f"{f}:{row}" if f else f"row {row}"
-    return str(f) if f else MISSING
+    """Where an example record is: ``file:LINE`` in a line format, ``file row N`` otherwise (``result.locations``).
+
+    The line is the item's ``line`` (``train_line`` beside ``train_row``...) when the check recorded one."""
+    line_key = row_key[: -len("row")] + "line" if row_key.endswith("row") else "line"
+    return record_location(item.get(file_key), item.get(row_key), item.get(line_key)) or MISSING
 
 
 def text(value: Any) -> str:

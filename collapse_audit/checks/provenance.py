@@ -123,7 +123,7 @@ class Provenance(Check):
                           ("missing_required", miss_req), ("disallowed_license", disallowed)):
             ex = self.examples[key]
             for i in np.flatnonzero(mask)[: max(0, MAX_EXAMPLES - len(ex))]:
-                ex.append({"file": batch.file, "row": batch.rows[i], "provenance": tags[i],
+                ex.append({**batch.locate(i), "provenance": tags[i],
                            "excerpt": excerpt(batch.texts[i])})
         self.codes.append(codes)
         self.tags.append(pa.array(tags, type=pa.string()))

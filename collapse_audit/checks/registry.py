@@ -16,6 +16,7 @@ from .base import Check
 from .spec import Column, Metric, Rule
 
 _CHECKS: list[type[Check]] = []
+_WHEN_SELECTED: set[str] = set()   # checks that run only when one of their rules is applied (plugins')
 
 #: engine-level metrics, not produced by any check
 ALWAYS_METRICS: tuple[Metric, ...] = (
@@ -47,6 +48,15 @@ def register_check(cls: type[Check]) -> type[Check]:
     return cls
 
 
+def run_only_when_selected(cls: type[Check]) -> None:
+    """Run the registered check ``cls`` only in scans that apply one of its rules (``checks.plugins``)."""
+    _WHEN_SELECTED.add(cls.name)
+
+
+def _selected(cls: type[Check], config: ScanConfig) -> bool:
+    return cls.name not in _WHEN_SELECTED or any(r.code in config.rules for r in cls.rules)
+
+
 def registered() -> tuple[type[Check], ...]:
     """All registered check classes, in run order."""
     return tuple(_CHECKS)
@@ -59,9 +69,9 @@ def check_named(name: str) -> type[Check] | None:
 
 def runnable(config: ScanConfig, available: Any) -> list[type[Check]]:
     """The check classes a scan runs: those whose needed resources are ``available`` (names) and
-    whose options switch them on, in run order."""
-    return [cls for cls in _CHECKS
-            if all(r in available for r in cls.needs) and cls.active(cls.options_from(config))]
+    whose options switch them on (a plugin's: and one of whose rules is applied), in run order."""
+    return [cls for cls in _CHECKS if all(r in available for r in cls.needs)
+            and cls.active(cls.options_from(config)) and _selected(cls, config)]
 
 
 def build_checks(config: ScanConfig, resources: Mapping[str, Any],

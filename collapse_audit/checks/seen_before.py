@@ -123,7 +123,7 @@ class SeenBefore(Check):
         near_of[found] = best[found]
         for i in np.flatnonzero(near_of >= 0)[: max(0, MAX_EXAMPLES - len(self.examples))].tolist():
             earlier = self.previous.where(int(near_of[i]))
-            self.examples.append({"file": batch.file, "row": batch.rows[i], "earlier": earlier,
+            self.examples.append({**batch.locate(i), "earlier": earlier,
                                   "kind": "exact" if exact_of[i] >= 0 else "near"})
         self.exact_of.append(exact_of)
         self.near_of.append(near_of)

@@ -20,9 +20,11 @@ inference. ``sparse_matrix`` builds the same features as a scipy CSR matrix for 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,22 +36,43 @@ _SALT = _U64(0xC2B2AE3D27D4EB4F)
 # Character-class tables for the Basic Multilingual Plane; code points above it count as word
 # characters (emoji and rare scripts are rare enough not to matter for style).
 _BMP = 0x10000
-_chars = [chr(i) for i in range(_BMP)]
-_WORD = np.fromiter(((c.isalnum() or c == "_") for c in _chars), bool, _BMP)
-_SPACE = np.fromiter((c.isspace() for c in _chars), bool, _BMP)
-_SPACE[0] = True  # the document separator
-_UPPER = np.fromiter((c.isupper() for c in _chars), bool, _BMP)
-_DIGIT = np.fromiter((c.isdigit() for c in _chars), bool, _BMP)
-_LOWER = np.fromiter(((ord(c.lower()) if len(c.lower()) == 1 else i) for i, c in enumerate(_chars)),
-                     np.uint32, _BMP)
-_SENT_END = np.zeros(_BMP, bool)
-_SENT_END[[ord(c) for c in ".!?\u3002"]] = True
-# normalised text: every whitespace character becomes one space, every digit becomes "0"
-_NORM = np.arange(_BMP, dtype=np.uint32)
-_NORM[np.fromiter((c.isspace() for c in _chars), bool, _BMP)] = 32
-_NORM[np.fromiter((c.isdigit() for c in _chars), bool, _BMP)] = 48
-_NORM[0] = 0
-del _chars
+
+
+class _CharTables(NamedTuple):
+    word: np.ndarray       # alphanumeric or "_"
+    space: np.ndarray      # whitespace, and U+0000 (the document separator)
+    upper: np.ndarray
+    digit: np.ndarray
+    lower: np.ndarray      # code point of the one-character lower case (else itself)
+    sent_end: np.ndarray   # . ! ? and the ideographic full stop
+    norm: np.ndarray       # normalised text: every whitespace character becomes " ", every digit "0"
+
+
+@functools.cache
+def _char_tables() -> _CharTables:
+    """The 65,536-entry tables, built on first use (~35 ms) rather than when the module is imported,
+    so commands that never score text (``--help``, ``rules list``) do not pay for them."""
+    chars = [chr(i) for i in range(_BMP)]
+    space = np.fromiter((c.isspace() for c in chars), bool, _BMP)
+    digit = np.fromiter((c.isdigit() for c in chars), bool, _BMP)
+    norm = np.arange(_BMP, dtype=np.uint32)
+    norm[space] = 32
+    norm[digit] = 48
+    norm[0] = 0
+    separator_space = space.copy()
+    separator_space[0] = True
+    sent_end = np.zeros(_BMP, bool)
+    sent_end[[ord(c) for c in ".!?\u3002"]] = True
+    return _CharTables(
+        word=np.fromiter(((c.isalnum() or c == "_") for c in chars), bool, _BMP),
+        space=separator_space,
+        upper=np.fromiter((c.isupper() for c in chars), bool, _BMP),
+        digit=digit,
+        lower=np.fromiter(((ord(c.lower()) if len(c.lower()) == 1 else i) for i, c in enumerate(chars)),
+                          np.uint32, _BMP),
+        sent_end=sent_end,
+        norm=norm,
+    )
 
 # Formatting a model (or a pipeline) adds around the text rather than in it: an assistant's
 # opening line ("Sure, here is the rewritten text:"), a bare label ("Abstract:"), code fences.
@@ -147,7 +170,7 @@ def encode(texts: Sequence[str], normalise: bool = False) -> Encoded:
 
 def _squeeze(codes: np.ndarray, n: int) -> Encoded:
     """Whitespace runs -> one space (none at either end of a document), digits -> "0"."""
-    c = np.where(codes < _BMP, _NORM[np.minimum(codes, _BMP - 1)], codes).astype(np.uint32)
+    c = np.where(codes < _BMP, _char_tables().norm[np.minimum(codes, _BMP - 1)], codes).astype(np.uint32)
     m = len(c)
     sp = c == 32
     edge = np.ones(m, bool)          # previous position is a space, a separator or the start
@@ -239,8 +262,8 @@ def tokens(enc: Encoded) -> Tokens:
     """Split an encoded batch into word runs and single punctuation marks, all array operations."""
     codes = enc.codes
     m = len(codes)
-    w = _table(_WORD, codes, True)
-    s = _table(_SPACE, codes, False)
+    w = _table(_char_tables().word, codes, True)
+    s = _table(_char_tables().space, codes, False)
     p = ~w & ~s
     prev_w = np.zeros(m, bool)
     prev_w[1:] = w[:-1]
@@ -252,7 +275,7 @@ def tokens(enc: Encoded) -> Tokens:
     end = start + 1
     end[is_word] = np.flatnonzero(w & ~next_w) + 1
     # polynomial prefix hash over lower-cased codes (wrap-around mod 2**64; base odd => invertible)
-    low = np.where(codes < _BMP, _LOWER[np.minimum(codes, _BMP - 1)], codes).astype(np.uint64)
+    low = np.where(codes < _BMP, _char_tables().lower[np.minimum(codes, _BMP - 1)], codes).astype(np.uint64)
     pw, ipw = _powers(m)
     with np.errstate(over="ignore"):
         pre = np.zeros(m + 1, np.uint64)
@@ -294,8 +317,8 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     nt = np.maximum(ntok, 1)
     punct = ntok - nword
     comma = per_doc(codes == 44)
-    digit = per_doc(_table(_DIGIT, codes, False))
-    upper = per_doc(_table(_UPPER, codes, False))
+    digit = per_doc(_table(_char_tables().digit, codes, False))
+    upper = per_doc(_table(_char_tables().upper, codes, False))
     nonascii = per_doc(codes > 127)
     newline = per_doc(codes == 10)
     nl2 = np.zeros(len(codes), bool)
@@ -305,7 +328,7 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     quotes = per_doc((codes == 34) | (codes == 39) | ((codes >= 0x2018) & (codes <= 0x201F)))
     dashes = per_doc((codes == 45) | (codes == 0x2013) | (codes == 0x2014))
     # sentence lengths in words: sentence ends are punctuation tokens in .!?
-    ends = ~tok.is_word & _table(_SENT_END, codes[tok.start] if len(tok.start) else codes[:0], False)
+    ends = ~tok.is_word & _table(_char_tables().sent_end, codes[tok.start] if len(tok.start) else codes[:0], False)
     nsent = np.bincount(tok.doc[ends], minlength=n).astype(np.float64)
     # words per sentence: cumulative word count at each sentence end, differenced within doc
     cw = np.cumsum(wmask)
@@ -355,9 +378,9 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     first = codes[np.minimum(enc.starts + 1, len(codes) - 1)] if len(codes) else codes[:0]
     last = codes[np.maximum(enc.starts + enc.lengths - 2, 0)] if len(codes) else codes[:0]
     has = enc.lengths > 2
-    starts_space = has & _table(_SPACE, first, False)
-    ends_space = has & _table(_SPACE, last, False)
-    ends_sent = has & _table(_SENT_END, last, False)
+    starts_space = has & _table(_char_tables().space, first, False)
+    ends_space = has & _table(_char_tables().space, last, False)
+    ends_sent = has & _table(_char_tables().sent_end, last, False)
     md = np.zeros(len(codes), bool)
     if len(codes) > 2:
         c0, c1 = codes[:-1], codes[1:]
@@ -414,13 +437,6 @@ def featurise(texts: Sequence[str], char_bits: int = 18, word_bits: int = 18,
         word_doc=wd, word_bucket=wb, word_count=np.bincount(wd, minlength=n).astype(np.float64),
         dense=dense(enc, tok, DENSE_NAMES_V2 if v2 else DENSE_NAMES),
     )
-
-
-def linear_sparse(f: Featurised, w_char: np.ndarray, w_word: np.ndarray) -> np.ndarray:
-    """Per-document dot product of the relative-frequency blocks with weight vectors."""
-    sc = np.bincount(f.char_doc, weights=w_char[f.char_bucket], minlength=f.n) / np.maximum(f.char_count, 1)
-    sw = np.bincount(f.word_doc, weights=w_word[f.word_bucket], minlength=f.n) / np.maximum(f.word_count, 1)
-    return sc + sw
 
 
 def sparse_matrix(f: Featurised, char_bits: int = 18, word_bits: int = 18):

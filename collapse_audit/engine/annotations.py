@@ -1,10 +1,9 @@
 """The annotations Parquet file: one row per audited record, the records behind every number.
 
-Columns (DESIGN.md): file, row, id, then every registered check's declared columns in check order
-(exact_group, near_cluster, duplicate_of_row, synthetic_score, provenance, ...), then issues. Only
-the small per-record keys (file index, row, id) are collected while streaming; everything else
-comes from the checks' per-record columns at the end.
-"""
+Columns (the annotations contract, README "annotations"): file, row, id, then every registered
+check's declared columns in check order (exact_group, near_cluster, duplicate_of_row,
+synthetic_score, provenance, ...), then issues. Only the small per-record keys (file index, row, id)
+are collected while streaming; everything else comes from the checks' per-record columns at the end."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..checks import plugins
 from ..checks.base import Check, CheckResult
 from ..checks.registry import metric_spec, options_sections
 from ..config import FieldMap, ScanConfig
@@ -253,6 +254,7 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
 
     request = ResourceRequest(config, files, read, against=opts.against, sample=sample)
     rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, metric_available(request))
+    config = replace(config, rules=frozenset(r.id for r in rules))   # a plugin's check runs only for its rules
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     checks = checks_to_run(config, request)
@@ -347,7 +349,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
     if opts.engine != "local":
         run["engine"] = opts.engine
     result = ScanResult(
-        tool={"name": "collapse-audit", "version": __version__},
+        tool={"name": "collapse-audit", "version": __version__, **plugins.tool_entry()},
         run=run,
         inputs=[InputEntry(path=f.path, format=f.format, compression=f.compression, records=per_file[i],
                            skipped=sink.per_file.get(f.path, 0), **stats.entry(i))  # [readers] size, fingerprint

@@ -107,10 +107,11 @@ def run_filter(opts: FilterOptions) -> FilterRun:
 
 
 def _check_destinations(opts: FilterOptions, files: list[InputFile]) -> None:
-    from .writers import check_output_dir
+    from .writers import check_output_dir, refuse_unwritable
 
     if not opts.out:
         raise AuditError("No output directory given (use -o OUT/).")
+    refuse_unwritable(files)     # before the scan: a refusal after minutes of scanning helps nobody
     inputs = list(opts.paths) + [f.path for f in files]
     if opts.from_annotations:
         inputs.append(opts.from_annotations)

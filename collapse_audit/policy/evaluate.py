@@ -193,84 +193,118 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
     ids: list[str] = []
     findings: dict[str, np.ndarray] = {}
     for rule in rules:
-        pool: Mapping[str, object] = metrics
-        mask = None
-        if rule.where:
-            name = rule.where["source"]
-            mask = sources.mask(name)
-            group = groups.get(name)
-            if mask is None or group is None:
-                known = ", ".join(f"'{n}'" for n in sorted(sources.names)) or "none (no record has the source field)"
-                out.append(_outcome(rule, None, "not_applicable",
-                                    f"not applicable: no record has source '{name}' (the sources found are "
-                                    f"{known}); fix the rule's `where:` value or the data"))
-                continue
-            pool = group
-        raw = pool.get(rule.metric)
-        if rule.metric not in pool:
-            need = next((flag for prefix, flag in NEEDS.items() if rule.metric.startswith(prefix)), None)
-            hint = f" (it needs {need})" if need else ""
-            raise AuditError(f"Rule {rule.id} needs metric '{rule.metric}', which this scan did not compute{hint}.")
-        value = _number(raw)
-        if rule.metric.startswith(TAG_METRICS) and not _tagged(pool):
-            out.append(_outcome(rule, value, "not_applicable",
-                                f"not applicable: no record{_scope(rule)} carries a provenance tag, so "
-                                f"{rule.metric} has nothing to judge (set fields.provenance or "
-                                f"--provenance-field to the field that holds the tag)"))
+        scope = _scope_of(rule, metrics, groups, sources)
+        if isinstance(scope, RuleOutcome):
+            out.append(scope)
             continue
-        if value is None:
-            out.append(_outcome(rule, None, "not_applicable",
-                                f"not applicable: {rule.metric}{_scope(rule)} could not be computed on this scan"))
+        pool, mask = scope
+        value = _number(_metric(rule, pool))
+        skipped = _not_judged(rule, pool, value)
+        if skipped is not None:
+            out.append(skipped)
             continue
-        if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
-            # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
-            out.append(_outcome(rule, value, "inconclusive",
-                                f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
-                                f"the detector's per-record decisions, which are not validated on this corpus "
-                                f"(see the detector's applicability in the report); {SETTLE}"))
-            continue
-
+        assert value is not None, "_not_judged answers for a value that could not be computed"
         ci = _interval(rule.metric, pool)
-        flag = flags.get(rule.metric)
-        count = suppressed = None
         acc = accepted.get(rule.id) if accepted else None
-        if acc is not None and (ci is not None or flag is None):
-            why = "decides from an estimate" if ci is not None else "has no per-record findings"
-            raise AuditError(f"Rule {rule.id} {why}, so records cannot be accepted out of it; "
-                             f"remove {rule.id} from the accepted-findings file.")
-        if flag is not None:
-            flag = flag & mask if mask is not None else flag
+        found = _findings(rule, flags.get(rule.metric), mask, acc, ci is not None)
+        count = suppressed = None
+        if found is not None:
+            flag, suppressed = found
             if ci is None:
                 prev = findings.get(rule.id)
                 findings[rule.id] = flag if prev is None else prev | flag
             if acc is not None:
-                suppressed = int((flag & acc).sum())
                 value = _without_accepted(rule, value, flag, acc)
                 flag = flag & ~acc
             count = int(flag.sum())
             blame.append(flag)
             ids.append(rule.id)
-
-        interval = None
-        if ci is not None:
-            interval = [ci[0], ci[1]]
-            decision, message = _decide_interval(rule, value, ci, _unvalidated(rule.metric, pool))
-        else:
-            violated = _violated(rule, value)
-            decision, message = ("violated" if violated else "ok"), _point_message(rule, value, violated)
-        status: Status
-        if decision == "inconclusive":
-            status = "inconclusive"
-        elif decision == "violated":
-            status = "fail" if rule.severity == "error" else "warn"
-        else:
-            status = "pass"
-        if suppressed:
-            message += f" ({suppressed:,} accepted record{'s' if suppressed != 1 else ''} left out)"
-        out.append(_outcome(rule, value, status, message, count, interval, suppressed))
+        out.append(_judge(rule, value, ci, pool, count, suppressed))
 
     verdict: Literal["pass", "fail"] = "fail" if any(fails_verdict(r, on_inconclusive) for r in out) else "pass"
     return Evaluation(out, verdict, _issues(blame, ids, total), findings)
+
+
+def _scope_of(rule: RuleSpec, metrics: Mapping[str, object], groups: Mapping[str, Mapping[str, object]],
+              sources: SourceMasks) -> tuple[Mapping[str, object], np.ndarray | None] | RuleOutcome:
+    """(the metrics the rule reads, the records it covers) - its ``where:`` source's - or why it cannot apply."""
+    if not rule.where:
+        return metrics, None
+    name = rule.where["source"]
+    mask = sources.mask(name)
+    group = groups.get(name)
+    if mask is None or group is None:
+        known = ", ".join(f"'{n}'" for n in sorted(sources.names)) or "none (no record has the source field)"
+        return _outcome(rule, None, "not_applicable",
+                        f"not applicable: no record has source '{name}' (the sources found are "
+                        f"{known}); fix the rule's `where:` value or the data")
+    return group, mask
+
+
+def _metric(rule: RuleSpec, pool: Mapping[str, object]) -> object:
+    """The rule's metric in ``pool``; a metric the scan did not compute is a user error naming what it needs."""
+    if rule.metric not in pool:
+        need = next((flag for prefix, flag in NEEDS.items() if rule.metric.startswith(prefix)), None)
+        hint = f" (it needs {need})" if need else ""
+        raise AuditError(f"Rule {rule.id} needs metric '{rule.metric}', which this scan did not compute{hint}.")
+    return pool.get(rule.metric)
+
+
+def _not_judged(rule: RuleSpec, pool: Mapping[str, object], value: float | None) -> RuleOutcome | None:
+    """The outcome of a rule the data cannot settle (not applicable, or resting on unvalidated
+    detector decisions), or None when the value can be judged."""
+    if rule.metric.startswith(TAG_METRICS) and not _tagged(pool):
+        return _outcome(rule, value, "not_applicable",
+                        f"not applicable: no record{_scope(rule)} carries a provenance tag, so "
+                        f"{rule.metric} has nothing to judge (set fields.provenance or "
+                        f"--provenance-field to the field that holds the tag)")
+    if value is None:
+        return _outcome(rule, None, "not_applicable",
+                        f"not applicable: {rule.metric}{_scope(rule)} could not be computed on this scan")
+    if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
+        # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
+        return _outcome(rule, value, "inconclusive",
+                        f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
+                        f"the detector's per-record decisions, which are not validated on this corpus "
+                        f"(see the detector's applicability in the report); {SETTLE}")
+    return None
+
+
+def _findings(rule: RuleSpec, flag: np.ndarray | None, mask: np.ndarray | None, acc: np.ndarray | None,
+              estimated: bool) -> tuple[np.ndarray, int | None] | None:
+    """(the records behind the rule within its scope, how many of them are accepted) - None when the
+    metric has no per-record findings. Accepting records out of an estimate, or out of a rule with
+    no findings, is a user error."""
+    if acc is not None and (estimated or flag is None):
+        why = "decides from an estimate" if estimated else "has no per-record findings"
+        raise AuditError(f"Rule {rule.id} {why}, so records cannot be accepted out of it; "
+                         f"remove {rule.id} from the accepted-findings file.")
+    if flag is None:
+        return None
+    flag = flag & mask if mask is not None else flag
+    return flag, (int((flag & acc).sum()) if acc is not None else None)
+
+
+def _judge(rule: RuleSpec, value: float, ci: tuple[float, float] | None, pool: Mapping[str, object],
+           count: int | None, suppressed: int | None) -> RuleOutcome:
+    """The outcome of a rule whose value (or interval) can be judged against its limit."""
+    interval = None
+    if ci is not None:
+        interval = [ci[0], ci[1]]
+        decision, message = _decide_interval(rule, value, ci, _unvalidated(rule.metric, pool))
+    else:
+        violated = _violated(rule, value)
+        decision, message = ("violated" if violated else "ok"), _point_message(rule, value, violated)
+    status: Status
+    if decision == "inconclusive":
+        status = "inconclusive"
+    elif decision == "violated":
+        status = "fail" if rule.severity == "error" else "warn"
+    else:
+        status = "pass"
+    if suppressed:
+        message += f" ({suppressed:,} accepted record{'s' if suppressed != 1 else ''} left out)"
+    return _outcome(rule, value, status, message, count, interval, suppressed)
 
 
 def fails_verdict(rule: RuleOutcome, on_inconclusive: OnInconclusive) -> bool:

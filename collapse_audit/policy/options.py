@@ -108,15 +108,3 @@ def _check_value(section: str, key: str, value: Any, hint: Any, meta: dict[str, 
     if choices and isinstance(converted, str) and converted.lower() not in choices:
         raise ctx.fail(f"'{name}' must be one of {', '.join(choices)}, not {value!r}", section, key)
     return converted.lower() if choices and isinstance(converted, str) else converted
-
-
-def describe_options(cls: type) -> list[tuple[str, str, Any, str]]:
-    """(key, type, default, doc + range) of every option, for documentation."""
-    hints = typing.get_type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        meta = dict(f.metadata)
-        allowed, nullable = _allowed_types(hints[f.name])
-        kind = "|".join(t.__name__ for t in allowed) + ("|null" if nullable else "")
-        out.append((f.name, kind, f.default, f"{meta.get('doc', '')}{_range_text(meta)}".strip()))
-    return out

@@ -39,6 +39,15 @@ class RecordBatch:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def locate(self, i: int) -> dict[str, Any]:
+        """Where record ``i`` is, for a check's details: ``file`` and ``row``, and ``line`` where the
+        physical line is known and not simply ``row + 1`` (a CSV record after a multi-line value or
+        a blank line; a JSON Lines row is its line index already, so its details stay as they were)."""
+        out: dict[str, Any] = {"file": self.file, "row": self.rows[i]}
+        if self.lines is not None and self.lines[i] != self.rows[i] + 1:
+            out["line"] = self.lines[i]
+        return out
+
     def where(self, i: int) -> str:
         """Human location of record ``i`` of this batch: 'file:line' or 'file row N'."""
         if self.lines is not None:

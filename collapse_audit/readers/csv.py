@@ -5,12 +5,18 @@ Reading every column as binary means a column is never type-guessed from its fir
 that is not valid UTF-8 is a bad record for its row instead of a fatal conversion error. A row
 with the wrong number of fields is a bad record named by its line number. Row numbers are 0-based
 among the data rows that parsed. The fingerprint is SHA-256 of the bytes as stored.
+
+Each record also carries the physical line it starts on (``RecordBatch.lines``), which pyarrow does
+not report: ``RecordLines`` watches the decompressed bytes on their way to pyarrow and splits them
+into records as a CSV parser does (a quoted value may span lines; blank lines and rows with the
+wrong number of fields are not rows), so a report can say ``file.csv:LINE``.
 """
 
 from __future__ import annotations
 
 import csv as pycsv
 import io
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +52,7 @@ class CsvReader(Reader):
         fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
         with fh:
             names = _header(fh, info, delimiter)
+            tap = RecordLines(fh, delimiter, len(names))
             bad_rows: list[BadRecord] = []
 
             def on_bad(row: pacsv.InvalidRow) -> str:
@@ -56,7 +63,7 @@ class CsvReader(Reader):
 
             try:
                 reader = pacsv.open_csv(
-                    fh,
+                    tap,
                     read_options=pacsv.ReadOptions(block_size=1 << 22),
                     parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad,
                                                      newlines_in_values=True),
@@ -73,7 +80,9 @@ class CsvReader(Reader):
                     for bad in bad_rows:
                         sink.add(bad)
                     bad_rows.clear()
-                    yield from batches_from(col, _sized(rb, options.batch_size), projected=False)
+                    for batch in batches_from(col, _sized(rb, options.batch_size), projected=False):
+                        batch.lines = tap.lines_for(batch.rows)
+                        yield batch
             except stream_errors() as exc:
                 raise truncated(info, 0, exc) from None
             except arrow_errors() as exc:
@@ -82,6 +91,107 @@ class CsvReader(Reader):
                 sink.add(bad)
             counter.drain()
         record_fingerprint(info, counter, stats, file_index)
+
+
+class RecordLines:
+    """A read-through wrapper of the decompressed stream that notes the line each data row starts on.
+
+    The bytes pyarrow reads pass through ``read`` and are split into physical lines, joined into
+    records while a quoted value is open (the ``csv`` module decides, strictly, for a record holding
+    a quote), and each record that pyarrow will count as a row - not blank, holding exactly as many
+    fields as the header - gets the next row number. Only the rows not yet handed out are kept
+    (a block's worth: pyarrow reads a block before it parses it), so memory stays bounded.
+    """
+
+    def __init__(self, raw: Any, delimiter: str, width: int):
+        self.raw, self.delimiter, self.width = raw, delimiter, width
+        self.delim = delimiter.encode()
+        self.line = 0              # physical lines seen
+        self.rows = 0              # data rows found
+        self.header = True         # the first record names the columns
+        self.partial = b""         # an unterminated last line
+        self.record: list[bytes] = []
+        self.start = 0             # the line the open record starts on
+        self.starts: deque[tuple[int, int]] = deque()   # (row, line) not yet handed out
+        self.broken = False        # lines could not be told apart: report none rather than wrong ones
+
+    # the file-object interface pyarrow uses
+    @property
+    def closed(self) -> bool:
+        """Whether the stream underneath is closed."""
+        return bool(self.raw.closed)
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the stream underneath, noting the records in what passes."""
+        data = self.raw.read(size)
+        try:
+            self._feed(data)
+        except Exception:  # noqa: BLE001 - line numbers are a courtesy; never let them break the read
+            self.broken = True
+        return data
+
+    def lines_for(self, rows: list[int]) -> list[int] | None:
+        """The start lines of ``rows`` (increasing), or None when they are not all known."""
+        out = []
+        for row in rows:
+            while self.starts and self.starts[0][0] < row:
+                self.starts.popleft()
+            if self.broken or not self.starts or self.starts[0][0] != row:
+                return None
+            out.append(self.starts.popleft()[1])
+        return out
+
+    def _feed(self, data: bytes) -> None:
+        if not data:                                   # end of file: an unterminated last line
+            if self.partial:
+                self._line(self.partial)
+                self.partial = b""
+            if self.record:
+                self._finish()
+            return
+        pieces = (self.partial + data).split(b"\n")
+        self.partial = pieces.pop()
+        for piece in pieces:
+            self._line(piece + b"\n")
+
+    def _line(self, line: bytes) -> None:
+        self.line += 1
+        if not self.record:
+            self.start = self.line
+        self.record.append(line)
+        if b'"' not in line and len(self.record) == 1 or self._complete():
+            self._finish()
+
+    def _complete(self) -> bool:
+        """Whether the open record (holding a quote) ends here: a strict CSV parse does not run out."""
+        try:
+            next(pycsv.reader([self._text_of(self.record)], delimiter=self.delimiter, strict=True), None)
+        except pycsv.Error as exc:
+            return "unexpected end of data" not in str(exc)
+        return True
+
+    def _finish(self) -> None:
+        record, self.record = self.record, []
+        if len(record) == 1 and record[0] in (b"\n", b"\r\n"):
+            return                                    # a blank line is not a row
+        if self.header:
+            self.header = False
+            return
+        if self._fields(record) == self.width:
+            self.starts.append((self.rows, self.start))
+            self.rows += 1
+
+    def _fields(self, record: list[bytes]) -> int:
+        if len(record) == 1 and b'"' not in record[0]:
+            return record[0].count(self.delim) + 1
+        try:
+            return len(next(pycsv.reader([self._text_of(record)], delimiter=self.delimiter), []))
+        except pycsv.Error:
+            return -1
+
+    @staticmethod
+    def _text_of(record: list[bytes]) -> str:
+        return b"".join(record).decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def _excerpt(text: str) -> str:

@@ -123,57 +123,72 @@ def _is_glob(arg: str) -> bool:
 
 def _one(arg: str, split: str | None) -> tuple[Discovery, str]:
     """Discovery for one PATH argument, and how to name it in messages."""
-    out = Discovery()
     if is_remote(arg):
-        fs, key = filesystem(arg)
-        if _is_glob(key):
-            matches = sorted(retrying(arg, lambda: fs.glob(key)))
-            for match in matches:
-                url = fs.unstrip_protocol(match)
-                info: dict[str, Any] = retrying(url, functools.partial(fs.info, match))
-                if info.get("type") == "directory":
-                    _expand(list_remote(url), split, out)
-                else:
-                    _add_file(url, info, out)
-            return out, f"glob {arg}"
-        info = _remote_info(fs, key, arg)
-        if info.get("type") == "directory" or arg.endswith("/"):   # a trailing slash asks for the prefix
-            _expand(list_remote(arg), split, out)
-            return out, f"directory {arg}"
-        _add_named(arg, info.get("size"), info, out)
-        return out, arg
+        return _one_remote(arg, split)
+    out = Discovery()
     path = local(arg)
     if os.path.isdir(path):
         _expand(list_local(path), split, out)
         return out, f"directory {arg}"
     if os.path.lexists(path):
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            raise AuditError(f"Cannot read {arg} ({exc.strerror or exc}).") from None
-        if not stat.S_ISREG(st.st_mode):
-            raise AuditError(f"{arg} is {special_kind(st.st_mode)}, not a regular file; it is never opened.")
-        if not os.access(path, os.R_OK):
-            raise AuditError(f"Cannot read {arg} (permission denied).")
-        _add_named(path, st.st_size, None, out)
+        _add_named(path, _readable_size(arg, path), None, out)
         return out, arg
     if _is_glob(path):
         for match in sorted(glob.glob(path, recursive=True)):
-            if os.path.isdir(match):
-                _expand(list_local(match), split, out)
-                continue
-            try:
-                st = os.stat(match)
-            except OSError as exc:
-                raise AuditError(f"Cannot read {match} ({exc.strerror or exc}).") from None
-            if not stat.S_ISREG(st.st_mode):
-                out.skipped.append(Skipped(match, f"special file ({special_kind(st.st_mode)}), never opened"))
-            elif posixpath.basename(match).startswith("."):
-                out.skipped.append(Skipped(match, "hidden file"))
-            else:
-                _add_file(match, {"size": st.st_size}, out, local_info=True)
+            _add_local_match(match, split, out)
         return out, f"glob {arg}"
     raise AuditError(f"Input path not found: {arg}.")
+
+
+def _one_remote(arg: str, split: str | None) -> tuple[Discovery, str]:
+    """Discovery for a URL: a glob, a directory or one object."""
+    out = Discovery()
+    fs, key = filesystem(arg)
+    if _is_glob(key):
+        for match in sorted(retrying(arg, lambda: fs.glob(key))):
+            url = fs.unstrip_protocol(match)
+            info: dict[str, Any] = retrying(url, functools.partial(fs.info, match))
+            if info.get("type") == "directory":
+                _expand(list_remote(url), split, out)
+            else:
+                _add_file(url, info, out)
+        return out, f"glob {arg}"
+    info = _remote_info(fs, key, arg)
+    if info.get("type") == "directory" or arg.endswith("/"):   # a trailing slash asks for the prefix
+        _expand(list_remote(arg), split, out)
+        return out, f"directory {arg}"
+    _add_named(arg, info.get("size"), info, out)
+    return out, arg
+
+
+def _readable_size(arg: str, path: str) -> int:
+    """The size of a local file named on the command line, refusing what cannot or must not be read."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise AuditError(f"Cannot read {arg} ({exc.strerror or exc}).") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise AuditError(f"{arg} is {special_kind(st.st_mode)}, not a regular file; it is never opened.")
+    if not os.access(path, os.R_OK):
+        raise AuditError(f"Cannot read {arg} (permission denied).")
+    return st.st_size
+
+
+def _add_local_match(match: str, split: str | None, out: Discovery) -> None:
+    """One match of a local glob: a folder is expanded, a special or hidden file listed as skipped."""
+    if os.path.isdir(match):
+        _expand(list_local(match), split, out)
+        return
+    try:
+        st = os.stat(match)
+    except OSError as exc:
+        raise AuditError(f"Cannot read {match} ({exc.strerror or exc}).") from None
+    if not stat.S_ISREG(st.st_mode):
+        out.skipped.append(Skipped(match, f"special file ({special_kind(st.st_mode)}), never opened"))
+    elif posixpath.basename(match).startswith("."):
+        out.skipped.append(Skipped(match, "hidden file"))
+    else:
+        _add_file(match, {"size": st.st_size}, out, local_info=True)
 
 
 def _remote_info(fs: Any, key: str, url: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import AuditError
 from .base import (
@@ -85,8 +85,9 @@ class JsonArrayReader(Reader):
         """Stream the array's elements as records, each located by element index and line."""
         batcher = DictBatcher(info, file_index, options, sink, start, stats)
         counter_box: list[Any] = []
-        for row, line, value, surrogates, deep in _elements(info, counter_box):
-            done = batcher.add(value, row, line, f"element {row} (line {line})", surrogates, deep)
+        for row, line, value, raw in _elements(info, counter_box):
+            done = batcher.add(value, row, line, f"element {row} (line {line})", may_hold_surrogates(raw),
+                               may_nest_deeply(raw))
             if done is not None:
                 yield done
         last = batcher.flush()
@@ -95,114 +96,158 @@ class JsonArrayReader(Reader):
         record_fingerprint(info, counter_box[0], stats, file_index)
 
 
-def _elements(info: InputFile, counter_box: list[Any] | None = None) -> Iterator[tuple[int, int, object, bool, bool]]:
-    """(element index, line it starts on, parsed value, may hold surrogates, may nest too deep) for
-    each array element.
+class Element(NamedTuple):
+    """One array element: its index, the line it starts on, its parsed value and its text as stored."""
+
+    row: int
+    line: int
+    value: object
+    raw: str
+
+
+def _elements(info: InputFile, counter_box: list[Any] | None = None) -> Iterator[Element]:
+    """Each element of the array, in order (see ``ArrayElements``)."""
+    fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
+    if counter_box is not None:
+        counter_box.append(counter)
+    with fh:
+        walker = ArrayElements(info, fh)
+        yield from walker.elements()
+        if walker.closed:
+            counter.drain()   # the bytes after the closing bracket count towards the fingerprint too
+
+
+def iter_elements(info: InputFile) -> Iterator[Element]:
+    """Each element of the JSON array in ``info``, with its text as stored (the filter copies it)."""
+    return _elements(info)
+
+
+class ArrayElements:
+    """Walks a JSON array over a sliding text buffer, element by element.
 
     An element that cannot be parsed is bad input (AuditError naming element and line): without a
     parse, where the next element starts is unknown. Records that parse but are unusable (no text,
     not an object, lone surrogates) are bad records, judged by the batcher like JSONL lines."""
-    fh, counter = open_stream(info.path, info.compression, hash_bytes=True)
-    if counter_box is not None:
-        counter_box.append(counter)
-    decoder = json.JSONDecoder()
-    with fh:
-        buf, pos, line, eof = "", 0, 1, False
-        pending = b""
 
-        def more() -> bool:
-            nonlocal buf, pos, eof, pending
-            if eof:
-                return False
-            try:
-                chunk = fh.read(STEP)
-            except stream_errors() as exc:
-                raise truncated(info, line, exc) from None
-            if not chunk:
-                eof = True
-                if pending:
-                    raise AuditError(f"{info.path}, line {line}: the file ends inside a UTF-8 character.")
-                return False
-            data = pending + chunk
-            cut = len(data)
-            while cut > 0 and cut > len(data) - 4 and (data[cut - 1] & 0xC0) == 0x80:
-                cut -= 1
-            if cut > 0 and data[cut - 1] >= 0xC0:
-                cut -= 1
-            data, pending = data[:cut], data[cut:]
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise AuditError(f"{info.path}, near line {line}: the file is not valid UTF-8 "
-                                 f"(byte {exc.start} of a chunk); a JSON array must be UTF-8 throughout.") from None
-            if not buf and line == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            buf = buf[pos:] + text
-            pos = 0
-            return True
+    def __init__(self, info: InputFile, fh: Any):
+        self.info, self.fh = info, fh
+        self.decoder = json.JSONDecoder()
+        self.buf, self.pos, self.line, self.eof = "", 0, 1, False
+        self.pending = b""
+        self.closed = False    # the closing bracket was read
 
-        def skip_ws() -> None:
-            nonlocal pos, line
-            while True:
-                while pos < len(buf) and buf[pos] in " \t\r\n":
-                    if buf[pos] == "\n":
-                        line += 1
-                    pos += 1
-                if pos < len(buf) or not more():
-                    return
-
-        skip_ws()
-        if pos >= len(buf):
+    def elements(self) -> Iterator[Element]:
+        """The elements, then a check that nothing follows the closing bracket."""
+        path = self.info.path
+        self.skip_ws()
+        if self.pos >= len(self.buf):
             return  # empty file: no records (the engine says the input is empty)
-        if buf[pos] != "[":
-            raise AuditError(f"{info.path}, line {line}: expected a JSON array of records.")
-        pos += 1
-        row = 0
-        skip_ws()
-        if pos < len(buf) and buf[pos] == "]":
+        if self.buf[self.pos] != "[":
+            raise AuditError(f"{path}, line {self.line}: expected a JSON array of records.")
+        self.pos += 1
+        self.skip_ws()
+        if self.pos < len(self.buf) and self.buf[self.pos] == "]":
             return
+        row = 0
         while True:
-            skip_ws()
-            if pos >= len(buf):
-                raise AuditError(f"{info.path} is truncated after line {line} (the array is not closed).")
-            start_line = line
-            while True:
-                try:
-                    value, end = decoder.raw_decode(buf, pos)
-                    err = None
-                except RecursionError:
-                    value, end, err = None, None, "the JSON is nested too deeply to parse"
-                except ValueError as exc:
-                    value, end, err = None, None, f"invalid JSON ({str(exc).splitlines()[0][:160]})"
-                if end is not None and end < len(buf) or end is not None and eof:
-                    break
-                if end is None and (eof or len(buf) - pos > MAX_RECORD_BYTES):
-                    break
-                if not more():
-                    if end is not None:
-                        break
-                    continue
-            if err is not None or end is None:
-                if len(buf) - pos > MAX_RECORD_BYTES:
-                    err = f"the element is longer than {MAX_RECORD_BYTES >> 20} MiB, the cap on one record"
-                raise AuditError(f"{info.path}, element {row} (line {start_line}): {err}; the rest of the "
-                                 "array cannot be located.")
-            raw = buf[pos:end]
-            line += raw.count("\n")
-            pos = end
-            yield row, start_line, value, may_hold_surrogates(raw), may_nest_deeply(raw)
+            yield self.element(row)
             row += 1
-            skip_ws()
-            if pos >= len(buf):
-                raise AuditError(f"{info.path} is truncated after line {line} (the array is not closed).")
-            if buf[pos] == ",":
-                pos += 1
-                continue
-            if buf[pos] == "]":
-                pos += 1
-                skip_ws()
-                if pos < len(buf):
-                    raise AuditError(f"{info.path}, line {line}: unexpected data after the end of the array.")
-                counter.drain()
+            if self.after_element(row):
                 return
-            raise AuditError(f"{info.path}, line {line}: expected ',' or ']' after element {row - 1}.")
+
+    def element(self, row: int) -> Element:
+        """Parse the element at the cursor and move past it."""
+        self.skip_ws()
+        if self.pos >= len(self.buf):
+            raise AuditError(f"{self.info.path} is truncated after line {self.line} (the array is not closed).")
+        start_line = self.line
+        value, end, err = self.decode()
+        if err is not None or end is None:
+            if len(self.buf) - self.pos > MAX_RECORD_BYTES:
+                err = f"the element is longer than {MAX_RECORD_BYTES >> 20} MiB, the cap on one record"
+            raise AuditError(f"{self.info.path}, element {row} (line {start_line}): {err}; the rest of the "
+                             "array cannot be located.")
+        raw = self.buf[self.pos:end]
+        self.line += raw.count("\n")
+        self.pos = end
+        return Element(row, start_line, value, raw)
+
+    def decode(self) -> tuple[object, int | None, str | None]:
+        """(value, end, error) of the element at the cursor, reading more text until it is complete."""
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+                err = None
+            except RecursionError:
+                value, end, err = None, None, "the JSON is nested too deeply to parse"
+            except ValueError as exc:
+                value, end, err = None, None, f"invalid JSON ({str(exc).splitlines()[0][:160]})"
+            if end is not None and (end < len(self.buf) or self.eof):
+                return value, end, err
+            if end is None and (self.eof or len(self.buf) - self.pos > MAX_RECORD_BYTES):
+                return value, end, err
+            if not self.more() and end is not None:
+                return value, end, err
+
+    def after_element(self, row: int) -> bool:
+        """Step over the ``,`` after an element (False) or the closing ``]`` (True)."""
+        self.skip_ws()
+        path = self.info.path
+        if self.pos >= len(self.buf):
+            raise AuditError(f"{path} is truncated after line {self.line} (the array is not closed).")
+        if self.buf[self.pos] == ",":
+            self.pos += 1
+            return False
+        if self.buf[self.pos] == "]":
+            self.pos += 1
+            self.skip_ws()
+            if self.pos < len(self.buf):
+                raise AuditError(f"{path}, line {self.line}: unexpected data after the end of the array.")
+            self.closed = True
+            return True
+        raise AuditError(f"{path}, line {self.line}: expected ',' or ']' after element {row - 1}.")
+
+    def skip_ws(self) -> None:
+        """Move the cursor past whitespace, counting lines and reading more text as needed."""
+        while True:
+            buf = self.buf
+            while self.pos < len(buf) and buf[self.pos] in " \t\r\n":
+                if buf[self.pos] == "\n":
+                    self.line += 1
+                self.pos += 1
+            if self.pos < len(buf) or not self.more():
+                return
+
+    def more(self) -> bool:
+        """Append the next chunk of text to the buffer (False at the end of the file)."""
+        if self.eof:
+            return False
+        try:
+            chunk = self.fh.read(STEP)
+        except stream_errors() as exc:
+            raise truncated(self.info, self.line, exc) from None
+        if not chunk:
+            self.eof = True
+            if self.pending:
+                raise AuditError(f"{self.info.path}, line {self.line}: the file ends inside a UTF-8 character.")
+            return False
+        text = self._decode(self.pending + chunk)
+        if not self.buf and self.line == 1 and text.startswith("\ufeff"):
+            text = text[1:]
+        self.buf = self.buf[self.pos:] + text
+        self.pos = 0
+        return True
+
+    def _decode(self, data: bytes) -> str:
+        """The text of ``data`` up to its last complete UTF-8 character (the rest waits in ``pending``)."""
+        cut = len(data)
+        while cut > 0 and cut > len(data) - 4 and (data[cut - 1] & 0xC0) == 0x80:
+            cut -= 1
+        if cut > 0 and data[cut - 1] >= 0xC0:
+            cut -= 1
+        data, self.pending = data[:cut], data[cut:]
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AuditError(f"{self.info.path}, near line {self.line}: the file is not valid UTF-8 "
+                             f"(byte {exc.start} of a chunk); a JSON array must be UTF-8 throughout.") from None

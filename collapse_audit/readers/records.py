@@ -144,11 +144,6 @@ def surrogate_path(value: Any) -> str | None:
     return None
 
 
-def has_surrogate(text: str) -> bool:
-    """Whether a text holds a lone surrogate, which cannot be encoded and so cannot be hashed or written."""
-    return bool(_SURROGATE.search(text))
-
-
 def safe(name: str) -> str:
     """A name from the data made inert for messages: lone surrogates and control characters (ESC,
     CR, BEL...) become backslash escapes, so a column name cannot drive the terminal."""

@@ -8,10 +8,12 @@ sees them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ..checks import registry
 from ..result import Section
+from ..result.locations import using_inputs
 from ..text.inert import inert as _inert
 
 
@@ -36,14 +38,16 @@ def catalogue_rules() -> list[tuple[str, str, str, str]]:
     return [(code, r.name, r.metric, r.rationale) for code, r in registry.catalogue().items()]
 
 
-def check_sections(details: dict[str, Any], metrics: dict[str, Any]) -> list[Section]:
-    """Each check's report section, in check order, from the details it wrote."""
+def check_sections(details: dict[str, Any], metrics: dict[str, Any], inputs: Iterable[Any] = ()) -> list[Section]:
+    """Each check's report section, in check order, from the details it wrote; record locations are
+    written knowing each of ``inputs``' format (``result.locations``)."""
     out = []
-    for cls in registry.registered():
-        d = details.get(cls.name)
-        s = cls.section(d, metrics) if d is not None else None
-        if s is not None:
-            out.append(s)
+    with using_inputs(inputs):
+        for cls in registry.registered():
+            d = details.get(cls.name)
+            s = cls.section(d, metrics) if d is not None else None
+            if s is not None:
+                out.append(s)
     return out
 
 

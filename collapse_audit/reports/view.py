@@ -16,6 +16,7 @@ from typing import Any
 
 from ..result import ScanResult, Section, Table, fmt_metric, fmt_number, fmt_percent
 from ..result.formatting import MISSING, fmt_interval
+from ..result.locations import record_line, record_location
 from .lookups import (
     check_of_metric,
     check_sections,
@@ -98,14 +99,16 @@ def rule_why(rule: Any) -> str:
 # ------------------------------------------------------------------------------ examples and locations
 
 def flagged_records(result: ScanResult, metric: str, limit: int = EXAMPLE_LIMIT) -> list[dict]:
-    """The first example records the check behind ``metric`` listed: ``{file, line, row, excerpt}``.
+    """The first example records the check behind ``metric`` listed: ``{file, line, row, format, excerpt}``.
 
     Looked for generically in that check's details: any object carrying ``file`` (or ``train_file``)
-    and a ``row``/``line``, so SARIF and the GitHub annotations can point at ``file:line``.
+    and a ``row``/``line``, so SARIF and the GitHub annotations can point at ``file:line``. ``line``
+    is the record's physical line in a line format (``result.locations``), else None.
     """
     if result.run.get("redact") == "ids":
         return []          # example file names are hashes now: point at nothing rather than at a hash
     check = check_of_metric(metric)
+    formats = {i.path: i.format for i in result.inputs}
     out: list[dict] = []
 
     def walk(node: Any) -> None:
@@ -115,8 +118,9 @@ def flagged_records(result: ScanResult, metric: str, limit: int = EXAMPLE_LIMIT)
             for prefix in ("", "train_"):
                 f = node.get(prefix + "file")
                 if isinstance(f, str) and (node.get(prefix + "row") is not None or node.get(prefix + "line")):
-                    out.append({"file": f, "line": node.get(prefix + "line"), "row": node.get(prefix + "row"),
-                                "excerpt": node.get("excerpt")})
+                    fmt, row = formats.get(f), node.get(prefix + "row")
+                    out.append({"file": f, "line": record_line(row, node.get(prefix + "line"), fmt), "row": row,
+                                "format": fmt, "excerpt": node.get("excerpt")})
                     return
             for v in node.values():
                 walk(v)
@@ -136,12 +140,8 @@ def short(text: object, limit: int = EXCERPT_CHARS) -> str:
 
 
 def location_text(ex: dict) -> str:
-    """Where an example record is, as ``file:line`` or ``file:row`` (or the file alone)."""
-    if ex.get("line") is not None:
-        return f"{ex['file']}:{ex['line']}"
-    if ex.get("row") is not None:
-        return f"{ex['file']}:{ex['row']}"
-    return str(ex.get("file") or "")
+    """Where an example record (of ``flagged_records``) is: ``file:LINE`` or ``file row N`` (or the file alone)."""
+    return record_location(ex.get("file"), ex.get("row"), ex.get("line"), ex.get("format"))
 
 
 # ------------------------------------------------------------------------------ sections
@@ -300,7 +300,7 @@ def metrics_section(result: ScanResult) -> Section | None:
 def page_sections(result: ScanResult, *, with_metrics: bool = True) -> list[Section]:
     """Every section a full report shows, in order; ``with_metrics`` adds the table of all metrics."""
     parts = [detector_section(result), sources_section(result),
-             *check_sections(result.details, result.metrics),
+             *check_sections(result.details, result.metrics, result.inputs),
              skipped_records_section(result), audit_section(result)]
     if with_metrics:
         parts.append(metrics_section(result))

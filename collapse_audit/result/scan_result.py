@@ -4,11 +4,11 @@
 so ``collapse-audit report result.json`` re-renders a past scan through the same objects.
 Everything but ``run`` is byte-identical for the same input, policy and seed.
 
-Top-level keys (DESIGN.md): schema_version, tool, run, inputs, skipped_inputs, records, detector,
-policy, metrics, sources, rules, details, verdict. Schema version 1 is extended only additively
-(``skipped_inputs``, ``inputs[].size/fingerprint``, ``detector.applicability``, rule statuses
-``inconclusive``/``not_applicable``); a result without those keys still loads.
-"""
+Top-level keys (the JSON result contract, docs/schemas.md): schema_version, tool, run, inputs,
+skipped_inputs, records, detector, policy, metrics, sources, rules, details, verdict. Schema version
+1 is extended only additively (``skipped_inputs``, ``inputs[].size/fingerprint``,
+``detector.applicability``, rule statuses ``inconclusive``/``not_applicable``); a result without
+those keys still loads."""
 
 from __future__ import annotations
 

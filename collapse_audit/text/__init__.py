@@ -8,7 +8,7 @@ the detector, see below). The units:
   per batch and shared by both duplicate checks and the corpus-statistics tokeniser (which takes
   the text *as read*: the same array whenever NFC changed no record).
 * ``shingles``  - *near-duplicate words*: lower-cased ``\\w+`` runs of the NFC text and k-word
-  shingle hashes (the DESIGN definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
+  shingle hashes (the documented definition: 5-word shingles of lower-cased ``\\w+`` tokens, NFC first).
 * ``tokens``    - *corpus-statistics tokens*: lower-cased whitespace-separated words with edge
   punctuation stripped, xxh3-64 per distinct token, and the n-gram hashes of diversity, drift
   and contamination.
@@ -37,15 +37,27 @@ Where a unit must differ, and why:
 Each vectorised unit has a small pure-Python reference that the tests prove equal to it.
 """
 
-from .excerpt import excerpt
-from .memo import per_batch
-from .minhash import MinHasher, reference_signature, set_signatures
-from .normalize import exact_keys, normalize_text, reference_exact_key
-from .shingles import batch_shingles, reference_shingles, reference_tokens, tokenize_batch
-from .tokens import Tokens, batch_tokens, iter_ngrams, ngrams, tokenize
+from __future__ import annotations
 
-__all__ = [
-    "MinHasher", "Tokens", "batch_shingles", "batch_tokens", "exact_keys", "excerpt", "iter_ngrams", "ngrams",
-    "normalize_text", "per_batch", "reference_exact_key", "reference_shingles", "reference_signature",
-    "reference_tokens", "set_signatures", "tokenize", "tokenize_batch",
-]
+import importlib
+from typing import Any
+
+# Each name is imported from its unit on first use (PEP 562), so importing a light unit such as
+# ``text.inert`` - the CLI's error messages do - does not load numpy, pyarrow and the MinHash code.
+_UNIT_OF = {
+    "excerpt": "excerpt", "per_batch": "memo",
+    "MinHasher": "minhash", "reference_signature": "minhash", "set_signatures": "minhash",
+    "exact_keys": "normalize", "normalize_text": "normalize", "reference_exact_key": "normalize",
+    "batch_shingles": "shingles", "reference_shingles": "shingles", "reference_tokens": "shingles",
+    "tokenize_batch": "shingles",
+    "Tokens": "tokens", "batch_tokens": "tokens", "iter_ngrams": "tokens", "ngrams": "tokens", "tokenize": "tokens",
+}
+
+__all__ = sorted(_UNIT_OF)
+
+
+def __getattr__(name: str) -> Any:
+    unit = _UNIT_OF.get(name)
+    if unit is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{unit}"), name)

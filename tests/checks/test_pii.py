@@ -14,6 +14,7 @@ from collapse_audit.checks.pii import Pii, redact
 from collapse_audit.checks.registry import annotation_columns, catalogue, metric_spec, options_sections
 from collapse_audit.errors import PolicyError
 from collapse_audit.policy import load_policy
+from collapse_audit.result.locations import using_inputs
 
 TEXTS = [
     "Write to jane.doe@example.org for details.",               # email
@@ -67,10 +68,11 @@ def test_registration_is_all_it_takes():
     assert metric_spec("pii.email_share").kind == "fraction"
     assert options_sections()["pii"] is Pii.Options
     assert "pii" in [c.name for c in annotation_columns()]
-    section = Pii.section(run_check(make_check(Pii), make_batches(TEXTS, 4)).details,
-                          {"pii.email_share": 0.25})
+    details = run_check(make_check(Pii), make_batches(TEXTS, 4)).details
+    with using_inputs([{"path": "train.jsonl", "format": "jsonl"}]):
+        section = Pii.section(details, {"pii.email_share": 0.25})
     assert section.facts == [("records with an e-mail address", "25.0%")]
-    assert section.tables[0].rows[0] == ["email", "train.jsonl:0", "j***@e***.org"]
+    assert section.tables[0].rows[0] == ["email", "train.jsonl:1", "j***@e***.org"]   # row 0 is line 1
 
 
 @pytest.mark.parametrize("text, fragment", [

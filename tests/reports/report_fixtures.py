@@ -1,6 +1,6 @@
-"""Helpers and fixtures for the report tests: a hand-written result that follows reports/result.py exactly
-(two sources, passing/failing/warning rules, hostile excerpts), variants of it, and the real
-sample scan when the engine and sample_data are available."""
+"""Helpers and fixtures for the report tests: a hand-written result that follows the result model
+(collapse_audit/result) exactly (two sources, passing/failing/warning rules, hostile excerpts),
+variants of it, and the real sample scan when the engine and sample_data are available."""
 
 from __future__ import annotations
 

@@ -113,9 +113,9 @@ def test_injected_records_stay_inert(browser, hostile, tmp_path, with_csp):
 
 
 def test_sample_scan_report_in_browser(browser, sample_scan_json, tmp_path):
-    from collapse_audit.reports.result import load_result
+    from collapse_audit.result import load_result
 
-    result = load_result(str(sample_scan_json))
+    result = load_result(str(sample_scan_json)).to_dict()
     info = _open(browser, html.render(result), tmp_path / "sample.html")
     assert _errors(browser) == []
     assert info["badge"] == result["verdict"].upper()

@@ -12,8 +12,13 @@ from report_fixtures import FIXTURE, run_cli, sample_paths
 from collapse_audit.cli.init import init
 from collapse_audit.cli.report import report
 from collapse_audit.reports.formats import RENDERERS as FILE_RENDERERS
-from collapse_audit.reports.result import load_result, to_json
 from collapse_audit.result import ScanResult
+from collapse_audit.result import load_result as load_saved
+
+
+def load_dict(path: str) -> dict:
+    """A saved JSON result as the plain dict the renderers also accept."""
+    return load_saved(path).to_dict()
 
 
 def _report(path, fmt=None, output=None):
@@ -35,7 +40,7 @@ def _exit_code(excinfo) -> int:
 def test_report_writes_exactly_the_renderer_output(tmp_path, fmt):
     out = tmp_path / f"out.{fmt}"
     _report(FIXTURE, fmt, out)
-    expected = FILE_RENDERERS[fmt](load_result(str(FIXTURE)))
+    expected = FILE_RENDERERS[fmt](load_dict(str(FIXTURE)))
     assert out.read_bytes() == expected.encode("utf-8")
     again = tmp_path / f"again.{fmt}"
     _report(FIXTURE, fmt, again)
@@ -60,7 +65,7 @@ def test_report_infers_format_from_suffix(tmp_path):
 
 def test_report_to_stdout(capsys):
     _report(FIXTURE, "markdown")
-    assert capsys.readouterr().out == FILE_RENDERERS["markdown"](load_result(str(FIXTURE)))
+    assert capsys.readouterr().out == FILE_RENDERERS["markdown"](load_dict(str(FIXTURE)))
 
 
 @pytest.mark.parametrize(
@@ -98,7 +103,7 @@ def test_report_command_line(tmp_path):
     out = tmp_path / "r.html"
     proc = run_cli("report", FIXTURE, "--format", "html", "-o", out)
     assert proc.returncode == 0, proc.stderr
-    assert out.read_text(encoding="utf-8") == FILE_RENDERERS["html"](load_result(str(FIXTURE)))
+    assert out.read_text(encoding="utf-8") == FILE_RENDERERS["html"](load_dict(str(FIXTURE)))
     bad = tmp_path / "v2.json"
     bad.write_text(json.dumps({"schema_version": 2}), encoding="utf-8")
     proc = run_cli("report", bad, "-f", "html", "-o", tmp_path / "x.html")
@@ -114,7 +119,7 @@ def test_scan_and_report_render_the_same_bytes(tmp_path):
 
     result = run_scan(ScanOptions(paths=sample_paths(), progress=False))
     saved = tmp_path / "result.json"
-    saved.write_text(to_json(result), encoding="utf-8")
+    saved.write_text(result.to_json(), encoding="utf-8")
     for fmt in ("html", "markdown", "junit", "summary", "summary-json"):
         direct = render_result(result, fmt)
         out = tmp_path / f"report.{fmt}"
@@ -124,7 +129,7 @@ def test_scan_and_report_render_the_same_bytes(tmp_path):
 
 def test_report_reproduces_html_and_markdown_from_scan_json(sample_scan_json, tmp_path):
     """The user-level flow: scan writes JSON once; report re-renders it, byte-identical every time."""
-    result = load_result(str(sample_scan_json))
+    result = load_dict(str(sample_scan_json))
     for fmt in ("html", "markdown"):
         a, b = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
         for out in (a, b):
@@ -213,4 +218,4 @@ def test_scan_appends_markdown_to_github_step_summary(tmp_path):
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     text = summary.read_text(encoding="utf-8")
     assert text.startswith("# collapse-audit: ") and "## Rules" in text
-    assert text == FILE_RENDERERS["markdown"](load_result(str(out))) + "\n"
+    assert text == FILE_RENDERERS["markdown"](load_dict(str(out))) + "\n"

@@ -58,7 +58,7 @@ def test_one_testcase_per_rule_with_failures(result):
     fail = by_id["CA101"].find("failure")
     assert fail.get("message") == result["rules"][0]["message"]
     assert fail.get("type") == "error"
-    assert "threshold: ≤ 30.0%" in fail.text and "sample_data/vendor.parquet:5" in fail.text
+    assert "threshold: ≤ 30.0%" in fail.text and "sample_data/vendor.parquet row 5" in fail.text
     assert by_id["CA103"].find("failure") is None and len(by_id["CA103"]) == 0  # a pass is an empty test case
     warn = by_id["CA202"]
     assert warn.find("failure") is None and warn.find("system-out").text.startswith("WARNING: ")

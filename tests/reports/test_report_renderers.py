@@ -71,7 +71,7 @@ def test_markdown_report_shape(result):
     row = next(line for line in lines if "**CA101**" in line and line.startswith("|"))
     assert "37.1%" in row and "≤ 30.0%" in row
     assert "## Per source" in md and "## Audit trail" in md
-    assert "sample\\_data/vendor.parquet:5" in md  # file and row of an example
+    assert "sample\\_data/vendor.parquet row 5" in md  # file and 0-based row of a columnar example
 
 
 def test_markdown_failures_list_why_and_examples(result):
@@ -79,7 +79,7 @@ def test_markdown_failures_list_why_and_examples(result):
     section = md.split("### What failed and where to look", 1)[1].split("\n## ", 1)[0]
     assert section.index("CA101") < section.index("CA202")  # failures before warnings
     assert "*Why:*" in section
-    assert "sample\\_data/web.jsonl:9" in section  # the untagged record behind CA301
+    assert "sample\\_data/web.jsonl:10" in section  # the untagged record behind CA301: row 9 is line 10
 
 
 def test_html_has_verdict_rules_charts_and_examples(result):
@@ -93,7 +93,7 @@ def test_html_has_verdict_rules_charts_and_examples(result):
     assert page.count("<svg ") == 3
     assert 'id="chart-synthetic"' in page and 'id="chart-clusters"' in page and 'id="chart-sources"' in page
     assert 'class="thr"' in page and "threshold 0.5" in page  # threshold marked on the histogram
-    assert "sample_data/vendor.parquet:5" in page
+    assert "sample_data/vendor.parquet row 5" in page
 
 
 def test_html_is_self_contained(result):
