@@ -20,7 +20,6 @@ import typer
 
 from ..errors import AuditError
 from ..outputs import atomic_output
-from ..readers.storage import hide_url_secrets
 from ..text.inert import log_inert
 
 DEBUG_ENV = "COLLAPSE_AUDIT_DEBUG"
@@ -51,7 +50,14 @@ def debug_enabled() -> bool:
 
 def say(kind: str, message: object) -> None:
     """One line on stderr: ``collapse-audit: KIND: message`` made inert, URL credentials hidden."""
-    sys.stderr.write(f"collapse-audit: {kind}: {log_inert(hide_url_secrets(str(message)))}\n")
+    text = str(message)
+    try:  # imported here: --version and --help must not load the readers
+        from ..readers.storage import hide_url_secrets
+
+        text = hide_url_secrets(text)
+    except ImportError:  # pragma: no cover - a broken install still gets its one line
+        pass
+    sys.stderr.write(f"collapse-audit: {kind}: {log_inert(text)}\n")
     sys.stderr.flush()
 
 
