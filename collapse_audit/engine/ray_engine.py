@@ -77,8 +77,8 @@ class RayExecutor:
         """Wait for the map tasks, counting their records as each one finishes."""
         pending = list(refs)
         while pending:
-            done, pending = self.ray.wait(pending, num_returns=1)
             with task_errors(self.ray):
+                done, pending = self.ray.wait(pending, num_returns=1)
                 metas = self.ray.get(done)
             for meta in metas:
                 advance(int(meta["records"]))
@@ -91,6 +91,13 @@ def task_errors(ray: Any) -> Iterator[None]:
     ANSI-coloured remote traceback."""
     try:
         yield
+    except SystemError as exc:
+        # a signal handled while Ray's compiled code waited: Cython reports the handler's exception
+        # (KeyboardInterrupt, or the CLI's SIGTERM exception) as a SystemError around it
+        inner = exc.__cause__ or exc.__context__
+        if isinstance(inner, BaseException) and not isinstance(inner, Exception):
+            raise inner from None
+        raise
     except ray.exceptions.RayTaskError as exc:
         cause = getattr(exc, "cause", None)
         if isinstance(cause, AuditError):
