@@ -39,6 +39,7 @@ def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     """
     from .engine.scan import run_scan, scan_options
     from .errors import AuditError
+    from .outputs import check_scan_outputs
 
     if "argv" in options:
         raise TypeError("scan() got unknown option(s) argv")
@@ -46,6 +47,7 @@ def scan(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     opts = scan_options(paths, policy, **options)   # the CLI builds its options with the same function
     if not opts.paths:
         raise AuditError("scan() needs at least one path.")
+    check_scan_outputs(opts)  # annotations= or write_accept= onto an input is refused before anything is read
     return run_scan(opts)
 
 

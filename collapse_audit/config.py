@@ -48,6 +48,7 @@ class ScanConfig:
     batch_size: int = 4096
     baseline: str | None = None
     eval_sets: tuple[str, ...] = ()
+    eval_text_field: str | None = None  # the eval sets' text spec (as fields.text); None: the corpus's
     rules: frozenset[str] = frozenset()   # the codes of the rules applied (a plugin check runs only for its own)
 
     def option(self, section: str) -> Any:

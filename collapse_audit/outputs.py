@@ -1,8 +1,14 @@
 """Output safety: an audit never modifies its input and never leaves a half-written file.
 
-``check_outputs`` runs before anything is read: an output path that is one of the inputs (the
+``check_outputs`` is the one guard every written path goes through (reports, annotations,
+accepted-findings files, the GitHub job summary, partial state directories, ``merge -o``, the
+Python API), and it runs before anything is read: an output path that is one of the inputs (the
 same file, also through a symlink or hard link) or a file an input directory/glob would read is an
-error, so ``scan c.jsonl -o c.jsonl`` cannot replace the corpus with its report.
+error, so ``scan c.jsonl -o c.jsonl`` cannot replace the corpus with its report. An output
+*directory* (``scan --partial DIR``) may not be an input, contain one or lie inside an input
+directory; nothing may be written inside a state directory being read (``--against STATE``, the
+partials of a merge). ``check_scan_outputs`` lists a scan's inputs and outputs once, for the CLI
+and the API alike.
 
 ``atomic_output`` writes to a temporary file in the destination's directory and renames it over
 the destination only when the write finished; on any error or interrupt the temporary file is
@@ -15,9 +21,9 @@ import glob
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Any
 
 from .errors import AuditError
 
@@ -44,7 +50,7 @@ def _inside(path: str, directory: str) -> bool:
         return False
 
 
-def _input_files(inputs: list[str]) -> tuple[list[str], list[str]]:
+def _input_files(inputs: Sequence[str]) -> tuple[list[str], list[str]]:
     """(files, directories) named by the inputs; globs are expanded like discovery does."""
     files: list[str] = []
     dirs: list[str] = []
@@ -58,10 +64,29 @@ def _input_files(inputs: list[str]) -> tuple[list[str], list[str]]:
     return files, dirs
 
 
-def check_outputs(outputs: list[str | None], inputs: list[str]) -> None:
+def check_scan_outputs(opts: Any, extra: Sequence[str | None] = ()) -> None:
+    """The guard for a scan's options (``engine.ScanOptions``, from the CLI or the API): every file it
+    reads (corpus, policy, baseline, eval sets, accept and calibration files, the ``--against`` state)
+    against every path it writes (``extra`` = the report and the job summary, annotations,
+    ``--write-accept``, the ``--partial`` directory)."""
+    policy = opts.policy if isinstance(opts.policy, str) else None
+    reads = [*opts.paths, policy, opts.baseline, *opts.eval_sets, opts.accept, opts.calibration,
+             opts.human_reference, opts.against]
+    check_outputs([*extra, opts.annotations, opts.write_accept], [r for r in reads if r],
+                  directories=[opts.partial] if opts.partial else (),
+                  protected=[opts.against] if opts.against else ())
+
+
+def check_outputs(outputs: Sequence[str | None], inputs: Sequence[str], directories: Sequence[str] = (),
+                  protected: Sequence[str] = ()) -> None:
     """Raise AuditError when an output would overwrite an input or land where an input directory
-    is read from. ``None`` and ``-`` (stdout) outputs are ignored."""
+    is read from. ``None`` and ``-`` (stdout) outputs are ignored. ``directories`` are output
+    directories (checked by ``check_output_directory``); ``protected`` are directories read as a
+    whole (state directories), inside which nothing may be written."""
+    for d in directories:
+        check_output_directory(d, inputs)
     targets = [o for o in outputs if o not in (None, "-", "")]
+    _outside_states(targets, [*protected, *directories])
     if not targets:
         return
     files, dirs = _input_files(inputs)
@@ -90,6 +115,36 @@ def check_outputs(outputs: list[str | None], inputs: list[str]) -> None:
         if real in seen:
             raise AuditError(f"The outputs {seen[real]} and {out} are the same file; choose different paths.")
         seen[real] = out
+
+
+def _outside_states(targets: Sequence[str], states: Sequence[str]) -> None:
+    """Nothing is written inside a state directory that is read or written as a whole."""
+    for out in targets:
+        real = os.path.realpath(out)
+        for p in states:
+            if _inside(real, os.path.realpath(p)):
+                raise AuditError(f"The output {out} lies inside the state directory {p}; choose a path "
+                                 "outside it.")
+
+
+def check_output_directory(out: str, inputs: Sequence[str], what: str = "partial state directory") -> None:
+    """Refuse an output directory that is an existing file, is an input, contains an input, or lies
+    inside an input directory (the next scan of it would read the output as data)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise AuditError(f"The {what} {out} exists and is not a directory; choose a directory path.")
+    real_out = os.path.realpath(out)
+    for path in inputs:
+        if "://" in path:  # a remote input cannot be a local directory
+            continue
+        real_in = os.path.realpath(path)
+        if real_out == real_in:
+            raise AuditError(f"The {what} {out} is the input {path}; choose a new directory.")
+        if _inside(real_in, real_out):
+            raise AuditError(f"The {what} {out} contains the input {path}; choose a directory outside the "
+                             "inputs.")
+        if os.path.isdir(real_in) and _inside(real_out, real_in):
+            raise AuditError(f"The {what} {out} lies inside the input directory {path}, where later scans would "
+                             "read it as data; choose a directory outside it.")
 
 
 def _walk_ids(real_dirs: list[tuple[str, str]]) -> Iterator[str]:

@@ -11,9 +11,9 @@ from helpers import REPO, run_cli, words, write_jsonl
 
 from collapse_audit.checks.near_duplicates import NearDuplicateOptions
 from collapse_audit.config import FieldMap
+from collapse_audit.documents import MAX_ALIAS_NODES, parse
 from collapse_audit.errors import PolicyError
 from collapse_audit.policy import default_policy_path, load_policy
-from collapse_audit.policy.yamlmarks import MAX_ALIAS_NODES, parse
 
 BOMB = ("a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
         "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"

@@ -53,7 +53,10 @@ def test_write_accept_then_accept_fails_only_on_new_problems(tmp_path, dup_corpu
     proc, _ = scan(dup_corpus, "-p", policy, "--write-accept", accepted)
     assert proc.returncode == 1
     doc = yaml.safe_load(accepted.read_text())
-    assert doc["accepted"]["CA202"] == {"ids": ["copy"], "records": [{"file": "c.jsonl", "row": 21}]}
+    entries = doc["accepted"]["CA202"]
+    assert [{k: v for k, v in e.items() if k != "fingerprint"} for e in entries] == \
+        [{"id": "copy"}, {"file": "c.jsonl", "row": 21}]
+    assert all(len(e["fingerprint"]) == 32 for e in entries)
 
     proc, result = scan(dup_corpus, "-p", policy, "--accept", accepted)
     assert proc.returncode == 0, proc.stderr

@@ -13,12 +13,14 @@ import numpy as np
 
 from ..result.formatting import fmt_metric
 from ..result.sections import Section, Table
-from ..signals.figures import OTHER, DiversityParams, DiversityState, prepare_part
+from ..signals.figures import HEAVY_CANDIDATES, OTHER, DiversityParams, DiversityState, prepare_part
 from .base import Check, CheckResult
 from .registry import register_check
 from .spec import Metric, MetricKind, Rule, option
 
 PREFIX = "diversity."
+#: the figures a vocabulary sample estimates (the rest stay exact: counts, lengths, HyperLogLogs)
+ESTIMATED = ("token_entropy", "tail_mass")
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,8 @@ class Diversity(Check):
             name = OTHER
         st = self.sources.get(name)
         if st is None:
-            st = self.sources[name] = DiversityState(self.params.small())
+            # a hash sample of the vocabulary, not heavy hitters: the figures merge exactly in any order
+            st = self.sources[name] = DiversityState(self.params.small(), vocabulary_sample=True)
             self._source_ids[name] = len(self._source_ids)
         return name, st
 
@@ -187,13 +190,24 @@ class Diversity(Check):
         """The diversity figures as metrics, per source as well when sources are tagged."""
         figures = self.state.figures()
         metrics = {PREFIX + k: float(v) for k, v in figures.items() if k != "records"}
-        self._by_source = {name: self.sources[name].figures() for name in sorted(self.sources)}
+        # the corpus's most frequent tokens: the heavy types a sampled source counts on their own
+        heavy = self.state.freq.top(HEAVY_CANDIDATES)[0]
+        self._by_source = {name: self.sources[name].figures(heavy) for name in sorted(self.sources)}
         details = {
             "params": self.params.to_json(),
             "errors": self.state.errors(),
             "self_similarity_sample": int(self.state.sample_valid.sum()),
             "by_source": {k: {m: round(float(v), 6) for m, v in f.items()} for k, f in self._by_source.items()},
         }
+        estimated = [name for name in sorted(self.sources) if self.sources[name].sampled]
+        if estimated:
+            # past 2**14 token types a source's entropy and tail mass come from a hash sample of its
+            # vocabulary (exact counts of the sampled types, the same for any shard plan): estimates
+            details["estimated_sources"] = estimated
+            details["estimated_note"] = (
+                "token entropy and tail mass of these sources are estimates from a hash sample of their "
+                f"vocabulary ({self.params.small().capacity // 2} token types, each counted exactly; "
+                "measured error in BENCHMARKS.md)")
         if OTHER in self.sources:
             details["sources_note"] = (f"only the first {self.max_sources} sources are tracked separately; "
                                        f"the rest are grouped as {OTHER!r}")
@@ -213,7 +227,7 @@ class Diversity(Check):
         name = next(n for n, i in self._source_ids.items() if i == int(chosen[0]))
         if name == OTHER:
             return {}
-        figs = self._by_source.get(name) or self.sources[name].figures()
+        figs = self._by_source.get(name) or self.sources[name].figures(self.state.freq.top(HEAVY_CANDIDATES)[0])
         return {PREFIX + k: float(v) for k, v in figs.items() if k != "records"}
 
     @classmethod
@@ -225,12 +239,16 @@ class Diversity(Check):
             return None
         tables = []
         by_source = details.get("by_source")
+        estimated = set(details.get("estimated_sources") or ())
         if isinstance(by_source, dict) and by_source:
             cols = ["records", "token_entropy", "distinct_2", "tail_mass", "length_mean"]
-            rows = [[str(src), *(fmt_metric("count" if k == "records" else kinds[k], figs.get(k))
+            rows = [[str(src), *(("≈ " if src in estimated and k in ESTIMATED else "")
+                                 + fmt_metric("count" if k == "records" else kinds[k], figs.get(k))
                                  for k in cols)] for src, figs in by_source.items() if isinstance(figs, dict)]
             tables.append(Table(["source", *cols], rows, title="By source"))
-        note = details.get("sources_note")
-        return Section(key=cls.name, title=cls.title, paragraphs=[str(note)] if note else [],
+        notes = [str(details[k]) for k in ("estimated_note", "sources_note") if details.get(k)]
+        if estimated:
+            notes[0] = f"≈ estimate: {notes[0]}"
+        return Section(key=cls.name, title=cls.title, paragraphs=notes,
                        facts=[(k.replace("_", " "), fmt_metric(kinds[k], metrics[PREFIX + k])) for k in shown],
                        tables=tables)

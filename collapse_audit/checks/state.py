@@ -24,10 +24,11 @@ def _state_classes() -> dict[str, type]:
     from ..signals.figures import DiversityParams, DiversityState
     from ..sketches.frequent import FrequentItems
     from ..sketches.hll import HyperLogLog
+    from ..sketches.vocabulary import VocabularySample
     from ..text.index import RowStore, SortedRuns, UnionFind
 
     return {c.__name__: c for c in (SortedRuns, RowStore, UnionFind, DiversityState, DiversityParams,
-                                    FrequentItems, HyperLogLog, PartitionCounter)}
+                                    FrequentItems, HyperLogLog, PartitionCounter, VocabularySample)}
 
 
 class Packer:

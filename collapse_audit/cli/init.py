@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
+import subprocess
+from dataclasses import dataclass
 from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import typer
 
@@ -30,28 +37,98 @@ def _template(name: str) -> str:
 
 #: where the project lives (pyproject's Project-URL "Repository"); used when metadata is unavailable
 REPOSITORY = "https://github.com/collapse-audit/collapse-audit"
+#: what the workflow installs when the repository an installation came from cannot be known
+PLACEHOLDER_URL = "REPLACE-WITH-THE-GIT-URL-OF-YOUR-COLLAPSE-AUDIT"
 
 
-def _release() -> tuple[str, str]:
-    """(repository URL, release tag) of the installed collapse-audit, from its package metadata."""
+@dataclass(frozen=True)
+class Pin:
+    """What the workflow installs and the pre-commit hook references: the installation's own origin.
+
+    ``requirement`` is a pip requirement; ``repo``/``rev`` the git repository and commit (for
+    pre-commit), ``note`` a comment for the workflow saying where the pin came from or what to fill in.
+    """
+
+    requirement: str
+    repo: str
+    rev: str
+    note: str
+
+
+def _git(cwd: str, *args: str) -> str | None:
+    """``git ARGS`` in ``cwd`` (stdout stripped), or None where git or the checkout is missing."""
     try:
-        meta = metadata.metadata("collapse-audit")
-        version = meta["Version"]
-        urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [] if ", " in u)
-        return urls.get("Repository", REPOSITORY), f"v{version}"
+        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def _clone_url(remote: str) -> str:
+    """A remote as pip's ``git+`` takes it: scp-style ``git@host:org/repo`` becomes https (a CI runner
+    has no SSH key for it); a plain path becomes a ``file://localhost/`` URL (a requirement's URL
+    needs a host to parse, and git reads ``localhost`` as this machine)."""
+    if re.match(r"^[\w.-]+@[\w.-]+:(?!//)", remote):
+        host, path = remote.split("@", 1)[1].split(":", 1)
+        return f"https://{host}/{path}"
+    if "://" not in remote:
+        remote = Path(remote).resolve().as_uri()
+    return "file://localhost/" + remote[len("file:///"):] if remote.startswith("file:///") else remote
+
+
+def _local_pin(url: str, version: str) -> Pin:
+    """Installed from a local directory (``pip install .``): its git remote at its HEAD commit."""
+    path = url2pathname(urlparse(url).path)
+    commit = _git(path, "rev-parse", "HEAD")
+    remote = _git(path, "config", "--get", "remote.origin.url") if commit else None
+    if commit and remote:
+        repo = _clone_url(remote)
+        return Pin(f"collapse-audit @ git+{repo}@{commit}", repo, commit,
+                   f"Pinned to the commit of {path} that was installed, from its remote origin.")
+    what = (f"commit {commit} of {path}, which has no remote" if commit
+            else f"{path}, which is not a git checkout")
+    return Pin(f"collapse-audit @ git+{PLACEHOLDER_URL}@{commit or 'v' + version}", PLACEHOLDER_URL,
+               commit or f"v{version}", f"FILL IN: collapse-audit was installed from {what}; replace "
+               f"{PLACEHOLDER_URL} with the git URL this job can clone it from (and the commit if needed).")
+
+
+def pin_from_direct_url(direct: dict[str, Any] | None, version: str) -> Pin:
+    """The pin for an installation described by PEP 610 ``direct_url.json`` (None: from an index)."""
+    if not direct:
+        return Pin(f"collapse-audit=={version}", REPOSITORY, f"v{version}",
+                   f"Pinned to the release installed from the package index ({version}).")
+    url = str(direct.get("url", ""))
+    vcs = direct.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("commit_id"):
+        commit = str(vcs["commit_id"])
+        return Pin(f"collapse-audit @ {vcs.get('vcs', 'git')}+{url}@{commit}", url, commit,
+                   "Pinned to the repository and commit collapse-audit was installed from.")
+    if "dir_info" in direct and url.startswith("file:"):
+        return _local_pin(url, version)
+    return Pin(f"collapse-audit @ {url}", REPOSITORY, f"v{version}",
+               "Pinned to the archive collapse-audit was installed from.")
+
+
+def installed_pin() -> Pin:
+    """The pin of the running installation, from its metadata (``direct_url.json``)."""
+    try:
+        dist = metadata.distribution("collapse-audit")
     except metadata.PackageNotFoundError:
         from .. import __version__
 
-        return REPOSITORY, f"v{__version__}"
+        return _local_pin(Path(__file__).resolve().parents[2].as_uri(), __version__)
+    text = dist.read_text("direct_url.json")
+    try:
+        direct = json.loads(text) if text else None
+    except ValueError:
+        direct = None
+    return pin_from_direct_url(direct, dist.version)
 
 
 def default_install() -> str:
-    """A pip requirement that cannot be squatted: the project's git repository at this release's tag.
-
-    (A bare ``pip install collapse-audit`` would take whatever holds that name on the index.)
-    """
-    repo, tag = _release()
-    return f"collapse-audit @ git+{repo}@{tag}"
+    """A pip requirement that cannot be squatted and that is what the user runs: the installation's
+    own repository at its commit, or the exact release when it came from an index."""
+    return installed_pin().requirement
 
 
 def _paths(data: str) -> list[str]:
@@ -62,20 +139,23 @@ def _paths(data: str) -> list[str]:
     return [*pats, "collapse-audit.yaml"]
 
 
-def render_files(data: str, install: str | None = None) -> dict[str, str]:
+def render_files(data: str, install: str | None = None, pin: Pin | None = None) -> dict[str, str]:
     """Relative path -> file text, with DATA (the path the workflow and hook scan) filled in."""
     if not data or any(ch in data for ch in "\r\n\0"):
         raise AuditError("--data must be a single-line path, directory or glob.")
-    install = install or default_install()
+    pin = pin or installed_pin()
+    note = pin.note if install is None else "Pinned to the requirement given to `collapse-audit init --install`."
+    install = install or pin.requirement
     if any(ch in install for ch in "\r\n\0"):
         raise AuditError("--install must be a single-line pip requirement.")
-    repo, tag = _release()
+    repo, tag = pin.repo, pin.rev
     paths = "\n".join(f"      - {json.dumps(p)}" for p in _paths(data))
     out = {}
     for template, target, _ in FILES:
         text = _template(template)
         text = (text.replace("__DATA_ARGS__", json.dumps(data)).replace("__DATA__", shlex.quote(data))
                 .replace("__PATHS__", paths).replace("__INSTALL__", shlex.quote(install))
+                .replace("__INSTALL_NOTE__", " ".join(note.split()))
                 .replace("__REPO__", repo).replace("__REV__", tag))
         out[target] = text
     return out
@@ -93,8 +173,9 @@ def init(
         False, "--skip-existing", help="Write only the files that do not exist yet instead of refusing."
     ),
     install: str = typer.Option(
-        None, "--install", help="The pip requirement the workflow installs. Default: this release from the "
-        "project's git repository, pinned to its tag (a bare package name could be squatted).",
+        None, "--install", help="The pip requirement the workflow installs. Default: what you installed - the git "
+        "repository and commit it came from (a local checkout: its remote at HEAD), or the exact release "
+        "from an index (a bare package name could be squatted).",
         show_default=False,
     ),
 ) -> None:
@@ -141,5 +222,8 @@ def init(
         typer.echo(f"wrote {rel}  ({what[rel]})")
     for rel in existing:
         typer.echo(f"kept  {rel}  (already exists)")
+    if PLACEHOLDER_URL in files[FILES[1][1]] and FILES[1][1] in wrote:
+        typer.echo(f"note: fill in the install line of {FILES[1][1]}: this collapse-audit was installed from a "
+                   "checkout with no git remote, so the workflow cannot know where to install it from.")
     if wrote:
         typer.echo(f"Next: edit the rules in collapse-audit.yaml, then run `collapse-audit scan {shlex.quote(data)}`.")

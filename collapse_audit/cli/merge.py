@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -31,6 +32,7 @@ def merge(
     max_bad_records: int = O.MAX_BAD_RECORDS,
     baseline: str | None = O.BASELINE,
     eval_set: list[str] | None = O.EVAL_SET,
+    eval_text_field: str | None = O.EVAL_TEXT_FIELD,
     against: str | None = O.AGAINST,
     select: list[str] | None = O.SELECT,
     extend_select: list[str] | None = O.EXTEND_SELECT,
@@ -47,16 +49,20 @@ def merge(
     Exit codes: 0 the policy passed, 1 it failed, 2 the merge could not be done.
     """  # noqa: E501
     fmt = check_report_options(fmt, redact)
-    check_outputs([output, annotations, write_accept],
-                  [*([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
-                   *([accept] if accept else [])])
-    from ..engine.merge import run_merge
+    from ..engine.merge import merge_inputs, run_merge
     from ..engine.scan import scan_options
+
+    # no output onto a partial being merged, into its directory, or onto a corpus file its shards read
+    check_outputs([output, annotations, write_accept, os.environ.get("GITHUB_STEP_SUMMARY")],
+                  [*merge_inputs(partials), *([policy] if policy else []), *([baseline] if baseline else []),
+                   *(eval_set or []), *([accept] if accept else []), *([against] if against else [])],
+                  protected=[*partials, *([against] if against else [])])
 
     opts = scan_options(
         [], policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample, max_bad_records=max_bad_records,
         annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
+        eval_text_field=eval_text_field,
         select=select or [], extend_select=extend_select or [], ignore=ignore or [],
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], against=against,
     )

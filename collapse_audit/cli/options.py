@@ -39,7 +39,11 @@ WORKERS = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (d
 BATCH_SIZE = typer.Option(4096, "--batch-size", min=1, hidden=True)
 BASELINE = typer.Option(None, "--baseline", help="Profile JSON from `collapse-audit profile` to measure drift "
                         "against.")
-EVAL_SET = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination (repeatable).")
+EVAL_SET = typer.Option(None, "--eval-set", help="Eval set(s) to check for contamination (repeatable); switches on "
+                        "the CA5xx rules unless the policy disables them (--baseline likewise switches on CA41x).")
+EVAL_TEXT_FIELD = typer.Option(None, "--eval-text-field", help="Field(s) holding an eval record's text, written like "
+                               "fields.text: question+answer joins fields, dotted paths reach nested ones, a chat "
+                               "list takes its turns. Default: the corpus's text field.")
 AGAINST = typer.Option(None, "--against", help="A state directory of an earlier snapshot (scan --partial): "
                        "report records seen there, exactly or nearly.")
 SELECT = typer.Option(None, "--select", help="Apply only these rules: comma-separated codes or prefixes (CA2, "

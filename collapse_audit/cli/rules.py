@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import typer
+from rich.box import SIMPLE
 from rich.console import Console
 from rich.table import Table
 
@@ -12,17 +15,39 @@ from .common import user_errors
 app = typer.Typer(help="List and explain the policy rules (stable codes CA1xx-CA6xx).", no_args_is_help=True)
 
 
+def _rule_json(doc) -> dict:
+    """One catalogued rule as ``rules list --format json`` writes it (every field of the catalogue)."""
+    return {"id": doc.code, "name": doc.name, "metric": doc.metric, "op": doc.op, "limit": doc.limit,
+            "severity": doc.severity, "enabled_by_default": doc.enabled_by_default,
+            "applies_when": doc.applies_when, "rationale": doc.rationale, "example": doc.example}
+
+
 @app.command("list")
-def list_rules() -> None:
-    """List every documented rule: code, name, metric, default limit, on by default or not."""
-    console = Console()
-    table = Table(box=None if not console.is_terminal else __import__("rich.box", fromlist=["SIMPLE"]).SIMPLE)
-    for col in ("id", "name", "metric", "default", "severity", "on by default"):
-        table.add_column(col)
+@user_errors
+def list_rules(
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json (a list of rules, for jq and scripts)."),
+) -> None:
+    """List every documented rule: code, name, metric, default limit, on by default or not.
+
+    Piped, the table keeps every row whole (it is not cut to 80 columns); --format json gives every
+    field, the rationale and an example included.
+    """
+    if fmt not in ("table", "json"):
+        raise AuditError(f"Unknown format '{fmt}' (choose from table, json).")
     # imported here, so `--help` does not load every check
     from ..checks.registry import catalogue
 
-    for d in catalogue().values():
+    docs = list(catalogue().values())
+    if fmt == "json":
+        typer.echo(json.dumps([_rule_json(d) for d in docs], indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    if not console.is_terminal:  # a pipe or a file: full rows, however wide
+        console = Console(width=10_000, no_color=True)
+    table = Table(box=SIMPLE if console.is_terminal else None)
+    for col in ("id", "name", "metric", "default", "severity", "on by default"):
+        table.add_column(col, no_wrap=not console.is_terminal, overflow="fold")
+    for d in docs:
         table.add_row(d.code, d.name, d.metric, f"{d.op} {d.limit:g}", d.severity,
                       "yes" if d.enabled_by_default else "no")
     console.print(table)

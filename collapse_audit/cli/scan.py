@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from ..errors import AuditError
-from ..outputs import check_outputs
+from ..outputs import check_scan_outputs
 from ..result import ScanResult
 from ..text.inert import inert
 from . import options as O
@@ -46,6 +46,7 @@ def scan(
     workers: int | None = O.WORKERS,
     baseline: str | None = O.BASELINE,
     eval_set: list[str] | None = O.EVAL_SET,
+    eval_text_field: str | None = O.EVAL_TEXT_FIELD,
     split: str | None = typer.Option(None, "--split", help="Split to read from a saved Hugging Face dataset "
                                      "folder with several (e.g. train)."),
     select: list[str] | None = O.SELECT,
@@ -74,26 +75,26 @@ def scan(
 
     Exit codes: 0 the policy passed, 1 it failed, 2 the audit could not be run (usage error, unreadable input, bad policy).
     """  # noqa: E501 - Typer's help keeps docstring line breaks, so each paragraph is one line
+    if partial is not None:
+        _partial_alone(fmt, output, annotations, accept, write_accept, redact, exit_zero)
     fmt = check_report_options(fmt, redact)
     # imported here, so `--help` does not load the engine and every check
     from ..engine import run_scan
     from ..engine.scan import default_workers, scan_options
 
-    # Before anything is read: no output may be an input (corpus, policy, baseline, eval sets).
-    check_outputs([output, annotations, write_accept],
-                  [*paths, *([policy] if policy else []), *([baseline] if baseline else []), *(eval_set or []),
-                   *([accept] if accept else []), *([calibration] if calibration else []),
-                   *([human_reference] if human_reference else [])])
     opts = scan_options(
         paths, policy, text_field=text_field, id_field=id_field, provenance_field=provenance_field,
         source_field=source_field, detector=detector, sample=sample,
         max_bad_records=max_bad_records, seed=seed, workers=workers or default_workers(),
         batch_size=batch_size, annotations=annotations, baseline=baseline, eval_sets=list(eval_set or []),
+        eval_text_field=eval_text_field,
         select=select or [], extend_select=extend_select or [], ignore=ignore or [],
         accept=accept, write_accept=write_accept, progress=not quiet, argv=sys.argv[1:], split=split,
         engine=engine, ray_address=ray_address, shard=parse_shard(shard, partial), partial=partial,
         against=against, calibration=calibration, human_reference=human_reference,
     )
+    # Before anything is read: no output may be an input (corpus, policy, state, ...), nor the job summary.
+    check_scan_outputs(opts, [output, os.environ.get("GITHUB_STEP_SUMMARY")])
     if partial is not None:
         from ..engine.merge import run_partial
 
@@ -121,6 +122,18 @@ def emit(result: ScanResult, fmt: str, output: str | None, redact: str | None, q
                              f"{'' if output in (None, '-') else f' (report written to {inert(output)})'}\n")
     _github_step_summary(result, redact)
     raise typer.Exit(0 if result.verdict == "pass" or exit_zero else 1)
+
+
+def _partial_alone(fmt: str | None, output: str | None, annotations: str | None, accept: str | None,
+                   write_accept: str | None, redact: str | None, exit_zero: bool) -> None:
+    """``--partial`` writes a state, not a report: report options would be silently ignored, so they
+    are refused (they belong to ``collapse-audit merge``)."""
+    given = [flag for flag, value in (("--format", fmt), ("--output", output), ("--annotations", annotations),
+                                      ("--accept", accept), ("--write-accept", write_accept),
+                                      ("--redact", redact), ("--exit-zero", exit_zero or None)) if value is not None]
+    if given:
+        raise AuditError(f"--partial writes a scan state, not a report, so {', '.join(given)} would be ignored; "
+                         "give report options to `collapse-audit merge` (or scan without --partial).")
 
 
 def parse_shard(text: str | None, partial: str | None) -> tuple[int, int] | None:

@@ -239,17 +239,20 @@ def save(cal: Calibration, path: str) -> None:
         raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
+def _check_counts(path: str, values: dict[str, list[float]]) -> None:
+    """NaN passes every comparison and a negative count makes a negative rate: refuse both, naming the key."""
+    for key, vals in values.items():
+        bad = next((v for v in vals if not math.isfinite(v) or (key != "edges" and v < 0)), None)
+        if bad is not None:
+            raise AuditError(f"The calibration file {path} has {bad} in {key}; counts must be finite and >= 0 "
+                             "(measure it again with `collapse-audit detector calibrate`).")
+
+
 def load(path: str, detector) -> Calibration:
     """Read a calibration file and check it belongs to ``detector`` (else an error naming the file)."""
-    import yaml
+    from ..documents import read_document
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            d = yaml.safe_load(fh)
-    except OSError as exc:
-        raise AuditError(f"Cannot read the calibration file {path}: {exc.strerror or exc}.") from None
-    except yaml.YAMLError as exc:
-        raise AuditError(f"The calibration file {path} is not valid YAML: {exc}.") from None
+    d = read_document(path, "Calibration file").value  # bounded and strict, like every configuration file
     if not isinstance(d, dict) or d.get("format") != FORMAT:
         raise AuditError(f"{path} is not a calibration file (expected format: {FORMAT}).")
     try:
@@ -264,6 +267,7 @@ def load(path: str, detector) -> Calibration:
                          f"threshold, kind, detector are required).") from None
     if len(neg) != len(edges) + 1 or (pos is not None and len(pos) != len(neg)):
         raise AuditError(f"The calibration file {path} has bin counts that do not match its edges.")
+    _check_counts(path, {"human_counts": neg, "synthetic_counts": pos or [], "edges": edges, "threshold": [thr]})
     want = detector_identity(detector)
     for key in ("name", "version", "weights_sha256"):
         if ident.get(key) != want[key]:

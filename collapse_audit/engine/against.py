@@ -2,8 +2,11 @@
 
 ``STATE`` is a complete state directory (``scan --partial DIR`` of the earlier snapshot in one
 shard, i.e. ``--shard 0/1`` or no ``--shard``). Its exact-duplicate and near-duplicate states are
-loaded read-only; the near-duplicate settings and seed must match this scan's, or the signatures
-would not be comparable (exit 2 saying which).
+loaded read-only through the partials' validated reader. Only what decides the duplicate keys must
+match this scan's - the key scheme (normalisation and hashes), the seed and the near-duplicate
+settings (shingle size, ``num_perm``, threshold, which fixes the LSH bands) - or the keys would not
+be comparable (exit 2 saying which); the tool version and the policy may differ, since the earlier
+snapshot is another corpus by design.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from ..checks.exact_duplicates import ExactDuplicates
 from ..checks.near_duplicates import NearDuplicates
 from ..config import ScanConfig
 from ..errors import AuditError
-from .partials import _read, read_manifest
+from .partials import KEY_SCHEME, read_manifest, read_state
 
 
 @dataclass
@@ -57,6 +60,10 @@ def load_previous(directory: str, config: ScanConfig) -> Previous:
     if n != 1:
         raise AuditError(f"--against needs a complete state: {directory} is shard {i}/{n} (scan the earlier "
                          "snapshot with --partial and no --shard, or merge its shards first).")
+    if manifest.get("key_scheme") != KEY_SCHEME:
+        raise AuditError(f"--against {directory}: the earlier state's duplicate keys were made by another scheme "
+                         f"({manifest.get('key_scheme')!r}, this collapse-audit uses {KEY_SCHEME}); scan the earlier "
+                         "snapshot again with --partial.")
     if manifest.get("seed") != config.seed:
         raise AuditError(f"--against {directory}: the earlier state was scanned with --seed {manifest.get('seed')}, "
                          f"this scan uses --seed {config.seed}; MinHash signatures differ across seeds.")
@@ -69,7 +76,7 @@ def load_previous(directory: str, config: ScanConfig) -> Previous:
     for cls in (ExactDuplicates, NearDuplicates):
         if cls.name not in manifest.get("checks", []):
             raise AuditError(f"--against {directory}: the earlier state has no {cls.name} state.")
-        arrays, meta = _read(directory, f"check-{cls.name}")
+        arrays, meta = read_state(directory, f"check-{cls.name}", manifest)
         ctx = CheckContext(fields=config.fields, options=cls.options_from(config), seed=config.seed)
         states[cls.name] = cls.from_state(ctx, arrays, meta)
     return Previous(exact=states["exact_duplicates"], near=states["near_duplicates"],

@@ -7,16 +7,19 @@ are collected while streaming; everything else comes from the checks' per-record
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..checks.exact_duplicates import batch_keys
 from ..checks.registry import annotation_columns
 from ..outputs import atomic_output
 from ..readers.storage import hide_url_secrets
 
+INPUTS_KEY = b"collapse_audit.inputs"   # schema metadata: the scanned inputs' sizes and fingerprints
 ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
 
 
@@ -29,6 +32,7 @@ class AnnotationCollector:
         self.file_idx: list[np.ndarray] = []
         self.rows: list[np.ndarray] = []
         self.ids: list[pa.Array] = []     # compact Arrow strings, not one Python object per record
+        self.fps: list[np.ndarray] = []   # (n, 2) uint64 content fingerprints: the exact-duplicate keys
 
     def observe(self, batch) -> None:
         """Keep the batch's file index, rows and ids (called in input order)."""
@@ -42,16 +46,24 @@ class AnnotationCollector:
             self.ids.append(pa.array([None if v is None else str(v) for v in vals], type=pa.string()))
         else:
             self.ids.append(pa.nulls(len(batch), type=pa.string()))
+        # what accepted findings are bound to: a record reusing an accepted id, or shifted into an accepted
+        # row, has other content and stays a finding (computed once per batch; the exact check shares it)
+        self.fps.append(np.asarray(batch_keys(batch), dtype=np.uint64).reshape(-1, 2))
 
-    def keys(self) -> tuple[list[str], np.ndarray, np.ndarray, list[str | None]]:
-        """(files, file index per record, row per record, id per record) in record order."""
+    def keys(self) -> tuple[list[str], np.ndarray, np.ndarray, list[str | None], np.ndarray]:
+        """(files, file index per record, row per record, id per record, (n, 2) content fingerprint per
+        record) in record order."""
         file_index = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
         rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
         ids = pa.chunked_array(self.ids, type=pa.string()).to_pylist() if self.ids else []
-        return list(self.files), file_index, rows, ids
+        fps = np.concatenate(self.fps) if self.fps else np.zeros((0, 2), np.uint64)
+        return list(self.files), file_index, rows, ids, fps
 
-    def write(self, path: str, results: dict[str, Any], issues: pa.Array) -> None:
-        """Write the annotations Parquet file: the keys, each check's columns and the issues."""
+    def write(self, path: str, results: dict[str, Any], issues: pa.Array,
+              inputs: list[dict[str, Any]] | None = None) -> None:
+        """Write the annotations Parquet file: the keys, each check's columns and the issues; ``inputs``
+        (each input's path, size and fingerprint) goes into the file's metadata, so ``filter
+        --from-annotations`` can refuse a corpus that changed since (same row count, other content)."""
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
             "file": pa.DictionaryArray.from_arrays(
@@ -67,6 +79,8 @@ class AnnotationCollector:
             columns[col.name] = _as_array(found.get(col.name), ARROW_TYPES[col.type], n)
         columns["issues"] = issues
         table = pa.table(columns)
+        if inputs is not None:
+            table = table.replace_schema_metadata({INPUTS_KEY: json.dumps(inputs, sort_keys=True)})
         with atomic_output(path, "wb") as fh:  # never a half-written file, never a clobbered input
             pq.write_table(table, fh)
 

@@ -21,7 +21,16 @@ from ..readers import InputFile
 from ..readers.discover import Discovery, Skipped
 from ..result import ScanResult
 from .excerpts import fill_excerpts
-from .partials import check_partials, load_partial, manifest_for, read_manifest, save_partial
+from .partials import (
+    MAX_SHARDS,
+    check_partials,
+    listing_fingerprint,
+    load_partial,
+    manifest_for,
+    prepare_partial_dir,
+    read_manifest,
+    save_partial,
+)
 from .scan import ScanOptions, _read, _setup, finish_scan
 from .shards import describe, plan_shards, read_options
 
@@ -31,7 +40,8 @@ def _options(opts: ScanOptions, s: Any) -> dict[str, Any]:
     det = s.config.option("detector")
     return {"near_duplicates": dataclasses.asdict(NearDuplicates.options_from(s.config)),
             "detector": det.name, "sample": det.sample, "baseline": opts.baseline,
-            "eval_sets": list(opts.eval_sets), "against": opts.against, "text_field": s.config.fields.text}
+            "eval_sets": list(opts.eval_sets), "eval_text_field": opts.eval_text_field, "against": opts.against,
+            "text_field": s.config.fields.text}
 
 
 def run_partial(opts: ScanOptions) -> dict[str, Any]:
@@ -40,15 +50,31 @@ def run_partial(opts: ScanOptions) -> dict[str, Any]:
         raise AuditError("--engine ray scans the whole input on the cluster and cannot write one shard's "
                          "partial state: drop --engine ray to scan a shard, or drop --shard/--partial.")
     shard = opts.shard or (0, 1)
+    i, n = shard
+    if not 0 <= i < n <= MAX_SHARDS:
+        raise AuditError(f"--shard {i}/{n}: a shard is I/N with 0 <= I < N <= {MAX_SHARDS:,}.")
+    prepare_partial_dir(opts.partial or "")   # refused before the scan, not after it
     opts = replace(opts, shard=shard)
     s = _setup(opts)
     s.keep_keys = True                    # annotations and accepted findings are decided at merge time
     state = _read(opts, s)
     inputs = [{"path": f.path, "format": f.format, "compression": f.compression} for f in s.files]
     manifest = manifest_for(shard, inputs, describe(plan_shards(s.files, shard[1])[shard[0]], s.files),
-                            s.policy.sha256, s.config.seed, _options(opts, s))
+                            s.policy.sha256, s.config.seed, _options(opts, s), listing_fingerprint(s.files))
     manifest["skipped_inputs"] = [{"path": k.path, "reason": k.reason} for k in s.discovery.skipped]
     return save_partial(opts.partial or "", state, manifest)
+
+
+def merge_inputs(directories: list[str]) -> list[str]:
+    """What a merge reads: the partial directories and the corpus files their shards scanned (for the
+    output guard: ``merge -o`` must not overwrite either)."""
+    out = list(directories)
+    for d in directories:
+        try:
+            out += [str(i["path"]) for i in read_manifest(d)["inputs"] if isinstance(i, dict) and "path" in i]
+        except AuditError:
+            continue  # the merge itself names the partial that is not one
+    return out
 
 
 def run_merge(opts: ScanOptions, directories: list[str]) -> ScanResult:

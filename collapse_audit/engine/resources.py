@@ -26,7 +26,9 @@ class ResourceRequest:
 
     config: ScanConfig
     files: list[InputFile]
-    read: Callable[[list[str]], Iterator[RecordBatch]]   # the scan's reader, for side inputs (eval sets)
+    #: the scan's reader, for side inputs: ``read(paths)``, or ``read(paths, config)`` with the side
+    #: input's own fields (an eval set's ``--eval-text-field``)
+    read: Callable[..., Iterator[RecordBatch]]
     against: str | None = None                           # an earlier snapshot's state directory
     sample: bool = True                                  # False: the merge of partials scores nothing new
     loaded: dict[str, Any] = field(default_factory=dict)
@@ -137,12 +139,14 @@ def _load_baseline(request: ResourceRequest) -> Any:
 
 def _load_eval_index(request: ResourceRequest) -> Any:
     from ..signals.eval_index import DEFAULT_NGRAM, build_eval_index
+    from ..signals.resources import eval_config
 
     config = request.config
     opts = config.option("contamination")   # the policy's contamination options, validated at load
     ngram = int(opts.ngram) if opts is not None else DEFAULT_NGRAM
-    sets: Iterable = ((path, request.read([path])) for path in config.eval_sets)
-    return build_eval_index(sets, ngram=ngram, id_field=config.fields.id)
+    cfg = eval_config(config)               # the eval sets' own text spec (--eval-text-field)
+    sets: Iterable = ((path, request.read([path], cfg)) for path in config.eval_sets)
+    return build_eval_index(sets, ngram=ngram, id_field=cfg.fields.id)
 
 
 def _load_previous(request: ResourceRequest) -> Any:

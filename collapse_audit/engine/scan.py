@@ -12,7 +12,7 @@ import math
 import numbers
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -27,8 +27,9 @@ from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
 from ..policy.evaluate import evaluate_rules
+from ..policy.load import require_active_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
-from ..policy.selection import select_rules
+from ..policy.selection import activated_by, input_rules, select_rules, supplied_inputs
 from ..readers import (
     BadRecordSink,
     InputFile,
@@ -46,6 +47,10 @@ from .resources import ResourceRequest, checks_to_run, load_resources, metric_av
 from .shards import ShardState, read_options
 
 PACKAGED_POLICY = "(packaged default)"
+#: an eval set is reference data, read whole: --max-bad-records tolerates corpus records only (a skipped eval
+#: record would silently shrink what contamination is checked against)
+REFERENCE_HINT = ("an eval set is read whole, --max-bad-records applies to the corpus only: fix or remove that "
+                  "record, or pass a cleaned copy of the eval set")
 
 
 @dataclass
@@ -67,6 +72,7 @@ class ScanOptions:
     annotations: str | None = None
     baseline: str | None = None
     eval_sets: list[str] = field(default_factory=list)
+    eval_text_field: str | None = None    # --eval-text-field: the eval sets' text spec (as fields.text)
     select: list[str] = field(default_factory=list)
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
@@ -157,7 +163,8 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
         detector = replace(detector, calibration=opts.calibration, human_reference=opts.human_reference)
     return ScanConfig(fields=fields, options={**policy.options, "detector": detector},
                       seed=opts.seed, workers=max(1, opts.workers), batch_size=opts.batch_size,
-                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets))
+                      baseline=opts.baseline, eval_sets=tuple(opts.eval_sets),
+                      eval_text_field=opts.eval_text_field)
 
 
 def _derivation_source(config: ScanConfig, derivation: ProvenanceDerivation) -> str | None:
@@ -211,8 +218,10 @@ def no_records_error(files: Sequence[InputFile], sink: BadRecordSink) -> AuditEr
 def scan_resources(config: ScanConfig, files: list[InputFile], derivation: ProvenanceDerivation | None = None,
                    against: str | None = None, sample: bool = True) -> dict[str, Any]:
     """Everything the checks this scan runs need, loaded (``engine.resources``)."""
-    def read(paths: list[str]) -> Iterator[RecordBatch]:
-        return read_batches(list(paths), config, BadRecordSink(max_bad=0), derivation)
+    def read(paths: list[str], cfg: ScanConfig | None = None) -> Iterator[RecordBatch]:
+        # side inputs such as eval sets come with their own fields (``cfg``) and no provenance to derive
+        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0, hint=REFERENCE_HINT),
+                            derivation if cfg is None else None)
 
     request = ResourceRequest(config, files, read, against=against, sample=sample)
     return load_resources(request, checks_to_run(config, request))
@@ -240,6 +249,7 @@ class _Setup:
     resources: dict[str, Any]
     keep_keys: bool
     checks: list[type[Check]] = field(default_factory=list)   # the check classes this scan runs
+    activated_by: dict[str, list[str]] = field(default_factory=dict)   # input option -> rules it switched on
 
 
 def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Setup:
@@ -249,18 +259,42 @@ def _setup(opts: ScanOptions, discovery: Any = None, sample: bool = True) -> _Se
         discovery = discover_inputs(opts.paths, opts.split)  # [readers] files + skipped_inputs
     files = discovery.files
 
-    def read(paths: list[str]) -> Iterator[RecordBatch]:
-        return read_batches(list(paths), config, BadRecordSink(max_bad=0), policy.provenance)
+    def read(paths: list[str], cfg: ScanConfig | None = None) -> Iterator[RecordBatch]:
+        # side inputs such as eval sets come with their own fields (``cfg``) and no provenance to derive
+        return read_batches(list(paths), cfg or config, BadRecordSink(max_bad=0, hint=REFERENCE_HINT),
+                            policy.provenance if cfg is None else None)
 
     request = ResourceRequest(config, files, read, against=opts.against, sample=sample)
-    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, metric_available(request))
+    available = metric_available(request)
+    # a typo in --select/--ignore or the policy's ignore: is refused before anything is loaded
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available,
+                         policy_ignore=policy.ignore)
+    selected = bool(opts.select or opts.extend_select or opts.ignore)
+    if not supplied_inputs(config):  # no input can switch a rule on: say so before loading anything
+        require_active_rules(rules, policy, selected)
     config = replace(config, rules=frozenset(r.id for r in rules))   # a plugin's check runs only for its rules
     accept_path = opts.accept or policy.accept
     accepted = load_accepted(accept_path) if accept_path else None
     checks = checks_to_run(config, request)
     resources = load_resources(request, checks)
+    # every input can gate: --eval-set and --baseline switch on the rules that judge them
+    activated = input_rules(supplied_inputs(config), policy.disabled, policy.ignore, _computable(available, resources))
+    rules = select_rules(policy.rules, opts.select, opts.extend_select, opts.ignore, available, activated,
+                         policy.ignore)
+    require_active_rules(rules, policy, selected)
+    config = replace(config, rules=frozenset(r.id for r in rules))   # the input-activated rules' checks are built in
     keep_keys = bool(opts.annotations or accepted or opts.write_accept)
-    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys, checks)
+    return _Setup(policy, config, rules, accept_path, accepted, discovery, files, resources, keep_keys, checks,
+                  activated_by(activated, rules, policy.rules))
+
+
+def _computable(available: Callable[[str], bool], resources: dict[str, Any]) -> Callable[[str], bool]:
+    """``available``, and a score PSI only against a baseline profiled with scores."""
+    def computable(metric: str) -> bool:
+        if metric == "drift.score_psi" and not getattr(resources.get("baseline"), "scores", None):
+            return False
+        return available(metric)
+    return computable
 
 
 def _read(opts: ScanOptions, s: _Setup) -> ShardState:
@@ -336,7 +370,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         masks = accepted_masks(s.accepted, *collector.keys())
     evaluation = evaluate_rules(s.rules, metrics, groups, flags, sources, total,
                                 on_inconclusive="warn" if policy.on_inconclusive == "warn" else "fail",
-                                accepted=masks)
+                                accepted=masks, where_missing=policy.where_missing, policy_path=policy.path)
     _diagnose_fields(evaluation.rules, config.fields, stats)
 
     run = {
@@ -358,7 +392,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         records={"total": total, "skipped": sink.count,
                  "skipped_examples": [b.to_json() for b in sink.examples]},
         detector=_detector_json(resources, metrics, config, results),
-        policy=_policy_json(policy, config, opts, s.accept_path),
+        policy={**_policy_json(policy, config, opts, s.accept_path),
+                **({"activated_by": s.activated_by} if s.activated_by else {})},
         metrics={k: _num(v) for k, v in metrics.items()},
         sources={"field": config.fields.source, "groups": groups},
         rules=evaluation.rules,
@@ -366,7 +401,8 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         verdict=evaluation.verdict,
     )
     if collector is not None and opts.annotations:
-        collector.write(opts.annotations, results, evaluation.issues)
+        collector.write(opts.annotations, results, evaluation.issues,
+                        inputs=[{"path": e.path, "size": e.size, "fingerprint": e.fingerprint} for e in result.inputs])
     if collector is not None and opts.write_accept:
         doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
         _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))

@@ -253,6 +253,7 @@ def merge_collectors(mine: AnnotationCollector, theirs: AnnotationCollector) -> 
     mine.file_idx += theirs.file_idx
     mine.rows += theirs.rows
     mine.ids += theirs.ids
+    mine.fps += theirs.fps
 
 
 def scan_shard(files: list[InputFile], pieces: list[Piece], config: ScanConfig, checks: list[Check],

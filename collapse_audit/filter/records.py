@@ -8,6 +8,7 @@ to these inputs record by record, (b) reads each record's source for per-source 
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 
@@ -18,9 +19,10 @@ import pyarrow.parquet as pq
 
 from ..checks.provenance_tags import HUMAN, MISSING, SYNTHETIC, UNKNOWN
 from ..config import FieldMap
+from ..engine.annotations import INPUTS_KEY
 from ..engine.sources import SourceIndex
 from ..errors import AuditError
-from ..readers import BadRecordSink, InputFile, iter_batches
+from ..readers import BadRecordSink, InputFile, InputStats, iter_batches
 
 ANNOTATION_COLUMNS = ("file", "row", "id", "exact_group", "duplicate_of_row", "synthetic_score",
                       "provenance", "issues")
@@ -77,6 +79,15 @@ def load_annotations(path: str, fields: FieldMap) -> dict:
     if missing:
         raise AuditError(f"{path} is not a scan annotations file: it lacks column(s) {', '.join(missing)} "
                          "(write one with `collapse-audit scan --annotations FILE`).")
+    raw_inputs = (table.schema.metadata or {}).get(INPUTS_KEY)
+    if raw_inputs is None:
+        raise AuditError(f"{path} does not record the fingerprints of the inputs it was written from, so it "
+                         "cannot be checked against the corpus; write it again with `collapse-audit scan "
+                         "--annotations FILE`.")
+    try:
+        inputs = json.loads(raw_inputs)
+    except ValueError:
+        raise AuditError(f"{path}: its input fingerprints are damaged; write it again.") from None
     file_col = table.column("file").combine_chunks()
     if pa.types.is_dictionary(file_col.type):
         files = [str(x) for x in file_col.dictionary.to_pylist()]
@@ -86,6 +97,8 @@ def load_annotations(path: str, fields: FieldMap) -> dict:
         files = [str(x) for x in enc.dictionary.to_pylist()]
         file_idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int32)
     return {
+        "path": path,
+        "inputs": inputs if isinstance(inputs, list) else [],
         "files": files,
         "file_idx": file_idx,
         "row": _ints(table, "row", -1),
@@ -130,9 +143,10 @@ def read_records(files: list[InputFile], ann: dict, fields: FieldMap, batch_size
     ann_files = ann["files"]
     sources = SourceIndex(fields.source)
     sink = BadRecordSink(max_bad=max_bad)
+    stats = InputStats(tuple(fields.metadata_fields()))
     score = ann["score"]
     seen = 0
-    for batch in iter_batches(files, fields.text, fields.metadata_fields(), batch_size, sink):
+    for batch in iter_batches(files, fields.text, fields.metadata_fields(), batch_size, sink, stats):
         lo, hi = batch.start, batch.start + len(batch)
         if hi > n:
             raise AuditError(f"The annotations have {n} records but the inputs have more "
@@ -153,6 +167,7 @@ def read_records(files: list[InputFile], ann: dict, fields: FieldMap, batch_size
     if seen != n:
         raise AuditError(f"The annotations have {n} records but the inputs have {seen}; "
                          "they come from another corpus or another --max-bad-records run.")
+    _check_unchanged(ann, files, stats)
     remap = _file_positions(ann_files, paths)
     src = sources.array()
     names = sorted(sources.names, key=sources.names.__getitem__)
@@ -164,6 +179,29 @@ def read_records(files: list[InputFile], ann: dict, fields: FieldMap, batch_size
         issues=ann["issues"], source=src, source_names=names, bad_records=sink.count,
         bad_examples=[b.to_json() for b in sink.examples], bad_per_file=dict(sink.per_file),
     )
+
+
+def _check_unchanged(ann: dict, files: list[InputFile], stats: InputStats) -> None:
+    """Refuse inputs whose size or byte fingerprint differs from the scan's: the same number of records
+    with other content would make the annotations point at the wrong records. Column fingerprints
+    (Parquet, Arrow) depend on the columns read, so for those only the size is compared."""
+    if "inputs" not in ann:
+        return
+    for i, info in enumerate(files):
+        then = next((e for e in ann["inputs"] if isinstance(e, dict) and _same_path(str(e.get("path")), info.path)),
+                    None)
+        if then is None:
+            continue
+        now = stats.entry(i)
+        was_fp, now_fp = then.get("fingerprint") or {}, now.get("fingerprint") or {}
+        same_kind = was_fp.get("algorithm") == now_fp.get("algorithm") != "columns-xxh3-128"
+        changed = (then.get("size") is not None and now.get("size") is not None and then["size"] != now["size"]) \
+            or (same_kind and was_fp.get("value") != now_fp.get("value"))
+        if changed:
+            what = ann.get("path", "the annotations")
+            raise AuditError(f"The input {info.path} changed since the scan that wrote {what} "
+                             f"(its {was_fp.get('algorithm', 'size')} differs), so the annotations would point at the "
+                             "wrong records; scan it again.")
 
 
 def _same_path(a: str, b: str) -> bool:

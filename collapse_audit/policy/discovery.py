@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
+from ..documents import read_bytes_bounded
 from ..errors import PolicyError
 
 if sys.version_info >= (3, 11):
@@ -49,13 +50,9 @@ def default_policy_path() -> str:
 
 def pyproject_table(path: str) -> dict[str, Any] | None:
     """The ``[tool.collapse-audit]`` table of a pyproject.toml, or None when it has none."""
+    raw = read_bytes_bounded(path, "Policy file", error=PolicyError)
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise PolicyError(f"Policy file not found: {path}.") from None
-    except OSError as exc:
-        raise PolicyError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path} is not valid TOML ({exc}).") from None
     table = data.get("tool", {}).get(TOOL_KEY)

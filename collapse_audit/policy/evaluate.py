@@ -11,7 +11,9 @@ A rule ends in one of five statuses (``result.scan_result.Status``):
   A rule counting the detector's per-record decisions (CA103) is inconclusive, and blames no record,
   when the scan says the detector is not validated on this corpus.
 * ``not_applicable`` - nothing to judge: no record carries a provenance tag (for rules on tag-based
-  metrics), or a ``where: {source: X}`` value that matches no record.
+  metrics), or - only when the policy says ``where_missing: not_applicable`` - a ``where: {source: X}``
+  value that matches no record. By default that is a policy error (exit 2 naming the rule's line and
+  the sources found): a misspelt source must not switch a compliance rule off.
 
 The verdict fails on any ``fail``, and on an inconclusive *error* rule when the policy says
 ``on_inconclusive: fail`` (the default: a compliance gate must not go green on an estimate it cannot
@@ -28,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..checks.registry import metric_spec
-from ..errors import AuditError
+from ..errors import AuditError, PolicyError
 from ..result import RuleOutcome, fmt_metric
 from ..result.scan_result import Status
 from .load import RuleSpec
@@ -182,18 +184,20 @@ def _without_accepted(rule: RuleSpec, value: float, flag: np.ndarray, accepted: 
 def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
                    groups: Mapping[str, Mapping[str, object]], flags: Mapping[str, np.ndarray],
                    sources: SourceMasks, total: int, *, on_inconclusive: OnInconclusive = "fail",
-                   accepted: Mapping[str, np.ndarray] | None = None) -> Evaluation:
+                   accepted: Mapping[str, np.ndarray] | None = None, where_missing: str = "error",
+                   policy_path: str = "the policy") -> Evaluation:
     """Apply ``rules`` and return the outcomes, the verdict and the per-record issues.
 
     ``groups`` holds per-source metrics, ``flags`` the per-record masks behind each metric, and
     ``accepted`` the records each rule id's accepted findings cover (``--accept``).
+    ``where_missing`` (``error`` | ``not_applicable``) decides what a ``where:`` source no record has does.
     """
     out: list[RuleOutcome] = []
     blame: list[np.ndarray] = []
     ids: list[str] = []
     findings: dict[str, np.ndarray] = {}
     for rule in rules:
-        scope = _scope_of(rule, metrics, groups, sources)
+        scope = _scope_of(rule, metrics, groups, sources, where_missing, policy_path)
         if isinstance(scope, RuleOutcome):
             out.append(scope)
             continue
@@ -225,9 +229,22 @@ def evaluate_rules(rules: Sequence[RuleSpec], metrics: Mapping[str, object],
     return Evaluation(out, verdict, _issues(blame, ids, total), findings)
 
 
+def _check_where_missing(rule: RuleSpec, name: str, known: str, policy_path: str, where_missing: str) -> None:
+    """A ``where:`` source no record has: unless the policy chose ``not_applicable``, a policy error (a
+    misspelt source must not switch a compliance rule off), naming the rule's line and the sources found."""
+    if where_missing == "not_applicable":
+        return
+    at = f"{policy_path}:{rule.line}" if rule.line else policy_path
+    raise PolicyError(f"Policy {at}: rule {rule.id} applies to source '{name}', which no record has (the sources "
+                       f"found are {known}); fix the rule's `where:` value, or set `where_missing: not_applicable` "
+                       "in a policy shared by corpora that may lack a source.")
+
+
 def _scope_of(rule: RuleSpec, metrics: Mapping[str, object], groups: Mapping[str, Mapping[str, object]],
-              sources: SourceMasks) -> tuple[Mapping[str, object], np.ndarray | None] | RuleOutcome:
-    """(the metrics the rule reads, the records it covers) - its ``where:`` source's - or why it cannot apply."""
+              sources: SourceMasks, where_missing: str = "error", policy_path: str = "the policy",
+              ) -> tuple[Mapping[str, object], np.ndarray | None] | RuleOutcome:
+    """(the metrics the rule reads, the records it covers) - its ``where:`` source's - or why it cannot apply
+    (a source no record has is a policy error unless ``where_missing`` is ``not_applicable``)."""
     if not rule.where:
         return metrics, None
     name = rule.where["source"]
@@ -235,6 +252,7 @@ def _scope_of(rule: RuleSpec, metrics: Mapping[str, object], groups: Mapping[str
     group = groups.get(name)
     if mask is None or group is None:
         known = ", ".join(f"'{n}'" for n in sorted(sources.names)) or "none (no record has the source field)"
+        _check_where_missing(rule, name, known, policy_path, where_missing)
         return _outcome(rule, None, "not_applicable",
                         f"not applicable: no record has source '{name}' (the sources found are "
                         f"{known}); fix the rule's `where:` value or the data")
@@ -263,9 +281,12 @@ def _not_judged(rule: RuleSpec, pool: Mapping[str, object], value: float | None)
                         f"not applicable: {rule.metric}{_scope(rule)} could not be computed on this scan")
     if rule.metric.startswith(DETECTOR_METRICS) and _number(pool.get("synthetic.estimate_validated")) == 0.0:
         # the detector's flags are not validated here, so neither are counts of them, nor the records blamed
+        # no "exceeds the maximum": a count of unvalidated decisions neither exceeds nor meets the limit
+        bound = "at most" if rule.op == "max" else "at least"
         return _outcome(rule, value, "inconclusive",
-                        f"{_point_message(rule, value, _violated(rule, value))}: inconclusive: it counts "
-                        f"the detector's per-record decisions, which are not validated on this corpus "
+                        f"{rule.metric}{_scope(rule)} = {fmt(rule.metric, value)} (limit: {bound} "
+                        f"{fmt(rule.metric, rule.threshold)}): inconclusive: the count rests on the "
+                        f"detector's per-record decisions, which are not validated on this corpus "
                         f"(see the detector's applicability in the report); {SETTLE}")
     return None
 

@@ -12,22 +12,24 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from ..checks.registry import catalogue, metric_spec, options_sections
 from ..config import FieldMap
+from ..documents import Located, read_bytes_bounded, read_document
 from ..errors import PolicyError
 from .discovery import PYPROJECT, TOOL_KEY, PolicySource, default_policy_path, find_policy, pyproject_table
 from .options import build_options
 from .provenance import PROVENANCE_KEYS, ProvenanceDerivation, parse_derivation
-from .yamlmarks import Located, StrictYAMLError, parse
 
 POLICY_FILENAME = "collapse-audit.yaml"
 # plus one section per check with options (the registry)
-BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept"}
+BASE_KEYS = {"version", "fields", "rules", "on_inconclusive", "accept", "where_missing", "ignore"}
 FIELD_KEYS = {"text", "id", "provenance", "source", "license", "synthetic_values", "human_values",
               "required", "license_allowlist", "text_roles", *PROVENANCE_KEYS}
 ON_INCONCLUSIVE = ("fail", "warn")
+#: what a rule's ``where: {source: X}`` does when no record has source X: ``error`` (exit 2, the default:
+#: a misspelt source must not switch a compliance rule off) or ``not_applicable`` (policies shared by
+#: corpora where a source may legitimately be absent)
+WHERE_MISSING = ("error", "not_applicable")
 RULE_KEYS = {"id", "name", "metric", "max", "min", "severity", "where", "enabled", "description"}
 
 
@@ -50,7 +52,8 @@ class Policy:
     """A loaded, validated policy.
 
     ``on_inconclusive`` says what an inconclusive error rule does to the verdict (``fail``, the
-    default, or ``warn``); ``accept`` is the accepted-findings file (resolved against the policy's
+    default, or ``warn``); ``where_missing`` what a ``where:`` source no record has does (``error``,
+    the default, or ``not_applicable``); ``accept`` is the accepted-findings file (resolved against the policy's
     directory); ``provenance`` derives the provenance tag from another field or maps its values.
     """
 
@@ -64,6 +67,11 @@ class Policy:
     accept: str | None = None
     provenance: ProvenanceDerivation | None = None
     source: PolicySource = "--policy"
+    where_missing: str = "error"
+    #: rule codes or prefixes the policy switches off (``ignore:``), and the ids it lists with
+    #: ``enabled: false``: an input such as --eval-set never switches these on
+    ignore: tuple[str, ...] = ()
+    disabled: frozenset[str] = frozenset()
 
 
 def resolve_policy_path(explicit: str | None) -> str:
@@ -77,31 +85,9 @@ def load_policy(path: str, source: PolicySource | None = None) -> Policy:
         source = "packaged default" if path == default_policy_path() else "--policy"
     if os.path.basename(path) == PYPROJECT:
         return _load_pyproject(path, source)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise PolicyError(f"Policy file not found: {path}.") from None
-    except IsADirectoryError:
-        raise PolicyError(f"Policy {path} is a directory, not a policy file.") from None
-    except OSError as exc:
-        raise PolicyError(f"Cannot read policy file {path}: {exc.strerror or exc}.") from None
-    try:
-        text = raw.decode("utf-8")
-        if not text.strip():  # robustness: an empty policy is a mistake, never a silent default
-            raise PolicyError(f"Policy file {path} is empty (write at least `rules: []`, or remove it to use "
-                              f"the packaged default).")
-        doc = parse(text)
-    except UnicodeDecodeError:
-        raise PolicyError(f"Policy file {path} is not valid UTF-8.") from None
-    except StrictYAMLError as exc:  # robustness: duplicate/complex keys, recursive aliases, alias bombs
-        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
-        raise PolicyError(f"Policy {path}{f':{line}' if line else ''}: {exc.problem}.") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else path
-        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-        raise PolicyError(f"Policy {where} is not valid YAML ({problem}).") from None
+    raw = read_bytes_bounded(path, "Policy file", error=PolicyError)
+    doc = read_document(path, "Policy file", empty_hint="write at least one rule, or remove it to use the packaged "
+                        "default", error=PolicyError, raw=raw)
     policy = _build(path, hashlib.sha256(raw).hexdigest(), doc)
     policy.source = source
     return policy
@@ -112,6 +98,9 @@ def _load_pyproject(path: str, source: PolicySource) -> Policy:
     table = pyproject_table(path)
     if table is None:
         raise PolicyError(f"Policy {path} has no [tool.{TOOL_KEY}] table.")
+    if not table:  # as an empty YAML policy: a mistake, never a policy without rules that passes
+        raise PolicyError(f"Policy {path}: the [tool.{TOOL_KEY}] table is empty (write at least one rule, or "
+                          "remove the table to use the packaged default).")
     import json
 
     canonical = json.dumps(table, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
@@ -220,6 +209,9 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
     on_inconclusive = top.get("on_inconclusive", "fail")
     if on_inconclusive not in ON_INCONCLUSIVE:
         raise ctx.fail(f"'on_inconclusive' must be 'fail' or 'warn', not {on_inconclusive!r}", "on_inconclusive")
+    where_missing = top.get("where_missing", "error")
+    if where_missing not in WHERE_MISSING:
+        raise ctx.fail(f"'where_missing' must be 'error' or 'not_applicable', not {where_missing!r}", "where_missing")
     accept = top.get("accept")
     if accept is not None:
         if not isinstance(accept, str) or not accept.strip():
@@ -227,8 +219,29 @@ def _build(path: str, sha: str, doc: Located) -> Policy:
         if not os.path.isabs(accept) and os.path.isfile(path):
             accept = os.path.join(os.path.dirname(path), accept)
     derivation = parse_derivation(f, ctx.fail)
+    ignore = tuple(c.strip().upper() for c in _str_list(ctx, top.get("ignore"), "ignore"))
     return Policy(path, sha, fields, rules, options, on_inconclusive=on_inconclusive, accept=accept,
-                  provenance=derivation)
+                  provenance=derivation, where_missing=where_missing, ignore=ignore,
+                  disabled=_disabled(top.get("rules")))
+
+
+def require_active_rules(rules: list[RuleSpec], policy: Policy, selected: bool) -> None:
+    """A policy or a selection that leaves no rule to apply cannot pass a gate: exit 2, never a pass."""
+    if rules:
+        return
+    name = "the packaged default policy" if policy.source == "packaged default" else f"the policy {policy.path}"
+    if selected:
+        raise PolicyError(f"The rule selection (--select/--extend-select/--ignore) leaves no rule of {name} to "
+                          "apply, so nothing would be judged; select at least one rule.")
+    raise PolicyError(f"Policy {policy.path} has no active rule, so nothing would be judged; add at least one "
+                      "rule (`collapse-audit rules list` shows the catalogue).")
+
+
+def _disabled(value: Any) -> frozenset[str]:
+    """The ids the policy lists with ``enabled: false`` (validated with the rest by ``_rules``)."""
+    rules = value if isinstance(value, list) else []
+    return frozenset(str(r["id"]).upper() for r in rules
+                     if isinstance(r, dict) and r.get("enabled", True) is False and "id" in r)
 
 
 def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:

@@ -43,7 +43,10 @@ def _convert(value: Any, allowed: tuple[type, ...]) -> tuple[bool, Any]:
         if t is int and isinstance(value, int) and not isinstance(value, bool):
             return True, value
         if t is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True, float(value)
+            try:
+                return True, float(value)
+            except OverflowError:  # an integer of hundreds of digits: not a number a threshold can be
+                return True, math.inf
         if t is str and isinstance(value, str) and value.strip():
             return True, value
     return False, value
@@ -97,13 +100,15 @@ def _check_value(section: str, key: str, value: Any, hint: Any, meta: dict[str, 
     if not ok:
         want = " or ".join(_NAMES.get(t, t.__name__) for t in allowed)
         raise ctx.fail(f"'{name}' must be {want}{_range_text(meta)}, not {value!r}", section, key)
+    shown = f"an integer of {len(str(value))} digits" if isinstance(value, int) and len(str(value)) > 30 \
+        else repr(value)
     if isinstance(converted, float) and not math.isfinite(converted):
-        raise ctx.fail(f"'{name}' must be a finite number, not {value!r}", section, key)
+        raise ctx.fail(f"'{name}' must be a finite number, not {shown}", section, key)
     if isinstance(converted, (int, float)) and not isinstance(converted, bool):
         lo, hi = meta.get("min"), meta.get("max")
         too_low = lo is not None and (converted <= lo if meta.get("min_exclusive") else converted < lo)
         if too_low or (hi is not None and converted > hi):
-            raise ctx.fail(f"'{name}' must be{_range_text(meta)}, not {value!r}", section, key)
+            raise ctx.fail(f"'{name}' must be{_range_text(meta)}, not {shown}", section, key)
     choices = meta.get("choices")
     if choices and isinstance(converted, str) and converted.lower() not in choices:
         raise ctx.fail(f"'{name}' must be one of {', '.join(choices)}, not {value!r}", section, key)

@@ -75,8 +75,10 @@ class BadRecord:
 class BadRecordSink:
     """Counts unreadable records, keeps the first few, and stops the scan past the tolerance."""
 
-    def __init__(self, max_bad: int = 0, keep: int = 20):
+    def __init__(self, max_bad: int = 0, keep: int = 20, hint: str | None = None):
+        """``hint`` replaces the advice to use ``--max-bad-records`` where that option does not apply."""
         self.max_bad = max_bad
+        self.hint = hint
         self.keep = keep
         self.count = 0
         self.examples: list[BadRecord] = []
@@ -92,6 +94,7 @@ class BadRecordSink:
             self.examples.append(bad)
         if self.count > self.max_bad:
             hint = "" if self.max_bad else " (use --max-bad-records N to skip up to N such records)"
+            hint = hint if self.hint is None else f" ({self.hint})"
             if self.count == 1:
                 raise AuditError(f"Unreadable record in {bad.sentence()}{hint}.")
             raise AuditError(

@@ -172,7 +172,8 @@ def _histogram_figure(hist: Histogram) -> str:
     if thr is not None:
         notes.append(
             f"{'' if exact else 'about '}{esc(fmt_number(above))} of {esc(fmt_number(scored))} scored records "
-            f"at or above the threshold ({esc(hist.flagged_as)})"
+            # not "flagged": a rule's flagged records are another count (defined under the rules table)
+            "at or above the threshold"
         )
     if hist.estimate is not None:
         what, share, low, high = hist.estimate

@@ -28,6 +28,18 @@ def metric_kind(name: str | None) -> str:
     return spec.kind if spec is not None else "value"
 
 
+def metric_label(name: str | None) -> str | None:
+    """A declared metric's human label: the first clause of its description ("Share of records
+    without a provenance tag"), or None when ``name`` is not a metric."""
+    spec = registry.metric_spec(name) if name and "." in name else None
+    if spec is None:
+        return None
+    label = getattr(spec, "label", "") or spec.description
+    for stop in (": ", " (", ". ", ", "):
+        label = label.split(stop, 1)[0]
+    return label.rstrip(".")
+
+
 def rule_rationales() -> dict[str, str]:
     """Rule code -> rationale, from the catalogue."""
     return {code: r.rationale for code, r in registry.catalogue().items()}

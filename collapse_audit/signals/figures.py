@@ -20,6 +20,7 @@ from ..errors import AuditError
 from ..sketches.frequent import FrequentItems
 from ..sketches.hashing import mix64
 from ..sketches.hll import HyperLogLog, index_rank
+from ..sketches.vocabulary import VocabularySample
 from ..text.limits import clip_for_analysis
 from ..text.memo import per_batch
 from ..text.minhash import set_signatures
@@ -194,15 +195,26 @@ def sample_signatures(texts: list[str], params: DiversityParams, seed: int) -> t
 
 
 EMPTY = np.iinfo(np.uint64).max
+#: a sampled state counts a type on its own when it holds at least 1/HEAVY of the tokens
+HEAVY = 4096
+#: how many of the corpus's most frequent tokens a per-source state is offered as heavy candidates
+HEAVY_CANDIDATES = 16384
 
 
 class DiversityState:
-    """Diversity sketches of one corpus (or one source)."""
+    """Diversity sketches of one corpus (or one source).
 
-    def __init__(self, params: DiversityParams):
+    ``vocabulary_sample`` counts tokens with a ``VocabularySample`` (exact, or a hash sample of the
+    types that merges exactly in any order) instead of Misra-Gries heavy hitters: per-source states
+    use it, so their figures are the same for any worker count; the corpus-wide state keeps the
+    heavy hitters a baseline profile is built from.
+    """
+
+    def __init__(self, params: DiversityParams, vocabulary_sample: bool = False):
         self.params = params
         self.records = 0
-        self.freq = FrequentItems(params.capacity)
+        self.freq: FrequentItems | VocabularySample = (
+            VocabularySample(params.capacity) if vocabulary_sample else FrequentItems(params.capacity))
         self.hll = [HyperLogLog(params.hll_p) for _ in range(N_MAX)]
         self.ngrams = np.zeros(N_MAX, dtype=np.int64)
         self.buckets = np.zeros(1 << params.residual_bits, dtype=np.int64)
@@ -232,7 +244,7 @@ class DiversityState:
         count exactly as for one scan, but which entries survive may differ."""
         base = self.records
         self.records += other.records
-        self.freq.merge(other.freq)
+        self.freq.merge(other.freq)  # type: ignore[arg-type]  # both states are built alike
         for mine, theirs in zip(self.hll, other.hll, strict=True):
             mine.merge(theirs)
         self.ngrams += other.ngrams
@@ -281,11 +293,21 @@ class DiversityState:
         """(token key, count) of the tokens the frequent-items table holds."""
         return self.freq.keys, self.freq.counts
 
-    def entropy_bits(self) -> float:
-        """Unigram token entropy in bits, from the frequent-items table plus its residual."""
+    @property
+    def sampled(self) -> bool:
+        """True when the token figures are estimated from a hash sample of the vocabulary."""
+        return isinstance(self.freq, VocabularySample) and not self.freq.exact
+
+    def entropy_bits(self, candidates: np.ndarray | None = None) -> float:
+        """Unigram token entropy in bits, from the frequent-items table plus its residual, or from
+        the vocabulary sample: ``candidates`` (likely frequent types, e.g. the corpus's top tokens)
+        that hold at least 1/``HEAVY`` of the tokens count on their own, every other sampled type
+        stands for 1/share of the types."""
         N = self.freq.total
         if N == 0:
             return 0.0
+        if isinstance(self.freq, VocabularySample):
+            return self._sampled_entropy(N, candidates)
         c = self.freq.corrected()
         c = c[c > 0].astype(np.float64)
         p = c / N
@@ -297,11 +319,29 @@ class DiversityState:
             h += q * math.log2(n_rest / q)
         return h
 
+    def _sampled_entropy(self, N: int, candidates: np.ndarray | None) -> float:
+        assert isinstance(self.freq, VocabularySample)
+        keys, counts, share = self.freq.sample()
+        h, rest = 0.0, counts > 0
+        if share < 1.0 and candidates is not None and len(candidates):
+            cand = np.unique(np.asarray(candidates, dtype=np.uint64))
+            est = self.freq.estimate(cand)
+            heavy = est >= max(N / HEAVY, 1.0)
+            p = est[heavy].astype(np.float64) / N
+            h = float(-(p * np.log2(p)).sum())
+            rest &= ~np.isin(keys, cand[heavy])
+        p = counts[rest].astype(np.float64) / N
+        return h + float(-(p * np.log2(p)).sum() / share)
+
     def tail_mass(self) -> float:
         """Share of token occurrences in rare tokens (each under ``tail_cut`` of all occurrences)."""
         N = self.freq.total
         if N == 0:
             return 0.0
+        if isinstance(self.freq, VocabularySample):
+            _, counts, share = self.freq.sample()
+            tail = counts[counts < self.params.tail_cut * N].sum()
+            return float(min(tail / share / N, 1.0))
         c = self.freq.corrected()
         head = c[c >= self.params.tail_cut * N].sum()
         return float(1.0 - head / N)
@@ -328,14 +368,15 @@ class DiversityState:
         b = int(np.searchsorted(cum, q * n))
         return float(LENGTH_EDGES[min(b, len(LENGTH_EDGES) - 1)])
 
-    def figures(self) -> dict[str, float]:
-        """Every diversity figure by name, as the check and a profile report them."""
+    def figures(self, candidates: np.ndarray | None = None) -> dict[str, float]:
+        """Every diversity figure by name, as the check and a profile report them (``candidates``:
+        see ``entropy_bits``)."""
         n = self.records
         N = self.freq.total
         out: dict[str, float] = {"records": float(n), "tokens": float(N)}
-        out["token_entropy"] = self.entropy_bits()
+        out["token_entropy"] = self.entropy_bits(candidates)
         types = self.hll[0].count() if N else 0.0
-        if len(self.freq) and self.freq.error == 0:
+        if len(self.freq) and self.freq.error == 0 and not self.sampled:
             types = float(len(self.freq))         # table never overflowed: exact
         out["types"] = types
         for k in range(N_MAX):
@@ -358,12 +399,14 @@ class DiversityState:
             out["self_similarity"] = 0.0 if math.isnan(sim) else sim     # < 2 sampled records: no pairs
         return out
 
-    def errors(self) -> dict[str, float]:
+    def errors(self) -> dict[str, float | str]:
         """Stated error of the sketched figures (for reports and docs)."""
         N = self.freq.total
         return {
             "distinct_rel_std_error": self.hll[0].std_error,
-            "types_exact": bool(self.freq.error == 0),
+            "types_exact": bool(self.freq.error == 0 and not self.sampled),
+            "token_figures": "estimated from a hash sample of the vocabulary" if self.sampled else (
+                "exact" if self.freq.error == 0 else "Misra-Gries heavy hitters, counts within token_count_max_error"),
             "token_count_max_error": int(self.freq.error),
             "token_count_max_error_share": (self.freq.error / N) if N else 0.0,
             "self_similarity_sample": int(self.sample_valid.sum()),

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import AuditError
 from .drift import SCORE_EDGES, score_histogram
-from .figures import DiversityParams, DiversityState, prepare_part
+from .figures import HEAVY_CANDIDATES, DiversityParams, DiversityState, prepare_part
 
 PROFILE_VERSION = 1
 DEFAULT_TOP_K = 1 << 16
@@ -142,7 +142,7 @@ class ProfileBuilder:
                     name = "(other)"
                     st = self.sources.get(name)
                 if st is None:
-                    st = self.sources[name] = DiversityState(self.params.small())
+                    st = self.sources[name] = DiversityState(self.params.small(), vocabulary_sample=True)
             st.update(sp)
 
     def add_scores(self, scores, detector: str | None = None) -> None:
@@ -176,7 +176,7 @@ class ProfileBuilder:
             "inputs": inputs or [],
             "figures": st.figures(),
             "errors": st.errors(),
-            "by_source": {k: self.sources[k].figures() for k in sorted(self.sources)},
+            "by_source": {k: self.sources[k].figures(st.freq.top(HEAVY_CANDIDATES)[0]) for k in sorted(self.sources)},
             "tokens": {"total": int(st.freq.total), "count_error": int(st.freq.error), "top_k": len(keys),
                        "heavy_mass": float(counts.sum() / st.freq.total) if st.freq.total else 0.0,
                        "heavy_keys": _encode_keys(keys), "heavy_counts": encode_array(counts, "<i8"),

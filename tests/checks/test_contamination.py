@@ -111,8 +111,9 @@ def test_load_resources_builds_index_from_reader(tmp_path):
     path.write_text("\n".join(json.dumps({"text": t}) for t in ["alpha beta gamma " * 10, "delta"]) + "\n")
     seen = []
 
-    def read_batches(paths):
+    def read_batches(paths, cfg):
         seen.append(list(paths))
+        assert cfg.fields.text == "text" and cfg.fields.provenance is None  # the eval set's own fields
         texts = [json.loads(line)["text"] for line in path.read_text().splitlines()]
         return iter(make_batches(texts, 10, file=str(path)))
 

@@ -14,6 +14,17 @@ def l2r():
     return T.load_l2r(L2R)
 
 
+#: real text shipped with the tests: the L2R test split's human records and 600 rewrites (see its README)
+L2R_TEST = REPO / "tests" / "fixtures" / "l2r-test" / "l2r-test.jsonl.gz"
+
+
+@pytest.fixture(scope="session")
+def l2r_test():
+    """The L2R test-split sample shipped with the tests: the verdict tests run in any clone."""
+    from collapse_audit.detectors import train as T
+    return T.load_l2r(L2R_TEST)
+
+
 @pytest.fixture(scope="session")
 def default_detector():
     from collapse_audit.detectors import load_detector

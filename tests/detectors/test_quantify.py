@@ -124,14 +124,14 @@ def test_metrics_names_follow_the_result_contract(ref):
     assert m["synthetic.estimated_token_fraction"] is not None
 
 
-def test_l2r_test_split_corpus_with_known_35_percent_share(l2r, default_detector):
+def test_l2r_test_split_corpus_with_known_35_percent_share(l2r_test, default_detector):
     """In-distribution: the shipped reference on the held-out test split - definite, truth inside."""
     from collapse_audit.detectors import applicability as A
 
     ref = A.load_reference("default")
-    te = np.flatnonzero(l2r.split == "test")
-    s = default_detector.score([l2r.texts[i] for i in te])
-    y = l2r.y[te] == 1
+    te = np.flatnonzero(l2r_test.split == "test")
+    s = default_detector.score([l2r_test.texts[i] for i in te])
+    y = l2r_test.y[te] == 1
     rng = np.random.default_rng(0)
     idx = np.r_[rng.choice(np.flatnonzero(y), 7000), rng.choice(np.flatnonzero(~y), 13000)]
     a = assess_share(s[idx], reference=ref.score, applicability=VALIDATED)

@@ -1,8 +1,9 @@
 """CA101 end to end through `collapse-audit scan`: the verdict rests on the applicability state.
 
 Corpora are untagged records from the L2R *test* split (never used to fit or threshold the
-detector). A human-only corpus of formal human text must pass or be inconclusive, never fail; a
-fully synthetic one must never pass; no interval is zero-width; the result carries the
+detector), shipped with the tests (``tests/fixtures/l2r-test``) so they run in any clone. A
+human-only corpus of formal human text must pass or be inconclusive, never fail; a fully synthetic
+one must never pass; no interval is zero-width; the result carries the
 applicability block; a calibration (file or human reference) makes the state ``calibrated``.
 """
 
@@ -42,8 +43,8 @@ def _interval(r):
     return m["synthetic.estimated_fraction_ci_low"], m["synthetic.estimated_fraction_ci_high"]
 
 
-def test_formal_human_text_never_fails_and_block_is_complete(l2r, tmp_path):
-    recs = _records(l2r, human=True, n=200, domains=FORMAL)
+def test_formal_human_text_never_fails_and_block_is_complete(l2r_test, tmp_path):
+    recs = _records(l2r_test, human=True, n=200, domains=FORMAL)
     assert len(recs) >= 100
     r, ca101 = _scan(tmp_path, recs)
     assert ca101["status"] in ("pass", "inconclusive"), ca101["message"]
@@ -58,21 +59,21 @@ def test_formal_human_text_never_fails_and_block_is_complete(l2r, tmp_path):
     assert th - tl > 0
 
 
-def test_fully_synthetic_corpus_never_passes(l2r, tmp_path):
-    r, ca101 = _scan(tmp_path, _records(l2r, human=False, n=300))
+def test_fully_synthetic_corpus_never_passes(l2r_test, tmp_path):
+    r, ca101 = _scan(tmp_path, _records(l2r_test, human=False, n=300))
     assert ca101["status"] != "pass", ca101["message"]
     lo, hi = _interval(r)
     assert hi - lo > 0 and hi >= 1.0 - 1e-9
 
 
-def test_calibration_file_round_trip_through_scan(l2r, tmp_path):
-    labelled = ([{**x, "label": "human"} for x in _records(l2r, True, 60, seed=1)]
-                + [{**x, "id": "s" + x["id"], "label": "synthetic"} for x in _records(l2r, False, 60, seed=1)])
+def test_calibration_file_round_trip_through_scan(l2r_test, tmp_path):
+    labelled = ([{**x, "label": "human"} for x in _records(l2r_test, True, 60, seed=1)]
+                + [{**x, "id": "s" + x["id"], "label": "synthetic"} for x in _records(l2r_test, False, 60, seed=1)])
     src = write_jsonl(tmp_path / "labelled.jsonl", labelled)
     cal = tmp_path / "calibration.yaml"
     p = run_cli("detector", "calibrate", src, "-o", cal, cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    r, _ = _scan(tmp_path, _records(l2r, True, 100, seed=2), "--calibration", cal)
+    r, _ = _scan(tmp_path, _records(l2r_test, True, 100, seed=2), "--calibration", cal)
     app = r["detector"]["applicability"]
     assert app["state"] == "calibrated"
     assert app["calibration"]["source"] == "calibration.yaml"
@@ -82,14 +83,14 @@ def test_calibration_file_round_trip_through_scan(l2r, tmp_path):
     doc["detector"]["weights_sha256"] = "0" * 64
     other = tmp_path / "other.yaml"
     other.write_text(yaml.safe_dump(doc))
-    write_jsonl(tmp_path / "c2.jsonl", _records(l2r, True, 40, seed=3))
+    write_jsonl(tmp_path / "c2.jsonl", _records(l2r_test, True, 40, seed=3))
     p = run_cli("scan", tmp_path / "c2.jsonl", "--calibration", other, "-q", cwd=tmp_path)
     assert p.returncode == 2 and "other.yaml" in p.stderr and "Traceback" not in p.stderr
 
 
-def test_human_reference_marks_state_calibrated(l2r, tmp_path):
-    ref = write_jsonl(tmp_path / "trusted.jsonl", _records(l2r, True, 80, domains=FORMAL, seed=4))
-    r, ca101 = _scan(tmp_path, _records(l2r, True, 120, seed=5), "--human-reference", ref)
+def test_human_reference_marks_state_calibrated(l2r_test, tmp_path):
+    ref = write_jsonl(tmp_path / "trusted.jsonl", _records(l2r_test, True, 80, domains=FORMAL, seed=4))
+    r, ca101 = _scan(tmp_path, _records(l2r_test, True, 120, seed=5), "--human-reference", ref)
     app = r["detector"]["applicability"]
     assert app["state"] == "calibrated" and app["calibration"]["source"] == "trusted.jsonl"
     assert app["calibration"]["kind"] == "human_reference"
@@ -111,3 +112,15 @@ def test_small_corpora_have_non_zero_width_intervals(tmp_path, n):
     lo, hi = _interval(r)
     assert hi > lo
     assert ca101["status"] != "pass" or r["detector"]["applicability"]["state"] == "validated"
+
+
+@pytest.mark.parametrize("human,status", [(True, "pass"), (False, "fail")])
+def test_a_validated_verdict_each_way_on_real_text(l2r_test, tmp_path, human, status):
+    """Above the 300-record minimum, in the validated domain: human text passes, rewrites fail."""
+    recs = _records(l2r_test, human=human, n=600, seed=6)
+    assert len(recs) >= 600
+    r, ca101 = _scan(tmp_path, recs)
+    assert r["detector"]["applicability"]["state"] == "validated", r["detector"]["applicability"]["reason"]
+    assert ca101["status"] == status, ca101["message"]
+    lo, hi = _interval(r)
+    assert (hi < 0.3) if human else (lo > 0.3)

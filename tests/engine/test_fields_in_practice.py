@@ -24,9 +24,12 @@ def _tokens(tmp_path, policy: str) -> float:
     return json.loads(out.read_text())["metrics"]["diversity.tokens"]
 
 
+RULES = "rules: [{id: CA401, min: 0, severity: warning}]\n"   # a policy needs one active rule
+
+
 def test_text_roles_keep_only_the_named_turns(tmp_path):
-    every_turn = _tokens(tmp_path, "version: 1\nfields: {text: messages}\nrules: []\n")
-    assistant = _tokens(tmp_path, "version: 1\nfields: {text: messages, text_roles: [assistant]}\nrules: []\n")
+    every_turn = _tokens(tmp_path, "version: 1\nfields: {text: messages}\n" + RULES)
+    assistant = _tokens(tmp_path, "version: 1\nfields: {text: messages, text_roles: [assistant]}\n" + RULES)
     assert assistant == 6 * 4            # "answer N: it rains" is four tokens
     assert every_turn == assistant + 6 * 9   # plus the user turns, nine tokens each
 

@@ -1,8 +1,9 @@
 """Planted corpora with per-record truth for the filter tests.
 
 Synthetic truth comes from L2R's held-out test split (xxh64(text) % 100 >= 85, never used to fit or
-tune the detector); every record carries a ``truth`` field the policy does not read, so the truth of
-the kept records can be read back from the filter's own output.
+tune the detector; a sample of it ships in ``tests/fixtures/l2r-test``); every record carries a
+``truth`` field the policy does not read, so the truth of the kept records can be read back from the
+filter's own output.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helpers import REPO, words
 
-L2R = REPO.parent / "shared" / "data" / "l2r" / "l2r.jsonl.gz"
+#: the L2R test split's human records and 600 rewrites, shipped with the tests (see its README)
+L2R = REPO / "tests" / "fixtures" / "l2r-test" / "l2r-test.jsonl.gz"
 SKIP_DOMAINS = {"TravelTourism", "TechnicalWriting"}   # the two repeat each other (see the data's README)
 
 

@@ -156,19 +156,27 @@ def test_accept_file_round_trip(tmp_path):
     file_index = np.array([0, 0, 1, 1])
     rows = np.array([0, 1, 0, 1])
     ids = ["x", None, None, "y"]
+    fps = np.array([[1, 2], [3, 2**64 - 1], [5, 6], [7, 8]], dtype=np.uint64)
     findings = {"CA201": np.array([True, True, False, False]), "CA301": np.array([False, False, True, True])}
     for name in ("accepted.yaml", "accepted.json"):
         path = str(tmp_path / name)
-        doc = accepted_document(path, findings, files, file_index, rows, ids)
-        assert doc["accepted"]["CA201"] == {"ids": ["x"], "records": [{"file": "a.jsonl", "row": 1}]}
+        doc = accepted_document(path, findings, files, file_index, rows, ids, fps)
+        assert doc["accepted"]["CA201"] == [{"fingerprint": "0" * 15 + "1" + "0" * 15 + "2", "id": "x"},
+                                            {"fingerprint": "0" * 15 + "3" + "f" * 16, "file": "a.jsonl", "row": 1}]
         with open(path, "w") as fh:
             fh.write(dump_accepted(path, doc))
-        masks = accepted_masks(load_accepted(path), files, file_index, rows, ids)
+        masks = accepted_masks(load_accepted(path), files, file_index, rows, ids, fps)
         assert {k: v.tolist() for k, v in masks.items()} == {k: v.tolist() for k, v in findings.items()}
+        # other content under an accepted id, or shifted into an accepted row, is not accepted
+        moved = np.array([[9, 9], [9, 9], [5, 6], [7, 8]], dtype=np.uint64)
+        masks = accepted_masks(load_accepted(path), files, file_index, rows, ids, moved)
+        assert masks["CA201"].tolist() == [False, False, False, False]
 
 
-@pytest.mark.parametrize("text", ["[1, 2]\n", "version: 1\naccepted: {CA201: {ids: x}}\n",
-                                  "version: 1\naccepted: {CA201: {records: [{file: a}]}}\n"])
+@pytest.mark.parametrize("text", ["[1, 2]\n", "version: 2\naccepted: {CA201: {ids: x}}\n",
+                                  "version: 2\naccepted: {CA201: [{file: a, row: 1}]}\n",
+                                  "version: 2\naccepted: {CA201: [{fingerprint: abc, id: a}]}\n",
+                                  "version: 1\naccepted: {CA201: {ids: [a]}}\n"])
 def test_malformed_accept_files_are_errors_naming_the_file(tmp_path, text):
     path = tmp_path / "acc.yaml"
     path.write_text(text)
@@ -179,5 +187,5 @@ def test_malformed_accept_files_are_errors_naming_the_file(tmp_path, text):
 def test_accept_json_needs_version(tmp_path):
     path = tmp_path / "acc.json"
     path.write_text(json.dumps({"accepted": {}}))
-    with pytest.raises(AuditError, match="version: 1"):
+    with pytest.raises(AuditError, match="version: 2"):
         load_accepted(str(path))

@@ -111,9 +111,10 @@ def test_rule_statuses_verdict_and_per_record_issues():
     assert ev.issues.to_pylist() == [["CA201"], ["CA101"], [], ["CA201", "CA101"], []]
 
 
-def test_where_value_matching_no_record_is_not_applicable_naming_the_values():
+def test_where_value_matching_no_record_is_not_applicable_naming_the_values_when_the_policy_opts_in():
     rules = [rule("CA201", "duplicates.near_fraction", "max", 0.1, where={"source": "typo"})]
-    ev = evaluate_rules(rules, {"duplicates.near_fraction": 0.0}, {"a": {}}, {}, FakeSources(["a"]), 1)
+    ev = evaluate_rules(rules, {"duplicates.near_fraction": 0.0}, {"a": {}}, {}, FakeSources(["a"]), 1,
+                        where_missing="not_applicable")
     out = ev.rules[0]
     assert out.status == "not_applicable" and out.severity == "error"
     assert "'typo'" in out.message and "'a'" in out.message

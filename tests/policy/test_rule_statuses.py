@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collapse_audit.errors import AuditError
+from collapse_audit.errors import AuditError, PolicyError
 from collapse_audit.policy.evaluate import evaluate_rules, fails_verdict
 from collapse_audit.policy.load import RuleSpec
 
@@ -113,9 +113,17 @@ def test_where_rule_on_a_source_with_no_tags_is_not_applicable_there_only():
     assert ev.rules[0].status == "not_applicable" and "source 'b'" in ev.rules[0].message
 
 
-def test_error_rule_with_unknown_where_value_is_not_downgraded_to_a_warning():
+def test_error_rule_with_unknown_where_value_is_a_policy_error_naming_the_line_and_the_sources():
+    rule = RuleSpec("CA201", "near", "duplicates.near_fraction", "max", 0.05, "error", {"source": "wbe"}, line=7)
+    with pytest.raises(PolicyError, match=r"Policy p\.yaml:7: rule CA201 applies to source 'wbe'.*'forum', 'web'"):
+        run(rule, {"duplicates.near_fraction": 0.5}, {"web": {}}, sources=Sources(["web", "forum"]), total=2,
+            policy_path="p.yaml")
+
+
+def test_error_rule_with_unknown_where_value_is_not_downgraded_to_a_warning_when_not_applicable_is_chosen():
     rule = RuleSpec("CA201", "near", "duplicates.near_fraction", "max", 0.05, "error", {"source": "wbe"})
-    ev = run(rule, {"duplicates.near_fraction": 0.5}, {"web": {}}, sources=Sources(["web", "forum"]), total=2)
+    ev = run(rule, {"duplicates.near_fraction": 0.5}, {"web": {}}, sources=Sources(["web", "forum"]), total=2,
+             where_missing="not_applicable")
     out = ev.rules[0]
     assert out.status == "not_applicable" and out.status != "warn"
     assert "'wbe'" in out.message and "'web'" in out.message and "'forum'" in out.message
@@ -156,6 +164,8 @@ def test_rules_on_detector_decisions_are_inconclusive_when_the_detector_is_not_v
     base = {"provenance.undeclared_synthetic_count": 1, "provenance.missing_count": 0, "records.total": 2}
     ev = run(rule, {**base, "synthetic.estimate_validated": 0.0}, flags=flags, total=2)
     assert ev.rules[0].status == "inconclusive" and "not validated on this corpus" in ev.rules[0].message
+    # the message reads right for its status: an unvalidated count neither "exceeds" nor "is within"
+    assert "exceeds" not in ev.rules[0].message and "(limit: at most 0)" in ev.rules[0].message
     assert ev.issues.to_pylist() == [[], []] and ev.verdict == "fail"
     ev = run(rule, {**base, "synthetic.estimate_validated": 1.0}, flags=flags, total=2)
     assert ev.rules[0].status == "fail" and ev.issues.to_pylist() == [["CA103"], []]

@@ -22,6 +22,10 @@ CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 DRIVER_CANDIDATES = ("/usr/bin/chromedriver",)
 
 
+#: set to 1 to skip the browser test (contributors without a browser; CI never sets it)
+SKIP_ENV = "COLLAPSE_AUDIT_SKIP_BROWSER"
+
+
 def find_browser() -> tuple[str | None, str | None, str]:
     """(chromium, chromedriver, reason-if-missing)."""
     chromium = next((p for p in CHROMIUM_CANDIDATES if os.access(p, os.X_OK)), None)
@@ -30,13 +34,15 @@ def find_browser() -> tuple[str | None, str | None, str]:
         return (
             None,
             None,
-            "Debian's chromium is not installed (/usr/bin/chromium); run scripts/install-test-deps.sh as root",
+            "Debian's chromium is not installed (/usr/bin/chromium); run scripts/install-test-deps.sh as root, "
+            f"or set {SKIP_ENV}=1 to skip the browser test",
         )
     if not driver:
         return (
             chromium,
             None,
-            "chromedriver is not installed (Debian package chromium-driver); run scripts/install-test-deps.sh as root",
+            "chromedriver is not installed (Debian package chromium-driver); run scripts/install-test-deps.sh as "
+            f"root, or set {SKIP_ENV}=1 to skip the browser test",
         )
     return chromium, driver, ""
 

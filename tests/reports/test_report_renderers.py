@@ -90,7 +90,8 @@ def test_html_has_verdict_rules_charts_and_examples(result):
     for rule in result["rules"]:
         assert f"<b>{rule['id']}</b>" in page
     assert "Why: " in page
-    assert page.count("<svg ") == 3
+    assert page.count("<svg ") == 4                      # three charts and the applicability figure
+    assert 'id="fit-figure"' in page
     assert 'id="chart-synthetic"' in page and 'id="chart-clusters"' in page and 'id="chart-sources"' in page
     assert 'class="thr"' in page and "threshold 0.5" in page  # threshold marked on the histogram
     assert "sample_data/vendor.parquet row 5" in page

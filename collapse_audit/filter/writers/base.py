@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from ...errors import AuditError
+from ...outputs import check_output_directory
 from ...readers import InputFile
 from ...readers.registry import registered_readers
 from ...readers.storage import COMPRESSIONS
@@ -34,25 +35,12 @@ OnRecords = Callable[[int], None]
 def check_output_dir(out: str, inputs: list[str], what: str = "output directory") -> None:
     """Refuse an OUT that is an input, contains an input, or lies inside an input directory
     (a later scan of that directory would read the output as input); and a non-empty OUT."""
-    real_out = os.path.realpath(out)
-    for path in inputs:
-        real_in = os.path.realpath(path)
-        if real_out == real_in:
-            raise AuditError(f"The {what} {out} is an input; choose a new directory.")
-        if _inside(real_in, real_out):
-            raise AuditError(f"The {what} {out} contains the input {path}; choose a directory outside the inputs.")
-        if os.path.isdir(real_in) and _inside(real_out, real_in):
-            raise AuditError(f"The {what} {out} lies inside the input directory {path}; a later scan of it "
-                             "would read the output too. Choose a directory outside the inputs.")
+    check_output_directory(out, inputs, what)  # the one output guard (outputs.py)
     if os.path.exists(out):
         if not os.path.isdir(out):
             raise AuditError(f"The {what} {out} exists and is not a directory.")
         if os.listdir(out):
             raise AuditError(f"The {what} {out} is not empty; choose a new or empty directory.")
-
-
-def _inside(path: str, directory: str) -> bool:
-    return os.path.commonpath([path, directory]) == directory and path != directory
 
 
 class StagedDir:

@@ -1,6 +1,12 @@
-"""YAML parsing that remembers where every value came from, so policy errors can name the line.
+"""The one hardened reader of configuration files (policy, accepted findings, calibration), and YAML
+parsing that remembers where every value came from, so errors can name the line.
 
-The loader is strict on purpose: YAML that could make a policy mean something other than what it
+``read_document`` is the only way a configuration file is read: bounded in size, UTF-8, not empty,
+parsed strictly (below), every failure an ``AuditError`` naming the file and line. A size bound and
+an alias budget matter because these files arrive from anywhere (a shared policy, an accept file
+in a pull request): a 1 KB alias bomb must not become a MemoryError.
+
+The parser is strict on purpose: YAML that could make a file mean something other than what it
 says is an error with the line, never a silent guess. Refused:
 
 * a duplicate key at any level (plain YAML keeps the last one, so a second ``rules:`` or a
@@ -14,10 +20,14 @@ says is an error with the line, never a silent guess. Refused:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
 
+from .errors import AuditError
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # far above any real policy, accept or calibration file
 MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64  # nesting levels; a policy needs about five
 
@@ -137,3 +147,66 @@ def _pairs(n: yaml.MappingNode, active: tuple[int, ...]) -> list[tuple[yaml.Node
             taken.add(k.value)
         own.append((k, v))
     return own
+
+
+def read_bytes_bounded(path: str, what: str, limit: int = MAX_DOCUMENT_BYTES,
+                       error: type[AuditError] = AuditError) -> bytes:
+    """The bytes of ``path`` (at most ``limit``), or an error naming ``what`` and the file."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise error(f"{what} not found: {path}.") from None
+    except IsADirectoryError:
+        raise error(f"{what} {path} is a directory, not a file.") from None
+    except OSError as exc:
+        raise error(f"Cannot read {what.lower()} {path}: {exc.strerror or exc}.") from None
+    if len(raw) > limit:
+        raise error(f"{what} {path} is larger than {limit:,} bytes; that is not a {what.lower()}.")
+    return raw
+
+
+def read_document(path: str, what: str, empty_hint: str = "", error: type[AuditError] = AuditError,
+                  raw: bytes | None = None) -> Located:
+    """Read and strictly parse a YAML (or ``.json``) configuration file; ``what`` names it in errors
+    ("Policy file", "Accepted-findings file", "Calibration file")."""
+    if raw is None:
+        raw = read_bytes_bounded(path, what, error=error)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not valid UTF-8.") from None
+    if not text.strip():  # an empty file is a mistake, never a silent default
+        raise error(f"{what} {path} is empty{f' ({empty_hint})' if empty_hint else ''}.")
+    if path.endswith(".json"):
+        return _parse_json(path, text, what, error)
+    try:
+        return parse(text)
+    except StrictYAMLError as exc:  # duplicate/complex keys, recursive aliases, alias bombs
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise error(f"{what} {path}{f':{line}' if line else ''}: {exc.problem}.") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else path
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        raise error(f"{what} {where} is not valid YAML ({problem}).") from None
+
+
+def _parse_json(path: str, text: str, what: str, error: type[AuditError]) -> Located:
+    """JSON has no aliases; a duplicate key is refused as in YAML."""
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, v in items:
+            if k in out:
+                raise ValueError(f"duplicate key '{k}'")
+            out[k] = v
+        return out
+
+    try:
+        return Located(json.loads(text, object_pairs_hook=pairs), {})
+    except RecursionError:
+        raise error(f"{what} {path} is nested too deeply.") from None
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        raise error(f"{what} {path}{f':{line}' if line else ''} is not valid JSON "
+                    f"({getattr(exc, 'msg', exc)}).") from None
