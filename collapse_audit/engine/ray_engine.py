@@ -43,6 +43,8 @@ SHARDS_PER_CPU = 2
 
 def import_ray() -> Any:
     """The ray module, or an AuditError saying how to install it."""
+    # Ray's C++ failure-signal handler would catch SIGTERM in the driver and abort after ours ran
+    os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
     try:
         import ray
     except ImportError:
