@@ -119,3 +119,39 @@ def test_workers_are_gone_after_an_error_in_the_pipeline(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "line 3001" in proc.stderr
+
+
+_HALF_SENT_RESULT = """
+import os, struct, sys, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from collapse_audit.engine import parallel
+
+POOL = None
+
+def half_send():
+    # what a worker killed in the middle of sending its state leaves in the result pipe
+    os.write(POOL._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 64)
+    time.sleep(600)
+
+if __name__ == "__main__":
+    POOL = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    fut = POOL.submit(half_send)
+    while not POOL._processes:
+        time.sleep(0.05)
+    time.sleep(1.0)  # the manager thread is now blocked reading the rest of the message
+    parallel._terminate(POOL)
+    print("stopped")
+"""
+
+
+def test_terminating_workers_mid_send_does_not_hang_the_exit(tmp_path):
+    """The cause of the Ctrl-C hang, made deterministic: a worker dies after sending half of its result.
+
+    The pool's manager thread then waits for the other half; stopping the pool must still return
+    and the interpreter must still exit (it joins that thread at exit)."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(_HALF_SENT_RESULT)
+    proc = subprocess.run([sys.executable, str(script)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "stopped"

@@ -20,7 +20,7 @@ import typer
 
 from ..errors import AuditError
 from ..outputs import atomic_output
-from ..text.inert import inert
+from ..text.inert import log_inert
 
 DEBUG_ENV = "COLLAPSE_AUDIT_DEBUG"
 
@@ -49,8 +49,15 @@ def debug_enabled() -> bool:
 
 
 def say(kind: str, message: object) -> None:
-    """One line on stderr: ``collapse-audit: KIND: message`` with the message made inert."""
-    sys.stderr.write(f"collapse-audit: {kind}: {inert(message, newlines=False)}\n")
+    """One line on stderr: ``collapse-audit: KIND: message`` made inert, URL credentials hidden."""
+    text = str(message)
+    try:  # imported here: --version and --help must not load the readers
+        from ..readers.storage import hide_url_secrets
+
+        text = hide_url_secrets(text)
+    except ImportError:  # pragma: no cover - a broken install still gets its one line
+        pass
+    sys.stderr.write(f"collapse-audit: {kind}: {log_inert(text)}\n")
     sys.stderr.flush()
 
 

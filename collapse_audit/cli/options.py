@@ -10,9 +10,9 @@ import typer
 from ..errors import AuditError
 from .render import FORMATS, REDACT_HELP, REDACT_MODES
 
-POLICY = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with [tool.collapse-audit]). "
+POLICY = typer.Option(None, "--policy", "-p", help="Policy YAML (or a pyproject.toml with \\[tool.collapse-audit]). "
                       "Default: the nearest collapse-audit.yaml, .collapse-audit.yaml or pyproject.toml "
-                      "[tool.collapse-audit] from here up to the repository root, else the packaged "
+                      "\\[tool.collapse-audit] from here up to the repository root, else the packaged "
                       "rules/default.yaml.")
 TEXT_FIELD = typer.Option(None, "--text-field", help="Field holding the text (overrides the policy; dotted paths "
                           "reach nested fields).")

@@ -2,22 +2,70 @@
 
 It goes through the very renderers ``scan`` uses, on the very dict ``scan --format json`` wrote,
 so ``report`` reproduces byte for byte what ``scan`` would have written in that format.
+
+A result file is rendered only when it is a valid result: strict JSON (no ``NaN``/``Infinity``,
+which ``json`` would otherwise accept) that validates against ``collapse-audit schema result``.
+Anything else is exit 2 with one sentence naming the file and the first offending key, so an edited
+or truncated result can never be re-rendered into a report that looks authoritative.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from typing import Any
 
 import typer
 
 from ..errors import AuditError
 from ..outputs import check_outputs
-from ..result import load_result
+from ..result import SCHEMA_VERSION, ScanResult, load_result
 from .common import user_errors, write_output
 from .render import FORMATS, REDACT_HELP, SUFFIX_FORMATS, render_result
 
 REPORT_FORMATS = FORMATS
+
+
+class _NotJson(ValueError):
+    """A constant (NaN, Infinity) that strict JSON does not have."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def load_valid_result(path: str) -> ScanResult:
+    """The result in ``path``, only if it is strict JSON that validates against the result schema."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh, parse_constant=_refuse_constant)
+    except _NotJson as exc:
+        raise AuditError(f"{path} is not a valid collapse-audit result: it holds {exc}, which JSON "
+                         "cannot carry (a result never does).") from None
+    except (OSError, UnicodeDecodeError, ValueError):
+        data = None                       # load_result says what is wrong, in its words
+    if isinstance(data, dict) and data.get("schema_version") == SCHEMA_VERSION:
+        error = _first_schema_error(data)
+        if error is not None:
+            raise AuditError(f"{path} is not a valid collapse-audit result (`collapse-audit schema result`): "
+                             f"{error}.")
+    return load_result(path)              # missing, unreadable, not a result, another schema_version
+
+
+def _first_schema_error(data: Any) -> str | None:
+    """The most relevant schema violation as ``at KEY.PATH: message``, or None when ``data`` is valid."""
+    import jsonschema  # type: ignore[import-untyped]
+
+    from ..schemas import schema_text
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_text("result")))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path) or "the top level"
+    message = " ".join(error.message.split())
+    return f"at {where}: {message if len(message) <= 200 else message[:197] + '...'}"
 
 
 def _pick_format(fmt: str | None, output: str | None) -> str:
@@ -66,11 +114,12 @@ def report(
       collapse-audit report result.json -f github    # annotations in a GitHub Actions log
 
     Exit codes: 0 the report was written (whatever the verdict), 2 the result could not be read
-    (missing file, not a collapse-audit result, unknown schema_version) or the output not written.
+    (missing file, not a collapse-audit result, unknown schema_version, NaN or a value the result
+    schema forbids) or the output not written.
     """
     fmt_name = _pick_format(fmt, output)
     check_outputs([output], [result_file])  # never re-render a result over itself
-    result = load_result(result_file)
+    result = load_valid_result(result_file)
     if fmt_name == "table" and output in (None, "-"):
         from rich.console import Console
 

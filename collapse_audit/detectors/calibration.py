@@ -12,23 +12,35 @@ What settles it is measuring them where the corpus lives:
 
 A calibration belongs to one detector: the file records its name, version and weights hash, and
 loading it for another detector is an error naming the file.
+
+Two more refusals keep a calibration from vouching for what it cannot: one whose detection rate
+does not exceed its false-positive rate (inverted or meaningless labels: TPR 0.00, FPR 1.00) can
+correct nothing and is refused wherever it comes from (measured, loaded, or rates in the policy);
+and records measured in another language than the corpus's (a Chinese human reference for an
+English corpus) are not the corpus's domain, so ``domain_refusal`` keeps them from making the
+estimate *calibrated*. The language signature is the share of records that are English prose
+(Latin script, English function words), stored with the calibration.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import AuditError
-from .applicability import detector_identity, load_reference
+from .applicability import detector_identity, is_code, is_non_english, load_reference
 from .quantify import ScoreReference, binned
 
 FORMAT = "collapse-audit-calibration/1"
 MIN_PER_CLASS = 20
+LANGUAGE_GAP_MAX = 0.2       # tolerated gap in English-prose share between calibration records and corpus
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
 @dataclass
@@ -76,6 +88,24 @@ class Calibration:
         return ScoreReference(edges=edges, pos=pos, neg=np.asarray(self.neg, np.float64),
                               threshold=self.threshold, folds=folds, source=self.source)
 
+    def domain_refusal(self, applicability: dict) -> str | None:
+        """Why these records cannot stand for the corpus (another language), or None.
+
+        Compares the English-prose share of the calibration records with the corpus's, from the
+        applicability block's language test; without either figure there is nothing to compare."""
+        lang = (self.extra or {}).get("language") or {}
+        test = (applicability.get("tests") or {}).get("language") or {}
+        if "english_share" not in lang or "non_english_share" not in test:
+            return None
+        ref = float(lang["english_share"])
+        corpus = 1.0 - float(test["non_english_share"]) - float(test.get("code_share", 0.0))
+        n = max(int(lang.get("records", 0)), 1)
+        slack = LANGUAGE_GAP_MAX + 3.0 * math.sqrt(max(ref * (1 - ref), 1e-4) / n)
+        if abs(ref - corpus) <= slack:
+            return None
+        return (f"the calibration records ({self.source}) are {ref:.0%} English prose and the corpus "
+                f"{corpus:.0%}: measured in another language, they cannot stand for the corpus's domain")
+
     def describe(self) -> dict:
         """What the result's ``applicability.calibration`` entry says about this calibration."""
         return {"source": self.source, "kind": self.kind, "detector": self.detector, **self.rates()}
@@ -103,18 +133,53 @@ def measure(detector, scores, labels, *, edges, source: str, kind: str = "labell
     if kind == "labelled" and y.sum() < MIN_PER_CLASS:
         raise AuditError(f"{source}: {int(y.sum())} synthetic records; a labelled calibration needs "
                          f"at least {MIN_PER_CLASS} (for human-only records use a human reference).")
-    return Calibration(kind=kind, detector=detector_identity(detector), threshold=float(detector.threshold),
-                       edges=edges.tolist(), neg=binned(s[~y], edges).tolist(),
-                       pos=binned(s[y], edges).tolist() if kind == "labelled" else None, source=source)
+    cal = Calibration(kind=kind, detector=detector_identity(detector), threshold=float(detector.threshold),
+                      edges=edges.tolist(), neg=binned(s[~y], edges).tolist(),
+                      pos=binned(s[y], edges).tolist() if kind == "labelled" else None, source=source)
+    check_separates(cal, source)
+    return cal
+
+
+def check_separates(cal: Calibration, where: str) -> None:
+    """Refuse a calibration whose detection rate does not exceed its false-positive rate.
+
+    The share estimate corrects by ``(detected - FPR) / (TPR - FPR)``: with TPR <= FPR the detector
+    tells the classes apart no better than chance (or backwards - labels inverted), so the
+    "calibrated" estimate would be meaningless yet vouched for."""
+    counts = [*cal.neg, *(cal.pos or [])]
+    if not all(math.isfinite(c) and c >= 0 for c in counts):
+        raise AuditError(f"{where}: the calibration's counts must be finite and not negative.")
+    if cal.pos is None:
+        return
+    r = cal.rates()
+    if not r["tpr"] > r["fpr"]:
+        raise AuditError(f"{where}: the detector flags {r['tpr']:.2%} of the synthetic records and {r['fpr']:.2%} "
+                         "of the human ones; a calibration whose detection rate does not exceed its "
+                         "false-positive rate cannot correct the estimate (are the labels inverted?).")
+
+
+def language_profile(texts: Iterable[str]) -> dict:
+    """How many records, and the share that is English prose (what the detector was validated on):
+    mostly Latin letters, English function words where there are enough words, not code."""
+    n = english = 0
+    for t in texts:
+        n += 1
+        letters = _LETTER.findall(t)
+        latin = sum(1 for c in letters if c < "\u0250")
+        if letters and latin >= 0.8 * len(letters) and not is_non_english(t) and not is_code(t):
+            english += 1
+    return {"records": n, "english_share": round(english / n, 4) if n else 0.0}
 
 
 def from_rates(detector, *, tpr: float, fpr: float, n_pos: int, n_neg: int,
                source: str = "tpr/fpr set in the policy") -> Calibration:
     """A two-bin calibration from rates the user measured (``detector eval``) and put in the policy."""
     tp, fp = float(tpr) * int(n_pos), float(fpr) * int(n_neg)
-    return Calibration(kind="rates", detector=detector_identity(detector), threshold=float(detector.threshold),
-                       edges=[float(detector.threshold)], neg=[int(n_neg) - fp, fp], pos=[int(n_pos) - tp, tp],
-                       source=source)
+    cal = Calibration(kind="rates", detector=detector_identity(detector), threshold=float(detector.threshold),
+                      edges=[float(detector.threshold)], neg=[int(n_neg) - fp, fp], pos=[int(n_pos) - tp, tp],
+                      source=source)
+    check_separates(cal, source)
+    return cal
 
 
 SYNTHETIC_VALUES = ("synthetic", "machine", "model-generated", "ai", "generated", "fake", "1", "true")
@@ -133,6 +198,7 @@ def measure_file(detector, path: str, *, text_field: str = "text", label_field: 
     fields = [] if human_only or not label_field else [label_field]
     scores: list[np.ndarray] = []
     labels: list[bool] = []
+    profile = {"records": 0, "english": 0.0}
     for batch in iter_batches(discover([path]), text_field, [f for f in fields if f != text_field], 4096,
                               BadRecordSink(max_bad=0)):
         if fields and label_field:
@@ -143,12 +209,18 @@ def measure_file(detector, path: str, *, text_field: str = "text", label_field: 
         else:
             labels.extend([False] * len(batch))
         scores.append(np.asarray(detector.score(batch.texts), np.float64))
+        part = language_profile(batch.texts)
+        profile["records"] += part["records"]
+        profile["english"] += part["english_share"] * part["records"]
     if not labels:
         raise AuditError(f"No records found in {path} (the input is empty).")
     ref = load_reference(detector.name) if detector.name == "default" else None
     edges = ref.score.edges if ref is not None else np.array([detector.threshold])
-    return measure(detector, np.concatenate(scores), np.array(labels), edges=edges,
-                   source=Path(path).name, kind="human_reference" if human_only else "labelled")
+    cal = measure(detector, np.concatenate(scores), np.array(labels), edges=edges,
+                  source=Path(path).name, kind="human_reference" if human_only else "labelled")
+    n = int(profile["records"])
+    cal.extra["language"] = {"records": n, "english_share": round(profile["english"] / max(n, 1), 4)}
+    return cal
 
 
 def save(cal: Calibration, path: str) -> None:
@@ -207,5 +279,8 @@ def load(path: str, detector) -> Calibration:
     if abs(thr - float(detector.threshold)) > 1e-12:
         raise AuditError(f"The calibration file {path} was measured at threshold {thr}, but the detector "
                          f"runs at {detector.threshold}; recalibrate at the policy's threshold.")
-    return Calibration(kind=kind, detector=ident, threshold=thr, edges=edges, neg=neg, pos=pos,
-                       source=Path(path).name)
+    extra: dict = d["extra"] if isinstance(d.get("extra"), dict) else {}
+    cal = Calibration(kind=kind, detector=ident, threshold=thr, edges=edges, neg=neg, pos=pos,
+                      source=Path(path).name, extra=extra)
+    check_separates(cal, f"The calibration file {path}")
+    return cal

@@ -336,6 +336,10 @@ def assess_share(
     method = method or DEFAULT_METHOD
     details: dict = {"n_total": n_total, "n_declared_synthetic": n_decl, "n_scored": n_scored}
 
+    refusal = calibration.domain_refusal(appl) if calibration is not None else None
+    if refusal:                   # measured in another language: it cannot vouch for this corpus
+        appl = {**appl, "reason": f"{appl.get('reason') or appl['state']}; calibration not used: {refusal}"}
+        calibration = None
     if calibration is not None and getattr(calibration, "kind", "labelled") == "human_reference":
         # a human-only sample measures false positives, never the detection rate on text the
         # detector cannot see: it bounds the false-positive side and vouches for nothing

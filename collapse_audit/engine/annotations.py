@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from ..checks.exact_duplicates import batch_keys
 from ..checks.registry import annotation_columns
 from ..outputs import atomic_output
+from ..readers.storage import hide_url_secrets
 
 INPUTS_KEY = b"collapse_audit.inputs"   # schema metadata: the scanned inputs' sizes and fingerprints
 ARROW_TYPES = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string(), "bool": pa.bool_()}
@@ -65,7 +66,8 @@ class AnnotationCollector:
         --from-annotations`` can refuse a corpus that changed since (same row count, other content)."""
         indices = pa.array(np.concatenate(self.file_idx), type=pa.int32())
         columns: dict[str, pa.Array] = {
-            "file": pa.DictionaryArray.from_arrays(indices, pa.array(self.files, type=pa.string())),
+            "file": pa.DictionaryArray.from_arrays(
+                indices, pa.array([hide_url_secrets(f) for f in self.files], type=pa.string())),
             "row": pa.array(np.concatenate(self.rows), type=pa.int64()),
             "id": pa.chunked_array(self.ids, type=pa.string()).combine_chunks(),
         }

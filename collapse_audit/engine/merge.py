@@ -46,6 +46,9 @@ def _options(opts: ScanOptions, s: Any) -> dict[str, Any]:
 
 def run_partial(opts: ScanOptions) -> dict[str, Any]:
     """Scan one shard and write its state to ``opts.partial``; returns the manifest."""
+    if opts.engine == "ray":
+        raise AuditError("--engine ray scans the whole input on the cluster and cannot write one shard's "
+                         "partial state: drop --engine ray to scan a shard, or drop --shard/--partial.")
     shard = opts.shard or (0, 1)
     i, n = shard
     if not 0 <= i < n <= MAX_SHARDS:

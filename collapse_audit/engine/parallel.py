@@ -14,6 +14,7 @@ worker outlives the command and no worker prints a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import signal
 import sys
@@ -87,4 +88,18 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         if p.is_alive():  # pragma: no cover - a worker stuck in uninterruptible I/O
             p.kill()
             p.join(timeout=5)
+    _release_result_pipe(pool)
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _release_result_pipe(pool: ProcessPoolExecutor) -> None:
+    """Close this process's write end of the pool's result pipe, once every worker is dead.
+
+    A worker killed while sending its (large) state leaves half a message in the pipe; the manager
+    thread then blocks reading the rest for ever, since this process still holds a write end -
+    and the interpreter joins that thread at exit (the Ctrl-C hang). With every write end closed the
+    read ends with EOF, the manager thread marks the pool broken and exits, deterministically."""
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()

@@ -30,6 +30,7 @@ from .storage import (
     remote_version,
     retrying,
     special_kind,
+    within_deadline,
 )
 
 METADATA_FILES = frozenset({
@@ -153,7 +154,7 @@ def _one_remote(arg: str, split: str | None) -> tuple[Discovery, str]:
                 _add_file(url, info, out)
         return out, f"glob {arg}"
     info = _remote_info(fs, key, arg)
-    if info.get("type") == "directory":
+    if info.get("type") == "directory" or arg.endswith("/"):   # a trailing slash asks for the prefix
         _expand(list_remote(arg), split, out)
         return out, f"directory {arg}"
     _add_named(arg, info.get("size"), info, out)
@@ -192,7 +193,7 @@ def _add_local_match(match: str, split: str | None, out: Discovery) -> None:
 
 def _remote_info(fs: Any, key: str, url: str) -> dict[str, Any]:
     try:
-        info: dict[str, Any] = fs.info(key)
+        info: dict[str, Any] = within_deadline(url, lambda: fs.info(key))
         return info
     except FileNotFoundError:
         raise AuditError(f"Input path not found: {url}.") from None

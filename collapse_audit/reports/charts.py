@@ -19,8 +19,11 @@ from .view import inert
 
 
 def esc(value: Any) -> str:
-    """Inert, HTML-escaped text (safe in text and attributes)."""
-    return "" if value is None else _html.escape(inert(value), quote=True)
+    """Inert, HTML-escaped text (safe in text and attributes); ``##`` and ``::`` as character
+    references, so a page printed into a CI log starts no log command."""
+    if value is None:
+        return ""
+    return _html.escape(inert(value), quote=True).replace("##", "#&#35;").replace("::", ":&#58;")
 
 
 def _is_number(v: Any) -> TypeGuard[int | float]:

@@ -2,7 +2,9 @@
 
 Colour and box drawing only on a terminal; piped output is plain text with no decoration. Every
 string is made inert and passed to Rich as ``Text`` (never parsed as markup), so a data value such
-as ``[/]`` or an ESC sequence prints as the characters it is.
+as ``[/]`` or an ESC sequence prints as the characters it is; it is kept on one line and its ``::``
+and ``##`` are split (``log_inert``), so a value can never start a CI log command such as
+``::error::`` or ``##[group]``, wherever a table cell lands.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from ..result import ScanResult, Section
+from ..text.inert import log_inert
 from .view import (
     STATUS_LABEL,
     as_result,
     header_facts,
-    inert,
     limit_text,
     page_sections,
     rule_label,
@@ -34,7 +36,7 @@ STATUS_STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "inconclu
 
 
 def _t(s: object, style: str = "") -> Text:
-    return Text(inert(s), style=style)
+    return Text(log_inert(s), style=style)
 
 
 def render(result: ScanResult | dict, console: Console) -> None:

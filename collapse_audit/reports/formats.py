@@ -43,4 +43,16 @@ def render_result(result: ScanResult | dict, fmt: str, redact_mode: str | None =
     """The report in format ``fmt`` (after ``--redact``); an unknown format is a user error."""
     if fmt not in RENDERERS:
         raise AuditError(f"Unknown format '{fmt}' (choose from {', '.join(FORMATS)}).")
-    return RENDERERS[fmt](redact(as_result(result), redact_mode))
+    text = RENDERERS[fmt](redact(as_result(result), redact_mode))
+    return _no_log_commands(text) if fmt in JSON_FORMATS else text
+
+
+#: formats whose output is JSON text (a ``#`` can only be inside a string there)
+JSON_FORMATS = ("json", "sarif", "summary-json")
+
+
+def _no_log_commands(json_text: str) -> str:
+    """JSON that a CI log cannot read as a ``##[command]``: the second ``#`` as the JSON escape
+    ``\\u0023``, which every JSON reader decodes back to the same string (pretty-printed JSON never
+    starts a line with ``::``)."""
+    return json_text.replace("##", "#\\u0023")

@@ -38,10 +38,14 @@ from .view import (
 
 # Characters XML 1.0 cannot carry at all (inert() already makes controls visible; this is the backstop).
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_LOG_COMMAND = re.compile(r"(?<=:)(?=:)|(?<=#)(?=#)")
 
 
 def _x(value: Any) -> str:
-    return _XML_ILLEGAL.sub("\ufffd", inert("" if value is None else value))
+    """Text for an XML attribute or element: XML 1.0-legal, inert, and no CI log command (a JUnit
+    file's text is often echoed into a CI log). ElementTree escapes ``&``, ``<``, ``>`` and quotes,
+    so ``]]>`` in an id is plain text."""
+    return _XML_ILLEGAL.sub("\ufffd", _LOG_COMMAND.sub("\u200b", inert("" if value is None else value)))
 
 
 def _x_multiline(lines: list[str]) -> str:

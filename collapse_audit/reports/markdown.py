@@ -43,7 +43,7 @@ def md(text: Any) -> str:
 def code(text: Any) -> str:
     """An inline code span (metric and field names): literal, one line, table-safe."""
     s = " ".join(inert(text).split()) if text is not None else ""
-    return "`" + s.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + s.replace("`", "'").replace("|", "\\|").replace("##", "#\u200b#") + "`"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:

@@ -7,6 +7,10 @@
 
 It walks the result generically (any ``excerpt`` key, any id or file key), so a new check's
 examples are redacted without a line here. The mode is recorded in ``run.redact``.
+
+Whatever the mode (none included), the credentials of every URL in the result - a user part
+(``s3://KEY:SECRET@...``), a query string (``?X-Amz-Signature=...``) - are replaced by ``***``
+first (``readers.storage.hide_url_secrets``): every format, JSON included, goes through here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 from typing import Any
 
 from ..errors import AuditError
+from ..readers.storage import hide_url_secrets
 from ..result import ScanResult
 
 MODES = ("excerpts", "ids")
@@ -45,12 +50,25 @@ def _walk(node: Any, mode: str) -> Any:
     return out
 
 
+def without_url_secrets(node: Any) -> Any:
+    """``node`` (JSON-like) with URL credentials hidden in every string, keys included."""
+    if isinstance(node, str):
+        return hide_url_secrets(node)
+    if isinstance(node, list):
+        return [without_url_secrets(x) for x in node]
+    if isinstance(node, dict):
+        return {without_url_secrets(k): without_url_secrets(v) for k, v in node.items()}
+    return node
+
+
 def redact(result: ScanResult, mode: str | None) -> ScanResult:
-    """A copy of ``result`` with excerpts (and for ``ids`` also example ids and file names) removed."""
+    """A copy of ``result`` with URL credentials hidden and, by ``mode``, excerpts (and for ``ids``
+    also example ids and file names) removed."""
+    if mode and mode not in MODES:
+        raise AuditError(f"Unknown --redact mode '{mode}' (choose from {', '.join(MODES)}).")
+    result = ScanResult.from_dict(without_url_secrets(result.to_dict()))
     if not mode:
         return result
-    if mode not in MODES:
-        raise AuditError(f"Unknown --redact mode '{mode}' (choose from {', '.join(MODES)}).")
     res = copy.deepcopy(result)
     res.details = _walk(res.details, mode)
     if isinstance(res.records.get("skipped_examples"), list):

@@ -4,10 +4,13 @@ One ``::error``/``::warning``/``::notice`` line per rule that did not pass, poin
 record the rule's check listed (``file=...,line=...``) when it has one, then a notice with the
 verdict. Values are escaped per GitHub's rules: in the message ``%``, ``\\r`` and ``\\n``; in
 properties also ``:`` and ``,``. Every string is made inert first, so a data value can neither
-start a new workflow command nor reach the log as a raw escape sequence.
+start a new workflow command nor reach the log as a raw escape sequence, and its ``##`` is split
+(the older ``##[command]`` form is read anywhere in a line).
 """
 
 from __future__ import annotations
+
+import re
 
 from ..result import ScanResult
 from .view import (
@@ -21,10 +24,12 @@ from .view import (
     verdict_sentence,
 )
 
+_HASHES = re.compile(r"#(?=#)")
+
 
 def escape_data(s: object) -> str:
     """A message escaped for a workflow command, so data cannot end the line or start another command."""
-    return inert(s).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return _HASHES.sub("#\u200b", inert(s)).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(s: object) -> str:

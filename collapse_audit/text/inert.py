@@ -41,3 +41,19 @@ def rich_inert(s: object, *, newlines: bool = True) -> str:
     from rich.markup import escape
 
     return escape(inert(s, newlines=newlines))
+
+
+#: a zero-width space: invisible, yet it splits the two characters of a CI log command marker
+_SPLIT = "\u200b"
+_LOG_COMMAND = re.compile(r"(?<=:)(?=:)|(?<=#)(?=#)")
+
+
+def log_inert(s: object) -> str:
+    """``inert`` on one line, and unable to act as a CI log command.
+
+    A CI runner reads a log line that starts with ``::`` (GitHub Actions workflow commands:
+    ``::error::``, ``::add-mask::``, ``::stop-commands::``) or holds ``##[`` / ``##vso[`` anywhere
+    (GitHub's older form, Azure Pipelines) as a command. A data value printed in a console table
+    may land at a line start (a folded cell, a first column), so every ``::`` and ``##`` in it is
+    split by a zero-width space: the reader sees the same text, the runner no command."""
+    return _LOG_COMMAND.sub(_SPLIT, inert(s, newlines=False))
