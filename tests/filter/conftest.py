@@ -152,9 +152,9 @@ def calibrated_policy(tmp_path_factory, l2r_heldout) -> Path:
     the corpora never use: one witness alone never vouches for an estimate, a labelled calibration does,
     and capping by score needs a vouched-for estimate."""
     import yaml
+    from helpers import run_cli
 
     from collapse_audit.policy.discovery import default_policy_path
-    from helpers import run_cli
 
     d = tmp_path_factory.mktemp("calibrated")
     hum, syn = l2r_heldout["human"], l2r_heldout["synthetic"]
