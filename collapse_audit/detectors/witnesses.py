@@ -161,6 +161,9 @@ def witness_block(name: str, version: str, r: dict[str, Any], scored: int) -> di
 
 def single_witness_applicability(appl: dict[str, Any]) -> dict[str, Any]:
     """One witness's applicability: never ``validated`` by its own scores (it cannot see its blind spot)."""
+    if appl.get("state") == "unvalidated":
+        return {**appl, "witnesses": 1, "reason": f"{appl.get('reason')}; and one witness only: its own scores "
+                "cannot reveal its blind spots (" + "; ".join(SINGLE_WITNESS_BLIND_SPOTS) + ")"}
     if appl.get("state") != "validated":
         return {**appl, "witnesses": 1}
     reason = ("one witness only (the trained detector): its scores fit the validated mixture, but a generator "

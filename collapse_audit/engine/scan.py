@@ -48,8 +48,6 @@ from .resources import ResourceRequest, checks_to_run, load_resources, metric_av
 from .shards import ShardState, read_options
 
 PACKAGED_POLICY = "(packaged default)"
-#: overrides the policy's detector.witnesses (auto | trained | trained+lm) for one run
-WITNESSES_ENV = "COLLAPSE_AUDIT_WITNESSES"
 #: an eval set is reference data, read whole: --max-bad-records tolerates corpus records only (a skipped eval
 #: record would silently shrink what contamination is checked against)
 REFERENCE_HINT = ("an eval set is read whole, --max-bad-records applies to the corpus only: fix or remove that "
@@ -175,15 +173,14 @@ def scan_config(policy: Policy, opts: ScanOptions) -> ScanConfig:
 
 
 def _witness_overrides(detector: Any, opts: ScanOptions) -> Any:
-    """The command line's (then the environment's) witness, language-model sample and device settings
-    over the policy's, each checked against the detector options' declared choices."""
+    """The command line's witness, language-model sample and device settings over the policy's, each
+    checked against the detector options' declared choices (COLLAPSE_AUDIT_WITNESSES, read where the
+    witness loads, only fills in for ``auto``)."""
     choices = {f.name: f.metadata.get("choices") or () for f in dataclasses.fields(detector)}
-    witnesses = opts.witnesses or os.environ.get(WITNESSES_ENV, "").strip() or None
-    if witnesses is not None:   # e.g. a CI job that must stay fast sets trained
-        if witnesses not in choices["witnesses"]:
-            where = "--witnesses" if opts.witnesses else WITNESSES_ENV
-            raise AuditError(f"{where} {witnesses!r} is not one of {', '.join(choices['witnesses'])}.")
-        detector = replace(detector, witnesses=witnesses)
+    if opts.witnesses is not None:
+        if opts.witnesses not in choices["witnesses"]:
+            raise AuditError(f"--witnesses {opts.witnesses!r} is not one of {', '.join(choices['witnesses'])}.")
+        detector = replace(detector, witnesses=opts.witnesses)
     if opts.device is not None:
         if opts.device not in choices["device"] and not opts.device.startswith("cuda:"):
             raise AuditError(f"--device {opts.device!r} is not one of {', '.join(choices['device'])} (or cuda:N).")

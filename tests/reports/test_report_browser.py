@@ -160,9 +160,10 @@ return {vw: vw, page: document.documentElement.scrollWidth, wide: wide,
 def _witnessed(result: dict) -> dict:
     """The sample result with two detector witnesses that disagree (the block the detector adds)."""
     out = dict(result)
-    out["detector"] = {**result["detector"], "witnesses": [
+    out["detector"] = {**result["detector"], "witnesses": {"count": 2, "agree": False, "list": [
         {"name": "default (classifier)", "estimate": 0.31, "ci_low": 0.24, "ci_high": 1.0, "scored": 329},
-        {"name": "lm:smollm2 (zero-shot)", "estimate": 0.08, "ci_low": 0.03, "ci_high": 0.15, "scored": 329}]}
+        {"name": "lm:smollm2 (zero-shot)", "estimate": 0.08, "ci_low": 0.03, "ci_high": 0.15, "scored": 329}],
+        "families": {"human": 0.69, "chat": 0.31, "base": 0.0}}}
     return out
 
 

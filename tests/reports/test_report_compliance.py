@@ -63,12 +63,23 @@ def test_flagged_and_threshold_are_defined_once(result):
 @pytest.mark.parametrize("lows,highs,agree", [((0.2, 0.25), (0.4, 0.5), True), ((0.2, 0.6), (0.3, 0.8), False)])
 def test_one_panel_per_witness_and_whether_they_agree(result, lows, highs, agree):
     r = copy.deepcopy(result)
-    r["detector"]["witnesses"] = [{"name": f"w{i}", "estimate": (lo + hi) / 2, "ci_low": lo, "ci_high": hi,
-                                   "scored": 100} for i, (lo, hi) in enumerate(zip(lows, highs, strict=True))]
+    r["detector"]["witnesses"] = {"count": 2, "agree": agree, "families": {"human": 0.7, "chat": 0.2, "base": 0.1},
+                                  "list": [{"name": f"w{i}", "estimate": (lo + hi) / 2, "ci_low": lo, "ci_high": hi,
+                                            "scored": 100}
+                                           for i, (lo, hi) in enumerate(zip(lows, highs, strict=True))]}
     block = witnesses_panels(as_result(r))
     assert block.count('class="witness"') == 2
     assert ("The witnesses agree" in block) == agree and ("disagree" in block) == (not agree)
+    assert "Joint fit by family: human 70" in block
     assert 'class="witness"' in html.render(r)
+
+
+def test_one_witness_says_it_cannot_see_its_blind_spots(result):
+    r = copy.deepcopy(result)
+    r["detector"]["witnesses"] = {"count": 1, "agree": None, "list": [
+        {"name": "default", "estimate": 0.3, "ci_low": 0.2, "ci_high": 1.0, "scored": 300}]}
+    block = witnesses_panels(as_result(r))
+    assert block.count('class="witness"') == 1 and "One witness only" in block
 
 
 def test_no_witness_block_without_witnesses(result):
