@@ -13,9 +13,9 @@ from collections.abc import Iterable, Iterator
 
 from ...readers import InputFile
 from ...readers.storage import COMPRESSIONS
-from ...readers.streams import open_stream, stream_errors
+from ...readers.streams import open_stream
 from .base import Destinations, OnRecords, Route, Writer, register_writer
-from .text import Framing, TextShards
+from .text import Framing, TextShards, intact_lines
 
 
 @register_writer
@@ -31,7 +31,7 @@ class CsvWriter(Writer):
         shards: dict[int, TextShards] = {}
         try:
             with open_stream(info.path, info.compression)[0] as fh:
-                records = raw_records(_lines(fh))
+                records = raw_records(intact_lines(fh))
                 header = next(records, b"")
                 width = field_count(header, delimiter)
                 framing = Framing(prologue=header if header.endswith(b"\n") else header + b"\n")
@@ -78,18 +78,6 @@ def field_count(record: bytes, delimiter: str) -> int:
         return len(next(pycsv.reader([text], delimiter=delimiter), []))
     except pycsv.Error:
         return -1
-
-
-def _lines(fh) -> Iterator[bytes]:
-    """The stream's lines; a stream that breaks ends them (the scan already reported it)."""
-    it = iter(fh)
-    while True:
-        try:
-            yield next(it)
-        except StopIteration:
-            return
-        except stream_errors():
-            return
 
 
 def _data_name(path: str) -> str:

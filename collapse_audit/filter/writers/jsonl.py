@@ -7,9 +7,9 @@ Rows are line indices (the reader's), so ``dest`` is indexed by line.
 from __future__ import annotations
 
 from ...readers import InputFile
-from ...readers.streams import open_stream, stream_errors
+from ...readers.streams import open_stream
 from .base import Destinations, OnRecords, Route, Writer, register_writer
-from .text import TextShards
+from .text import TextShards, intact_lines
 
 
 @register_writer
@@ -25,7 +25,7 @@ class JsonlWriter(Writer):
         row = 0
         try:
             with open_stream(info.path, info.compression)[0] as fh:
-                for line in _lines(fh, len(dest)):
+                for line in intact_lines(fh, len(dest)):
                     key = int(dest[row])
                     if key:
                         shards[key].write(line)
@@ -34,16 +34,3 @@ class JsonlWriter(Writer):
         finally:
             for s in shards.values():
                 s.close()
-
-
-def _lines(fh, limit: int):
-    """The first ``limit`` lines; a stream that breaks ends them (the planning pass already counted
-    the truncation as an unreadable record)."""
-    it = iter(fh)
-    for _ in range(limit):
-        try:
-            yield next(it)
-        except StopIteration:
-            return
-        except stream_errors():
-            return

@@ -78,3 +78,20 @@ class TextShards:
                 self.raw.close()
             self.route.written.append((self.route.names[self.shard], self.count))
             self.fh = self.raw = None
+
+
+def intact_lines(fh, limit: int | None = None):
+    """The stream's lines (the first ``limit`` of them); a stream that breaks ends them - the scan or the
+    planning pass already counted the truncation as an unreadable record."""
+    from itertools import count
+
+    from ...readers.streams import stream_errors
+
+    it = iter(fh)
+    for _ in (count() if limit is None else range(limit)):
+        try:
+            yield next(it)
+        except StopIteration:
+            return
+        except stream_errors():
+            return
