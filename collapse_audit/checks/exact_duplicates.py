@@ -97,7 +97,8 @@ class ExactDuplicates(Check):
         ),
     )
     columns = (
-        Column("exact_group", "int64", "Dense id of the record's exact-duplicate group (null when unique)."),
+        Column("exact_group", "int64", "Dense id of the record's exact-duplicate group (null when unique).",
+               contract=True),
     )
 
     def __init__(self, ctx=None):

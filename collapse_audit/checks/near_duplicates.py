@@ -205,8 +205,10 @@ class NearDuplicates(Check):
         ),
     )
     columns = (
-        Column("near_cluster", "int64", "Dense id of the record's near-duplicate cluster (null when alone)."),
-        Column("duplicate_of_row", "int64", "Global index of the cluster's kept record, for every other member."),
+        Column("near_cluster", "int64", "Dense id of the record's near-duplicate cluster (null when alone).",
+               contract=True),
+        Column("duplicate_of_row", "int64", "Global index of the cluster's kept record, for every other member.",
+               contract=True),
     )
 
     def __init__(self, ctx=None):

@@ -82,7 +82,7 @@ class Provenance(Check):
         ),
     )
     columns = (
-        Column("provenance", "string", "The record's provenance tag as found (null when absent)."),
+        Column("provenance", "string", "The record's provenance tag as found (null when absent).", contract=True),
     )
 
     def __init__(self, ctx=None):

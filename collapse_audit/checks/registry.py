@@ -120,8 +120,9 @@ def check_for_metric(name: str) -> type[Check] | None:
 
 
 def annotation_columns() -> tuple[Column, ...]:
-    """Every check's per-record annotation columns, in check order."""
-    return tuple(col for c in _CHECKS for col in c.columns)
+    """Every check's per-record annotation columns: the contract's first, then the rest, each in check order."""
+    cols = [col for c in _CHECKS for col in c.columns]
+    return tuple([c for c in cols if c.contract] + [c for c in cols if not c.contract])
 
 
 def options_sections() -> dict[str, type]:

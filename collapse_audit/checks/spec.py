@@ -80,6 +80,9 @@ class Column:
     name: str
     type: str                     # Arrow type name: "int64", "float64", "string", "bool"
     description: str
+    #: one of the documented contract's columns (file, row, id, then these, then issues): they come first,
+    #: in check order, so a column a check adds later never shifts the contract's positions
+    contract: bool = False
 
 
 def option(default: Any, doc: str, *, min: float | None = None, max: float | None = None,

@@ -224,7 +224,7 @@ class Synthetic(Check):
     )
     columns = (
         Column("synthetic_score", "float64", "Trained detector's score P(model-generated); null when not in its "
-               "sample. Per-record flags (CA103, filter) rest on it."),
+               "sample. Per-record flags (CA103, filter) rest on it.", contract=True),
         Column("lm_score", "float64", "Language-model witness's curvature criterion (higher = more machine-like); "
                "null when not in its sample or the witness did not run."),
     )

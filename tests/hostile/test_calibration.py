@@ -107,11 +107,12 @@ def test_a_chinese_human_reference_does_not_calibrate_an_english_corpus():
     assert a.applicability["calibration"] is None
 
 
-def test_an_english_human_reference_calibrates_an_english_corpus():
+def test_an_english_human_reference_is_used_on_an_english_corpus():
     rng = np.random.default_rng(2)
     hr = _reference(rng, [ENGLISH] * 300)
     a = assess_share(rng.beta(2, 6, 1000), reference=_shipped(rng), calibration=hr, applicability=ENGLISH_CORPUS)
-    assert a.applicability["state"] == "calibrated"
+    # used (not refused on language), and a human-only reference bounds false positives only
+    assert a.applicability["state"] == "fp-bounded" and a.applicability["calibration"]["source"]
 
 
 def test_a_calibration_without_a_language_signature_is_used_as_before():
@@ -120,7 +121,7 @@ def test_a_calibration_without_a_language_signature_is_used_as_before():
     hr = _reference(rng, [])
     hr.extra.clear()
     a = assess_share(rng.beta(2, 6, 1000), reference=_shipped(rng), calibration=hr, applicability=ENGLISH_CORPUS)
-    assert a.applicability["state"] == "calibrated"
+    assert a.applicability["state"] == "fp-bounded" and "calibration not used" not in a.applicability["reason"]
 
 
 def test_detector_calibrate_refuses_inverted_labels_on_the_command_line(tmp_path):
