@@ -547,7 +547,9 @@ def _witness_table(block: Any) -> Table | None:
 
 
 def _no_lm() -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros(0, dtype=np.int64), np.zeros((0, 4), dtype=np.float64)
+    from ..detectors.lm_witness import FEATURES
+
+    return np.zeros(0, dtype=np.int64), np.zeros((0, len(FEATURES)), dtype=np.float64)
 
 
 def _plain(v: Any) -> Any:

@@ -89,7 +89,7 @@ def score(
     outputs: list[str | None] = [output, lm_cache]
     check_outputs(outputs, [file])  # before anything is read: never truncate the input
     det = _load(detector, option)
-    witness, cache = _lm_parts(lm, lm_cache, device)
+    witness, scorer = _lm_parts(lm, lm_cache, device)
     fields = [("file", pa.string()), ("row", pa.int64()), ("synthetic_score", pa.float64()), ("flagged", pa.bool_())]
     if witness is not None:
         fields += [(f"lm_{f}", pa.float64()) for f in witness.FEATURES]
@@ -103,21 +103,22 @@ def score(
             cols = {"file": pa.array([batch.file] * len(batch), pa.string()), "row": pa.array(batch.rows, pa.int64()),
                     "synthetic_score": pa.array(s), "flagged": pa.array(s >= det.threshold)}
             if witness is not None:
-                cols.update(_lm_columns(witness, cache, texts, device))
+                feats = scorer.features(texts)
+                cols.update({f"lm_{f}": pa.array(feats[:, j]) for j, f in enumerate(witness.FEATURES)})
             writer.write_table(pa.table(cols, schema=schema))
             n += len(batch)
             flagged += int((s >= det.threshold).sum())
         if n == 0:  # inside the block: no output file is left behind
             raise AuditError(f"No records found in {file} (the input is empty).")
-    if cache is not None and lm_cache:
-        cache.save(lm_cache)
+    if scorer is not None and lm_cache:
+        scorer.cache.save(lm_cache)
     dt = time.time() - t0
     typer.echo(f"scored {n} records with {det.name} ({det.version}){' and lm-smollm2' if witness else ''} in "
                f"{dt:.1f}s ({n / max(dt, 1e-9):.0f} docs/s); flagged {flagged}; wrote {inert(output)}", err=True)
 
 
 def _lm_parts(lm: bool, lm_cache: str | None, device: str):
-    """The witness module and its score cache, when ``--lm`` asks for them."""
+    """The witness module and a scorer reading and filling the score cache, when ``--lm`` asks for them."""
     if not lm:
         if lm_cache:
             raise AuditError("--lm-cache needs --lm (the cache holds the language-model witness's scores).")
@@ -130,22 +131,7 @@ def _lm_parts(lm: bool, lm_cache: str | None, device: str):
     W.check_weights(W.weights_path())
     cache = (ScoreCache.load(lm_cache, W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES) if lm_cache
              else ScoreCache(W.GGUF_SHA256, W.VERSION, W.MAX_TOKENS, W.FEATURES))
-    return W, cache
-
-
-def _lm_columns(W, cache, texts: list[str], device: str) -> dict:
-    """The witness's four feature columns for one batch, through the cache."""
-    import pyarrow as pa
-
-    from ..detectors.score_cache import text_key
-
-    keys = [text_key(t) for t in texts]
-    found, feats = cache.lookup(keys)
-    todo = np.flatnonzero(~found)
-    if len(todo):
-        feats[todo] = W.shared_witness(device).features([texts[int(i)] for i in todo])
-        cache.add([keys[i] for i in todo], feats[todo])
-    return {f"lm_{f}": pa.array(feats[:, j]) for j, f in enumerate(W.FEATURES)}
+    return W, W.LMScorer(device=device, cache=cache)
 
 
 @app.command("eval")

@@ -217,11 +217,15 @@ class LMScorer:
     scores - a worker, or the main process in a one-worker scan - once per process.
     """
 
-    def __init__(self, device: str | None = None, cache_path: str | None = None, batch_size: int = BATCH_SIZE):
+    def __init__(self, device: str | None = None, cache_path: str | None = None, batch_size: int = BATCH_SIZE,
+                 cache: Any = None):
         self.device = device
         self.cache_path = cache_path
         self.batch_size = batch_size
         self.scored_now = 0
+        #: an open ``ScoreCache`` that also keeps what is scored now (``detector score --lm-cache``); a
+        #: scan passes only ``cache_path``, read once per scoring process
+        self.cache = cache
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """Features of ``texts``: from the cache where present, else from the model."""
@@ -229,7 +233,7 @@ class LMScorer:
 
         if not texts:
             return np.zeros((0, len(FEATURES)))
-        cache = _cache(self.cache_path) if self.cache_path else None
+        cache = self.cache if self.cache is not None else (_cache(self.cache_path) if self.cache_path else None)
         keys = [text_key(t) for t in texts]
         if cache is not None:
             found, out = cache.lookup(keys)
@@ -240,6 +244,8 @@ class LMScorer:
             witness = shared_witness(self.device, MAX_TOKENS, self.batch_size)
             out[todo] = witness.features([texts[int(i)] for i in todo])
             self.scored_now += len(todo)
+            if self.cache is not None:
+                self.cache.add([keys[int(i)] for i in todo], out[todo])
         return out
 
     def describe(self) -> dict[str, Any]:
