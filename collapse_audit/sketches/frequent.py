@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .hashing import add_sorted_counts
+
 
 class FrequentItems:
     """Misra-Gries table of the most frequent 64-bit keys with bounded count error, mergeable."""
@@ -45,16 +47,9 @@ class FrequentItems:
             return
         counts = np.asarray(counts, dtype=np.int64)
         self.total += int(counts.sum())
-        pos = np.searchsorted(self.keys, keys)
-        hit = pos < len(self.keys)
-        hit[hit] = self.keys[pos[hit]] == keys[hit]
-        if hit.any():
-            self.counts[pos[hit]] += counts[hit]
-        miss = ~hit
-        if miss.any():
-            self.keys = np.insert(self.keys, pos[miss], keys[miss])
-            self.counts = np.insert(self.counts, pos[miss], counts[miss])
-            self.since = np.insert(self.since, pos[miss], self.error)
+        self.keys, self.counts, new = add_sorted_counts(self.keys, self.counts, keys, counts)
+        if len(new):
+            self.since = np.insert(self.since, new, self.error)
         if len(self.keys) > self.capacity:
             self._reduce()
 

@@ -31,3 +31,23 @@ def seeded_uniform(seed: int, index: np.ndarray) -> np.ndarray:
     """A uniform draw in [0, 1) per integer index, fixed by ``seed`` (independent of batching)."""
     h = mix64(mix64(np.asarray(index, dtype=np.uint64), salt=(seed * 2 + 1)), salt=7)
     return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def add_sorted_counts(table_keys: np.ndarray, table_counts: np.ndarray, keys: np.ndarray,
+                      counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Add ``counts`` of unique, sorted ``keys`` into a sorted key -> count table, inserting new keys.
+
+    Returns the new (keys, counts) and the insertion positions of the new keys in the *old* table, so
+    a caller keeping a third parallel array can insert into it the same way. ``table_counts`` is
+    updated in place for keys already present.
+    """
+    pos = np.searchsorted(table_keys, keys)
+    hit = pos < len(table_keys)
+    hit[hit] = table_keys[pos[hit]] == keys[hit]
+    if hit.any():
+        table_counts[pos[hit]] += counts[hit]
+    miss = ~hit
+    if not miss.any():
+        return table_keys, table_counts, pos[miss]
+    return (np.insert(table_keys, pos[miss], keys[miss]), np.insert(table_counts, pos[miss], counts[miss]),
+            pos[miss])

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .hashing import mix64
+from .hashing import add_sorted_counts, mix64
 
 #: salt of the sampling hash: independent of the token hash's own bits (used by other sketches)
 SALT = 0x5EED_70C5
@@ -77,15 +77,7 @@ class VocabularySample:
 
     def _add(self, keys: np.ndarray, counts: np.ndarray) -> None:
         """Add counts for ``keys`` (unique, sorted) that are below the threshold."""
-        pos = np.searchsorted(self.keys, keys)
-        hit = pos < len(self.keys)
-        hit[hit] = self.keys[pos[hit]] == keys[hit]
-        if hit.any():
-            self.counts[pos[hit]] += counts[hit]
-        miss = ~hit
-        if miss.any():
-            self.keys = np.insert(self.keys, pos[miss], keys[miss])
-            self.counts = np.insert(self.counts, pos[miss], counts[miss])
+        self.keys, self.counts, _ = add_sorted_counts(self.keys, self.counts, keys, counts)
         if len(self.keys) > self.capacity:
             self._lower(self.capacity // 2)
 
