@@ -416,11 +416,7 @@ class NearDuplicates(Check):
         self.add_links(np.concatenate([x for x, _ in links]), np.concatenate([y for _, y in links]))
         # 4. other's new classes join the indexes
         if len(new):
-            slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
-            self.slot_record.append(o_rec[new])
-            for j in range(self.bands):
-                self.band_index[j].add(o_bands[new, j], slots)
-            self.sig_index.add(o_hash[new], slots)
+            self._index_slots(o_sigv[new], o_hash[new], o_rec[new], o_bands[new])
 
     # ---- per batch -----------------------------------------------------------------------------
 
