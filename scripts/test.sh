@@ -13,4 +13,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
+.venv/bin/python scripts/function_size.py
 exec .venv/bin/python -m pytest -q "$@"
