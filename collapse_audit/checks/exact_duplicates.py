@@ -29,9 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
+from ..lazy import np, pa
 from ..result.formatting import fmt_number
 from ..result.sections import Section
 from ..text import shuffle as S

@@ -18,15 +18,11 @@ from __future__ import annotations
 import heapq
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..detectors import applicability as A
-from ..detectors import calibration as C
-from ..detectors import witnesses as W
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
+from ..lazy import lazy_import, np
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Histogram, Section, SourceSeries, Table
 from ..text.excerpt import excerpt
@@ -36,6 +32,17 @@ from .base import Check, CheckContext, CheckResult
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
+
+# The detector's feature tables and models load when a scan first uses them, not when the rule
+# catalogue is read.
+if TYPE_CHECKING:
+    from ..detectors import applicability as A
+    from ..detectors import calibration as C
+    from ..detectors import witnesses as W
+else:
+    A = lazy_import("collapse_audit.detectors.applicability")
+    C = lazy_import("collapse_audit.detectors.calibration")
+    W = lazy_import("collapse_audit.detectors.witnesses")
 
 TOP_K = 20
 BINS = 20
