@@ -6,11 +6,14 @@ the libraries from here instead of ``import numpy as np`` lets a declaration be 
 paying for numpy, pyarrow (and through it pandas) or xxhash: each name stands for its module and
 imports it the first time an attribute is read. The names keep their full types for mypy.
 
-A stand-in copies each attribute onto itself when first read, so after a scan's first batch a
-lookup such as ``np.zeros`` costs what it costs on the module itself (no import machinery per
-call). The import runs under the interpreter's import lock, so threads that use a stand-in first
-at the same time import the module once. Unlike ``importlib.util.LazyLoader``, a stand-in never
-replaces the real module in ``sys.modules``: ``import numpy`` anywhere else gets numpy itself.
+On first use a stand-in imports its module, takes a copy of the module's namespace and becomes a
+plain module object, so from then on a lookup such as ``np.zeros`` costs exactly what it costs on
+numpy itself (a hot loop pays no import machinery); a name the module gains later (a submodule
+imported afterwards) is read from the module through the copy's ``__getattr__`` (PEP 562). The
+import runs under the interpreter's import lock, so threads that use a stand-in first at the same
+time import the module once. Unlike ``importlib.util.LazyLoader``, a stand-in never replaces the
+real module in ``sys.modules`` (``import numpy`` anywhere else gets numpy itself), and a dotted
+name such as ``pyarrow.compute`` does not import its parent package before it is used.
 
 Module-level *values* built with these libraries (dtype tables, ``np.uint64`` constants) would
 still import them at module load; such values are built on first use (``functools.cache``).
@@ -18,6 +21,7 @@ still import them at module load; such values are built on first use (``functool
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import types
@@ -25,13 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 
 class LazyModule(types.ModuleType):
-    """Stands for the module of the same name until an attribute is read, then forwards to it."""
+    """Stands for the module of the same name until an attribute is read, then becomes its copy."""
 
     def __getattr__(self, attr: str) -> Any:
-        # only called for attributes not yet copied here (and never for dunders the stand-in has)
-        value = getattr(importlib.import_module(self.__name__), attr)
-        setattr(self, attr, value)
-        return value
+        # called only before the first use: afterwards this object is a plain module
+        module = importlib.import_module(self.__name__)
+        self.__dict__.update(vars(module))
+        self.__dict__["__getattr__"] = functools.partial(getattr, module)
+        self.__class__ = types.ModuleType  # type: ignore[assignment]  # what LazyLoader does too
+        return getattr(module, attr)
 
     def __repr__(self) -> str:
         return f"<lazy module {self.__name__!r}>"
