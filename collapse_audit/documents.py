@@ -61,24 +61,55 @@ class _Composer(yaml.SafeLoader):
 
 def parse(text: str) -> Located:
     """Parse YAML text; raises yaml.YAMLError (with a mark) on syntax errors and refused constructs."""
+    node = _compose(text)
+    if node is None:
+        return Located(None, {})
+    builder = _Builder()
+    return Located(builder.build(node, (), (), False), builder.lines)
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The document's node graph, aliases still shared (so ``_Builder`` can count their expansion);
+    a document too deep for the composer is refused like one too deep for the builder."""
     loader = _Composer(text)
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except RecursionError:
         raise StrictYAMLError(f"the document is nested too deeply (more than {MAX_DEPTH} levels)",
                               None) from None
     finally:
         loader.dispose()
-    lines: dict[tuple, int] = {}
-    if node is None:
-        return Located(None, lines)
-    constructor = yaml.SafeLoader("")  # for scalar resolution (ints, floats, bools)
-    budget = [MAX_ALIAS_NODES]
-    seen_ids: set[int] = set()
 
-    def build(n: yaml.Node, path: tuple, active: tuple[int, ...], via_alias: bool,
+
+class _Builder:
+    """Turns one document's node graph into Python values, refusing what ``parse`` refuses, and
+    records the line of every value. It holds the document's alias budget and the nodes seen so far
+    (a collection node seen again is reached through an alias)."""
+
+    def __init__(self) -> None:
+        self.lines: dict[tuple, int] = {}
+        self.constructor = yaml.SafeLoader("")  # for scalar resolution (ints, floats, bools)
+        self.budget = MAX_ALIAS_NODES
+        self.seen_ids: set[int] = set()
+
+    def build(self, n: yaml.Node, path: tuple, active: tuple[int, ...], via_alias: bool,
               at: yaml.Mark | None = None) -> Any:
-        """``at``: where the value was written (an alias's expansion is reported at its use site)."""
+        """The value of ``n`` at ``path``; ``active``: the collections being built around it;
+        ``at``: where the value was written (an alias's expansion is reported at its use site)."""
+        via_alias, at = self._visit(n, active, via_alias, at)
+        if path not in self.lines:
+            self.lines[path] = n.start_mark.line + 1
+        if isinstance(n, yaml.MappingNode):
+            return self._mapping(n, path, active + (id(n),), via_alias, at)
+        if isinstance(n, yaml.SequenceNode):
+            inner = active + (id(n),)
+            return [self.build(v, path + (i,), inner, via_alias, at) for i, v in enumerate(n.value)]
+        return self.constructor.construct_object(n, deep=True)
+
+    def _visit(self, n: yaml.Node, active: tuple[int, ...], via_alias: bool,
+               at: yaml.Mark | None) -> tuple[bool, yaml.Mark | None]:
+        """Refuse a node nested too deeply or inside itself, and charge one reached through an alias
+        to the budget; returns (reached through an alias?, where to report it)."""
         ident = id(n)
         if len(active) >= MAX_DEPTH:
             raise StrictYAMLError(f"the document is nested too deeply (more than {MAX_DEPTH} levels)",
@@ -87,40 +118,40 @@ def parse(text: str) -> Located:
             raise StrictYAMLError("a recursive alias (an anchor used inside itself) is not allowed", n.start_mark)
         if isinstance(n, (yaml.MappingNode, yaml.SequenceNode)):
             # a collection node seen before is reached again through an alias
-            repeat = ident in seen_ids
-            seen_ids.add(ident)
+            repeat = ident in self.seen_ids
+            self.seen_ids.add(ident)
             via_alias = via_alias or repeat
         if not via_alias:
             at = n.start_mark
         if via_alias:
-            budget[0] -= 1
-            if budget[0] < 0:
+            self.budget -= 1
+            if self.budget < 0:
                 raise StrictYAMLError(f"aliases expand to more than {MAX_ALIAS_NODES:,} values "
                                       f"(an alias bomb?); write the values out instead", at)
-        if path not in lines:
-            lines[path] = n.start_mark.line + 1
-        if isinstance(n, yaml.MappingNode):
-            out: dict = {}
-            inner = active + (ident,)
-            for k, v in _pairs(n, inner):
-                if not isinstance(k, yaml.ScalarNode):
-                    raise StrictYAMLError("a complex key (a list or mapping used as a key) is not allowed",
-                                          k.start_mark)
-                key = constructor.construct_object(k, deep=True)
-                if not isinstance(key, (str, int, float, bool)) and key is not None:
-                    raise StrictYAMLError(f"a key must be a plain name, not {type(key).__name__}", k.start_mark)
-                if key in out:
-                    raise StrictYAMLError(f"duplicate key '{key}' (first on line {lines.get(path + (key,), '?')})",
-                                          k.start_mark)
-                lines[path + (key,)] = k.start_mark.line + 1
-                out[key] = build(v, path + (key,), inner, via_alias, k.start_mark if not via_alias else at)
-            return out
-        if isinstance(n, yaml.SequenceNode):
-            inner = active + (ident,)
-            return [build(v, path + (i,), inner, via_alias, at) for i, v in enumerate(n.value)]
-        return constructor.construct_object(n, deep=True)
+        return via_alias, at
 
-    return Located(build(node, (), (), False), lines)
+    def _mapping(self, n: yaml.MappingNode, path: tuple, inner: tuple[int, ...], via_alias: bool,
+                 at: yaml.Mark | None) -> dict:
+        """A mapping's value (merge keys resolved); each key's line is recorded as its value's."""
+        out: dict = {}
+        for k, v in _pairs(n, inner):
+            key = self._key(k, out, path)
+            self.lines[path + (key,)] = k.start_mark.line + 1
+            out[key] = self.build(v, path + (key,), inner, via_alias, k.start_mark if not via_alias else at)
+        return out
+
+    def _key(self, k: yaml.Node, out: dict, path: tuple) -> Any:
+        """A mapping key as a plain value; a complex, non-scalar-typed or repeated key is refused."""
+        if not isinstance(k, yaml.ScalarNode):
+            raise StrictYAMLError("a complex key (a list or mapping used as a key) is not allowed",
+                                  k.start_mark)
+        key = self.constructor.construct_object(k, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise StrictYAMLError(f"a key must be a plain name, not {type(key).__name__}", k.start_mark)
+        if key in out:
+            raise StrictYAMLError(f"duplicate key '{key}' (first on line {self.lines.get(path + (key,), '?')})",
+                                  k.start_mark)
+        return key
 
 
 def _pairs(n: yaml.MappingNode, active: tuple[int, ...]) -> list[tuple[yaml.Node, yaml.Node]]:

@@ -415,11 +415,7 @@ class NearDuplicates(Check):
         self.add_links(np.concatenate([x for x, _ in links]), np.concatenate([y for _, y in links]))
         # 4. other's new classes join the indexes
         if len(new):
-            slots = self.sigs.append(o_sigv[new]).astype(np.uint32)
-            self.slot_record.append(o_rec[new])
-            for j in range(self.bands):
-                self.band_index[j].add(o_bands[new, j], slots)
-            self.sig_index.add(o_hash[new], slots)
+            self._index_slots(o_sigv[new], o_hash[new], o_rec[new], o_bands[new])
 
     # ---- per batch -----------------------------------------------------------------------------
 
@@ -431,20 +427,47 @@ class NearDuplicates(Check):
         """Index the batch's signatures and union each record with the verified earlier matches."""
         if prepared is None:
             prepared = self.prepare(batch)
-        n = len(batch)
         base = self.n
-        self.files[batch.file_index] = batch.file
-        self.starts.append((base, batch.start))
-        self.file_idx.append(np.full(n, batch.file_index, dtype=np.int32))
-        self.rows_.append(np.asarray(batch.rows, dtype=np.int64))
-        self.uf.extend(n)
-        self.n += n
+        n = self._take_positions(batch)
         if n == 0:
             return
         sigv, sighash, bands = prepared["sigv"], prepared["sighash"], prepared["bands"]
         rec = base + np.arange(n)
-        same = np.full(n, -1, dtype=np.int64)     # internal index of an earlier identical signature
-        # identical signatures: earlier batches, then within this batch
+        same = self._identical_signatures(sigv, sighash, base)
+        links: list[tuple[np.ndarray, np.ndarray]] = []
+        dup = np.flatnonzero(same >= 0)
+        if len(dup):
+            links.append((rec[dup], same[dup]))
+        new = np.flatnonzero(same < 0)
+        if len(new):
+            nb = bands[new]
+            pair = self._candidate_pairs(new, nb)
+            if pair is not None:
+                links.append(self._verified_links(pair, sigv, rec, base))
+            self._index_slots(sigv[new], sighash[new], rec[new], nb)
+        newer = self._union_links(links)
+        self._keep_excerpts(newer, batch.texts, base)
+
+    def _take_positions(self, batch) -> int:
+        """Remember where the batch's records are (file, row, global start) and give them union-find
+        entries; returns the batch size. Done even for an empty batch, so file indexes stay dense."""
+        n = len(batch)
+        self.files[batch.file_index] = batch.file
+        self.starts.append((self.n, batch.start))
+        self.file_idx.append(np.full(n, batch.file_index, dtype=np.int32))
+        self.rows_.append(np.asarray(batch.rows, dtype=np.int64))
+        self.uf.extend(n)
+        self.n += n
+        return n
+
+    def _identical_signatures(self, sigv: np.ndarray, sighash: np.ndarray, base: int) -> np.ndarray:
+        """Per batch position, the internal index of an earlier record with the same signature, else -1.
+
+        Earlier batches are looked up in the signature index, then the batch is folded onto its own
+        first occurrences. Such records are unioned directly and never enter the band index, so
+        thousands of copies of one text do not make quadratic candidate lists."""
+        n = len(sighash)
+        same = np.full(n, -1, dtype=np.int64)
         qi, (slot,) = self.sig_index.find_all(sighash)
         if len(qi):
             ok = np.all(self.sigs.take(slot) == sigv[qi], axis=1)
@@ -455,61 +478,81 @@ class NearDuplicates(Check):
             rep = todo[first[inv.ravel()]]                 # first position with the same hash
             ok = (rep != todo) & np.all(sigv[todo] == sigv[rep], axis=1)
             same[todo[ok]] = base + rep[ok]
-        links: list[tuple[np.ndarray, np.ndarray]] = []
-        dup = np.flatnonzero(same >= 0)
-        if len(dup):
-            links.append((rec[dup], same[dup]))
-        new = np.flatnonzero(same < 0)
-        if len(new):
-            nb = bands[new]
-            cand_a, cand_b = [], []
-            for j in range(self.bands):
-                qi, (slot,) = self.band_index[j].find_all(nb[:, j], limit=BUCKET_LIMIT)
-                if len(qi):
-                    cand_a.append(new[qi])
-                    cand_b.append(-1 - slot.astype(np.int64))   # negative: a slot of an earlier batch
-                la, lb = pairs_within(nb[:, j], limit=BUCKET_LIMIT)
-                if len(la):
-                    cand_a.append(new[la])
-                    cand_b.append(new[lb])                       # >= 0: a position in this batch
-            if cand_a:
-                a = np.concatenate(cand_a)
-                b = np.concatenate(cand_b)
-                keep = a != b
-                a, b = a[keep], b[keep]
-                pair = np.unique(np.stack((a, b), axis=1), axis=0)
-                a, b = pair[:, 0], pair[:, 1]
-                old = b < 0
-                otherv = np.empty((len(a), self.num_perm), dtype=sigv.dtype)
-                if old.any():
-                    otherv[old] = self.sigs.take(-1 - b[old])
-                otherv[~old] = sigv[b[~old]]
-                ok = verify(sigv[a], otherv, self.threshold)
-                self.pairs_checked += len(a)
-                self.pairs_verified += int(ok.sum())
-                b_rec = np.where(old, 0, base + b)
-                if old.any():
-                    b_rec[old] = self.slot_record.take(-1 - b[old])
-                links.append((rec[a[ok]], b_rec[ok]))
-            slots = self.sigs.append(sigv[new])
-            self.slot_record.append(rec[new])
-            for j in range(self.bands):
-                self.band_index[j].add(nb[:, j], slots.astype(np.uint32))
-            self.sig_index.add(sighash[new], slots.astype(np.uint32))
+        return same
+
+    def _candidate_pairs(self, new: np.ndarray, nb: np.ndarray) -> np.ndarray | None:
+        """Distinct (position, other) pairs sharing a band key, for the batch's new signatures
+        (positions ``new``, band keys ``nb``); None when there are none.
+
+        ``other`` >= 0 is a position in this batch, < 0 the slot ``-1 - other`` of an earlier batch.
+        A record meets at most ``BUCKET_LIMIT`` members of one bucket, so a huge bucket costs linear
+        time, not quadratic."""
+        cand_a, cand_b = [], []
+        for j in range(self.bands):
+            qi, (slot,) = self.band_index[j].find_all(nb[:, j], limit=BUCKET_LIMIT)
+            if len(qi):
+                cand_a.append(new[qi])
+                cand_b.append(-1 - slot.astype(np.int64))   # negative: a slot of an earlier batch
+            la, lb = pairs_within(nb[:, j], limit=BUCKET_LIMIT)
+            if len(la):
+                cand_a.append(new[la])
+                cand_b.append(new[lb])                       # >= 0: a position in this batch
+        if not cand_a:
+            return None
+        a = np.concatenate(cand_a)
+        b = np.concatenate(cand_b)
+        keep = a != b
+        a, b = a[keep], b[keep]
+        return np.unique(np.stack((a, b), axis=1), axis=0)
+
+    def _verified_links(self, pair: np.ndarray, sigv: np.ndarray, rec: np.ndarray,
+                        base: int) -> tuple[np.ndarray, np.ndarray]:
+        """The candidate pairs whose signature Jaccard estimate reaches the threshold, as (newer,
+        older) internal record indices; counts the pairs checked and verified (reported metrics)."""
+        a, b = pair[:, 0], pair[:, 1]
+        old = b < 0
+        otherv = np.empty((len(a), self.num_perm), dtype=sigv.dtype)
+        if old.any():
+            otherv[old] = self.sigs.take(-1 - b[old])
+        otherv[~old] = sigv[b[~old]]
+        ok = verify(sigv[a], otherv, self.threshold)
+        self.pairs_checked += len(a)
+        self.pairs_verified += int(ok.sum())
+        b_rec = np.where(old, 0, base + b)
+        if old.any():
+            b_rec[old] = self.slot_record.take(-1 - b[old])
+        return rec[a[ok]], b_rec[ok]
+
+    def _index_slots(self, sigv: np.ndarray, sighash: np.ndarray, records: np.ndarray, bands: np.ndarray) -> None:
+        """Add new distinct signatures as slots: their verification values and record, and their keys
+        in the band and signature indexes, where later records (and shards) look them up."""
+        slots = self.sigs.append(sigv)
+        self.slot_record.append(records)
+        for j in range(self.bands):
+            self.band_index[j].add(bands[:, j], slots.astype(np.uint32))
+        self.sig_index.add(sighash, slots.astype(np.uint32))
+
+    def _union_links(self, links: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
+        """Union every verified link; returns (and remembers, for ``_excerpt_worthy``) the newer end
+        of each link in record order."""
         newer: set[int] = set()
         for x, y in links:
             for i, j in zip(x.tolist(), y.tolist(), strict=True):
                 self.uf.union(i, j)
                 newer.add(max(i, j))
-        self.newer.append(np.array(sorted(newer), dtype=np.int64))
-        # Excerpts only for the newer record of each verified link: it is always in this batch,
-        # so which records get one (and the first MAX_EXCERPTS of them, in record order) does not
-        # depend on batch size or worker count. The kept record's text is its duplicates' text.
-        for r in sorted(newer):
+        ordered = sorted(newer)
+        self.newer.append(np.array(ordered, dtype=np.int64))
+        return ordered
+
+    def _keep_excerpts(self, newer: list[int], texts, base: int) -> None:
+        """Excerpts only for the newer record of each verified link: it is always in this batch,
+        so which records get one (and the first MAX_EXCERPTS of them, in record order) does not
+        depend on batch size or worker count. The kept record's text is its duplicates' text."""
+        for r in newer:
             if len(self.excerpts) >= MAX_EXCERPTS:
                 break
             if r not in self.excerpts:
-                self.excerpts[r] = excerpt(batch.texts[r - base])
+                self.excerpts[r] = excerpt(texts[r - base])
 
     # ---- results -------------------------------------------------------------------------------
 

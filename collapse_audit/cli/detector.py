@@ -155,23 +155,9 @@ def eval_(
         raise AuditError(f"Unknown format {fmt!r}; use table or json.")
     syn = {v.strip().lower() for v in synthetic_values.split(",") if v.strip()}
     det = _load(detector, option)
-    scores: list[np.ndarray] = []
-    labels: list[bool] = []
-    groups: list[Any] = []
     t0 = time.time()
-    for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
-        for i, v in enumerate(batch.fields[label_field]):
-            if v is None:
-                raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
-        labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
-        if group_field:
-            groups.extend("" if g is None else g for g in batch.fields[group_field])
-        scores.append(np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64))
+    y, s, groups = _labelled_scores(det, file, text_field, label_field, group_field, syn)
     dt = time.time() - t0
-    if not labels:
-        raise AuditError(f"No records found in {file} (the input is empty).")
-    y = np.array(labels)
-    s = np.concatenate(scores)
     if group_field:
         res = E.grouped(y, s, groups, det.threshold)
     else:
@@ -180,10 +166,38 @@ def eval_(
     if fmt == "json":
         sys.stdout.write(json.dumps(res, indent=2, default=str) + "\n")
         return
+    _print_eval_table(res, f"{det.name} ({det.version}) on {file}")
+
+
+def _labelled_scores(det: Any, file: str, text_field: str, label_field: str, group_field: str | None,
+                     syn: set[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
+    """(is synthetic, score, group) of every record of FILE, streamed through the shared readers.
+
+    A record without a label stops the evaluation with its file and line (exit 2): counting it as
+    human would bias every metric without a word."""
+    scores: list[np.ndarray] = []
+    labels: list[bool] = []
+    groups: list[Any] = []
+    for batch in _stream(file, text_field, [label_field] + ([group_field] if group_field else [])):
+        for i, v in enumerate(batch.fields[label_field]):
+            if v is None:
+                raise AuditError(f"{batch.where(i)}: the label field {label_field!r} is missing.")
+        labels.extend(str(v).strip().lower() in syn for v in batch.fields[label_field])
+        if group_field:
+            groups.extend("" if g is None else g for g in batch.fields[group_field])
+        scores.append(np.asarray(det.score(clip_for_analysis(batch.texts)), np.float64))
+    if not labels:
+        raise AuditError(f"No records found in {file} (the input is empty).")
+    return np.array(labels), np.concatenate(scores), groups
+
+
+def _print_eval_table(res: dict, title: str) -> None:
+    """The evaluation as a terminal table: overall first, then one row per group ("-" where a metric
+    is undefined, e.g. AUROC of a group with one class)."""
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"{det.name} ({det.version}) on {file}")
+    t = Table(title=title)
     for c in ("group", "n", "pos", "neg", "AUROC", "TPR@1%FPR", "ECE", "TPR", "FPR"):
         t.add_column(c, justify="right" if c != "group" else "left")
 

@@ -196,6 +196,16 @@ def init(
     if not os.path.isdir(directory):
         raise AuditError(f"{directory} is not a directory.")
     files = render_files(data, install)
+    existing = _existing_targets(directory, files, skip_existing)
+    wrote = [rel for rel in files if rel not in existing]
+    for rel in wrote:
+        _create(os.path.join(directory, rel), files[rel])
+    _say_what_was_written(files, wrote, existing, data)
+
+
+def _existing_targets(directory: str, files: dict[str, str], skip_existing: bool) -> list[str]:
+    """The targets already present under ``directory``; refuses them all unless ``--skip-existing``
+    (init never overwrites a user's policy, workflow or hook)."""
     existing = [p for p in files if os.path.lexists(os.path.join(directory, p))]
     if existing and not skip_existing:
         raise AuditError(
@@ -203,20 +213,25 @@ def init(
             f"move {'it' if len(existing) == 1 else 'them'} away or pass --skip-existing to write only the "
             "missing files."
         )
-    wrote = []
-    for rel, text in files.items():
-        if rel in existing:
-            continue
-        path = os.path.join(directory, rel)
-        try:
-            os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-            with open(path, "x", encoding="utf-8", newline="\n") as fh:  # "x": never clobber, even in a race
-                fh.write(text)
-        except FileExistsError:
-            raise AuditError(f"Refusing to overwrite {path} (it appeared while init was running).") from None
-        except OSError as exc:
-            raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-        wrote.append(rel)
+    return existing
+
+
+def _create(path: str, text: str) -> None:
+    """Write a new file (its directory made as needed); a file that appeared meanwhile is refused,
+    not clobbered, and a write that fails is one clear error."""
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "x", encoding="utf-8", newline="\n") as fh:  # "x": never clobber, even in a race
+            fh.write(text)
+    except FileExistsError:
+        raise AuditError(f"Refusing to overwrite {path} (it appeared while init was running).") from None
+    except OSError as exc:
+        raise AuditError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def _say_what_was_written(files: dict[str, str], wrote: list[str], existing: list[str], data: str) -> None:
+    """One line per file written or kept, a note when the workflow's install line needs filling in,
+    and the next step."""
     what = {target: desc for _, target, desc in FILES}
     for rel in wrote:
         typer.echo(f"wrote {rel}  ({what[rel]})")

@@ -346,14 +346,30 @@ def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
     if n < MIN_TESTABLE or s.size < MIN_TESTABLE:
         return {"state": "unvalidated", "reason": too_few, "tests": {}, "calibration": None}
 
+    tests["score_fit"] = _score_fit_test(s, ref, reasons)
+    tests["feature_shift"] = _feature_shift_test(probe, reasons)
+    tests["language"] = _language_test(probe, ref, reasons)
+    if n < MIN_RECORDS or s.size < MIN_RECORDS:
+        reasons.insert(0, too_few)
+    if reasons:
+        return {"state": "unvalidated", "reason": "; ".join(reasons), "tests": tests,
+                "calibration": None}
+    return {"state": "validated", "reason": "score histogram, stylometric features and language "
+            "match the detector's validation data (L2R)", "tests": tests, "calibration": None}
+
+
+def _score_fit_test(s: np.ndarray, ref: Reference, reasons: list[str]) -> dict:
+    """Whether the corpus's score histogram is a mixture of the validated ones (``fit_statistics``);
+    appends to ``reasons`` why not. The detector's error rates carry over only to corpora its
+    scores behave on as they did on validation."""
     fs = fit_statistics(s, ref.score)
     ok_amb = fs["ambiguous_excess"] <= AMBIGUOUS_EXCESS_MAX
     ok_kl = fs["kl_excess"] <= FIT_KL_MAX
     ok_conf = fs["confident_human_excess"] <= CONFIDENT_EXCESS_MAX
-    tests["score_fit"] = {**{k: round(v, 5) for k, v in fs.items()},
-                          "max_ambiguous_excess": AMBIGUOUS_EXCESS_MAX, "max_kl_excess": FIT_KL_MAX,
-                          "max_confident_human_excess": CONFIDENT_EXCESS_MAX,
-                          "passed": bool(ok_amb and ok_kl and ok_conf)}
+    test = {**{k: round(v, 5) for k, v in fs.items()},
+            "max_ambiguous_excess": AMBIGUOUS_EXCESS_MAX, "max_kl_excess": FIT_KL_MAX,
+            "max_confident_human_excess": CONFIDENT_EXCESS_MAX,
+            "passed": bool(ok_amb and ok_kl and ok_conf)}
     if not ok_conf:
         reasons.append(f"{fs['confident_human_excess']:.0%} more of its records score confidently human "
                        f"than any validated mixture explains (at most {CONFIDENT_EXCESS_MAX:.0%} tolerated): "
@@ -365,31 +381,34 @@ def assess(probe: Probe, scores: Sequence[float], ref: Reference | None,
         reasons.append(f"{fs['ambiguous_excess']:.0%} of its records score where neither validated class "
                        f"lies, more than any mixture of the validated human and synthetic score "
                        f"distributions explains (at most {AMBIGUOUS_EXCESS_MAX:.0%} tolerated)")
+    return test
 
+
+def _feature_shift_test(probe: Probe, reasons: list[str]) -> dict:
+    """Whether no more records than expected are stylometric outliers of the validation data (the
+    reference's cut leaves ``1 - OUTLIER_Q`` of validation records beyond it); appends why not to
+    ``reasons``. Text unlike anything validated can fool the detector even when its scores look
+    ordinary."""
+    n = probe.n
     out_rate = probe.n_outlier / n
     base = 1 - OUTLIER_Q
     lim = base + OUTLIER_EXCESS_MAX + _allowance(base, n)
     ok = out_rate <= lim
-    tests["feature_shift"] = {"outlier_share": round(out_rate, 4), "max_share": round(lim, 4),
-                              "passed": bool(ok)}
     if not ok:
         reasons.append(f"{out_rate:.0%} of its records have stylometric features unlike the "
                        f"validation data (at most {lim:.0%} expected)")
+    return {"outlier_share": round(out_rate, 4), "max_share": round(lim, 4), "passed": bool(ok)}
 
+
+def _language_test(probe: Probe, ref: Reference, reasons: list[str]) -> dict:
+    """Whether the share of code and non-English records stays near the validation data's; appends
+    why not to ``reasons``. The detector was validated on English prose only."""
+    n = probe.n
     f_rate = probe.n_foreign / n
     lim = ref.foreign_rate + FOREIGN_EXCESS_MAX + _allowance(ref.foreign_rate, n)
     ok = f_rate <= lim
-    tests["language"] = {"non_english_share": round(probe.n_non_english / n, 4),
-                         "code_share": round(probe.n_code / n, 4), "max_share": round(lim, 4),
-                         "passed": bool(ok)}
     if not ok:
         reasons.append(f"{f_rate:.0%} of its records are not English prose or are source code "
                        f"(the detector was validated on English prose only)")
-
-    if n < MIN_RECORDS or s.size < MIN_RECORDS:
-        reasons.insert(0, too_few)
-    if reasons:
-        return {"state": "unvalidated", "reason": "; ".join(reasons), "tests": tests,
-                "calibration": None}
-    return {"state": "validated", "reason": "score histogram, stylometric features and language "
-            "match the detector's validation data (L2R)", "tests": tests, "calibration": None}
+    return {"non_english_share": round(probe.n_non_english / n, 4),
+            "code_share": round(probe.n_code / n, 4), "max_share": round(lim, 4), "passed": bool(ok)}

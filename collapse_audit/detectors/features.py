@@ -327,7 +327,35 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     blank = per_doc(nl2)
     quotes = per_doc((codes == 34) | (codes == 39) | ((codes >= 0x2018) & (codes <= 0x201F)))
     dashes = per_doc((codes == 45) | (codes == 0x2013) | (codes == 0x2014))
-    # sentence lengths in words: sentence ends are punctuation tokens in .!?
+    s_mean, s_cv = _sentence_lengths(codes, tok, nword, n)
+    ttr = _type_token_ratio(tok, nword, n)
+    starts_space, ends_space, ends_sent = _text_edges(enc)
+    markdown = np.log1p(per_doc(_markdown_marks(codes)))
+    cols = {
+        "log_chars": np.log1p(enc.lengths), "log_tokens": np.log1p(ntok), "mean_word_len": sumwlen / nw,
+        "punct_rate": punct / nt, "comma_rate": comma / nt, "digit_rate": digit / L,
+        "upper_rate": upper / L, "nonascii_rate": nonascii / L, "newline_rate": newline / L,
+        "blankline_rate": blank / L, "sent_len_mean": np.log1p(s_mean), "sent_len_cv": s_cv,
+        "type_token_ratio": ttr, "long_word_rate": longw / nw, "quote_rate": quotes / L,
+        "dash_rate": dashes / L, "starts_space": starts_space, "ends_space": ends_space,
+        "markdown": markdown, "ends_sentence": ends_sent,
+    }
+    if "function_word_rate" in names or "pronoun_rate" in names:
+        wh = tok.hash[wmask]
+        wd = tok.doc[wmask]
+        cols["function_word_rate"] = np.bincount(wd, weights=np.isin(wh, _FW_HASH), minlength=n) / nw
+        cols["pronoun_rate"] = np.bincount(wd, weights=np.isin(wh, _PRON_HASH), minlength=n) / nw
+    return np.stack([cols[k] for k in names], 1).astype(np.float64)
+
+
+def _sentence_lengths(codes: np.ndarray, tok: Tokens, nword: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per document: the mean sentence length in words and its coefficient of variation.
+
+    Models write sentences of steadier length than people do, so the spread matters as much as the
+    mean. A sentence ends at a punctuation token in ``.!?``; the words after a document's last
+    sentence end count as one more sentence. Computed by differencing the running word count at
+    each sentence end, so there is no loop per document."""
+    wmask = tok.is_word
     ends = ~tok.is_word & _table(_char_tables().sent_end, codes[tok.start] if len(tok.start) else codes[:0], False)
     nsent = np.bincount(tok.doc[ends], minlength=n).astype(np.float64)
     # words per sentence: cumulative word count at each sentence end, differenced within doc
@@ -356,7 +384,16 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
     s_mean = s_sum / s_cnt
     s_var = np.maximum(s_sq / s_cnt - s_mean ** 2, 0)
     s_cv = np.sqrt(s_var) / np.maximum(s_mean, 1)
-    # type-token ratio over word tokens (first 200 words, so it does not just track length)
+    return s_mean, s_cv
+
+
+def _type_token_ratio(tok: Tokens, nword: np.ndarray, n: int) -> np.ndarray:
+    """Per document: distinct words over words, among its first 200 words.
+
+    Vocabulary variety is a style signal; capping at 200 words keeps the ratio from merely
+    tracking document length (longer texts repeat more). Distinct words are counted by sorting
+    (document, word-hash) keys once for the whole batch."""
+    wmask = tok.is_word
     widx = np.flatnonzero(wmask)
     wdoc = tok.doc[widx]
     rank = np.arange(len(widx)) - np.searchsorted(wdoc, wdoc)
@@ -373,14 +410,31 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
         types = np.bincount((key[new] >> 21).astype(np.int64), minlength=n).astype(np.float64)
     else:
         types = np.zeros(n)
-    ttr = types / np.maximum(np.minimum(nword, 200), 1)
-    # how the text begins and ends, and markdown marks (``` fences, **bold**, # headers, bullets)
+    return types / np.maximum(np.minimum(nword, 200), 1)
+
+
+def _text_edges(enc: Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document: whether it starts with whitespace, ends with whitespace, ends a sentence.
+
+    How a text begins and ends is where a model's output and a person's (or a scrape's) differ
+    most plainly: a closing period, a trailing newline. Reads the characters just inside the
+    boundary marks ``encode`` adds; documents of no real characters answer False."""
+    codes = enc.codes
     first = codes[np.minimum(enc.starts + 1, len(codes) - 1)] if len(codes) else codes[:0]
     last = codes[np.maximum(enc.starts + enc.lengths - 2, 0)] if len(codes) else codes[:0]
     has = enc.lengths > 2
     starts_space = has & _table(_char_tables().space, first, False)
     ends_space = has & _table(_char_tables().space, last, False)
     ends_sent = has & _table(_char_tables().sent_end, last, False)
+    return starts_space, ends_space, ends_sent
+
+
+def _markdown_marks(codes: np.ndarray) -> np.ndarray:
+    """Per position: whether a markdown mark starts there (``` fences, **bold**, # headers, bullets).
+
+    Chat models format their answers as markdown far more often than human prose is written
+    that way. A header or bullet counts only at the start of a line (after a newline or the
+    document's start mark)."""
     md = np.zeros(len(codes), bool)
     if len(codes) > 2:
         c0, c1 = codes[:-1], codes[1:]
@@ -388,22 +442,7 @@ def dense(enc: Encoded, tok: Tokens, names: Sequence[str] = DENSE_NAMES) -> np.n
         line_start = np.zeros(len(codes), bool)
         line_start[1:] = (codes[:-1] == 10) | (codes[:-1] == 2)
         md[:-1] |= line_start[:-1] & ((c0 == 35) | (c0 == 42) | (c0 == 45)) & ((c1 == 32) | (c1 == 35))
-    markdown = np.log1p(per_doc(md))
-    cols = {
-        "log_chars": np.log1p(enc.lengths), "log_tokens": np.log1p(ntok), "mean_word_len": sumwlen / nw,
-        "punct_rate": punct / nt, "comma_rate": comma / nt, "digit_rate": digit / L,
-        "upper_rate": upper / L, "nonascii_rate": nonascii / L, "newline_rate": newline / L,
-        "blankline_rate": blank / L, "sent_len_mean": np.log1p(s_mean), "sent_len_cv": s_cv,
-        "type_token_ratio": ttr, "long_word_rate": longw / nw, "quote_rate": quotes / L,
-        "dash_rate": dashes / L, "starts_space": starts_space, "ends_space": ends_space,
-        "markdown": markdown, "ends_sentence": ends_sent,
-    }
-    if "function_word_rate" in names or "pronoun_rate" in names:
-        wh = tok.hash[wmask]
-        wd = tok.doc[wmask]
-        cols["function_word_rate"] = np.bincount(wd, weights=np.isin(wh, _FW_HASH), minlength=n) / nw
-        cols["pronoun_rate"] = np.bincount(wd, weights=np.isin(wh, _PRON_HASH), minlength=n) / nw
-    return np.stack([cols[k] for k in names], 1).astype(np.float64)
+    return md
 
 
 @dataclass

@@ -328,17 +328,54 @@ def assess_share(
     n_total = int(n_total) if n_total is not None else n_scored + n_decl
     n_decl = min(n_decl, n_total)
     n_und = n_total - n_decl
+    details: dict = {"n_total": n_total, "n_declared_synthetic": n_decl, "n_scored": n_scored}
+    appl, reference, method = _applicability(applicability, calibration, reference, method or DEFAULT_METHOD)
+    early = _share_without_estimate(n_total, n_decl, n_scored, reference, appl, details)
+    if early is not None:
+        return early
+    assert reference is not None          # _share_without_estimate answered when it is None
+    trusted = appl.get("state", "unvalidated") in ("validated", "calibrated")
+    est_u, lo_u, hi_u, m_desc, note = _undeclared_share(s, reference, method, seed, trusted, appl, details)
+    if n_scored < n_und:
+        note = (note + "; " if note else "") + (
+            f"detector scored a uniform sample of {n_scored} of {n_und} undeclared records")
+    out = ShareAssessment(
+        estimate=_corpus_share(est_u, n_decl, n_und, n_total), ci_low=_corpus_share(lo_u, n_decl, n_und, n_total),
+        ci_high=_corpus_share(hi_u, n_decl, n_und, n_total), method=m_desc, validated=trusted,
+        applicability=appl, note=note, details=details)
+    if tokens is not None:
+        t = np.asarray(tokens, np.float64)
+        if t.size == np.asarray(scores).size:
+            t = t[np.isfinite(np.asarray(scores, np.float64))]
+            _add_token_share(out, s, t, reference, method, seed, trusted,
+                             total_tokens=total_tokens, declared_tokens=declared_tokens)
+    return out
+
+
+def _corpus_share(p_und: float, decl: float, und: float, total: float) -> float:
+    """The whole corpus's share from the share ``p_und`` among its undeclared part: declared
+    synthetic records (or tokens) count in full, so the estimator only ever speaks about the rest."""
+    return (decl + p_und * und) / total if total > 0 else 0.0
+
+
+def _applicability(applicability: dict | None, calibration: Any, reference: ScoreReference | None,
+                   method: str) -> tuple[dict, ScoreReference | None, str]:
+    """(applicability block, reference, method) the estimate rests on: the block given (none means
+    the corpus was not tested, which counts as unvalidated), then the user's calibration.
+
+    A calibration replaces the shipped reference only for what it can vouch for: labelled
+    in-domain records make the state ``calibrated``; a human-only sample bounds the false-positive
+    side and no more (``fp-bounded``); records in another language than the corpus are refused,
+    and the reason says so. A two-bin calibration (rates only) has no histogram to match, so the
+    estimator becomes adjusted classify-and-count."""
     appl = dict(applicability or {"state": "unvalidated", "reason": "the corpus was not tested "
                                   "against the detector's validated domain", "tests": {},
                                   "calibration": None})
     appl.setdefault("calibration", None)
-    method = method or DEFAULT_METHOD
-    details: dict = {"n_total": n_total, "n_declared_synthetic": n_decl, "n_scored": n_scored}
-
     refusal = calibration.domain_refusal(appl) if calibration is not None else None
     if refusal:                   # measured in another language: it cannot vouch for this corpus
         appl = {**appl, "reason": f"{appl.get('reason') or appl['state']}; calibration not used: {refusal}"}
-        calibration = None
+        return appl, reference, method
     if calibration is not None and getattr(calibration, "kind", "labelled") == "human_reference":
         # a human-only sample measures false positives, never the detection rate on text the
         # detector cannot see: it bounds the false-positive side and vouches for nothing
@@ -357,10 +394,17 @@ def assess_share(
                 "calibration": calibration.describe()}
         if reference.pos.size == 2:
             method = "acc"
+    return appl, reference, method
 
-    def corpus(p_und: float, decl: float, und: float, total: float) -> float:
-        return (decl + p_und * und) / total if total > 0 else 0.0
 
+def _share_without_estimate(n_total: int, n_decl: int, n_scored: int, reference: ScoreReference | None,
+                            appl: dict, details: dict) -> ShareAssessment | None:
+    """The answer when the detector has nothing to estimate, else None.
+
+    An empty corpus has no share; a corpus declared synthetic throughout is synthetic whatever the
+    detector says; and with no scored record or no validated error rates, the undeclared share is
+    anywhere in [0, 1] - said as such, never guessed."""
+    n_und = n_total - n_decl
     if n_total == 0:
         return ShareAssessment(0.0, 0.0, 1.0, "none", False, appl, "empty corpus", details)
     if n_und == 0:
@@ -371,27 +415,46 @@ def assess_share(
     if n_scored == 0 or reference is None:
         why = ("no undeclared record was scored" if n_scored == 0 else
                "the detector has no validated error rates")
-        lo, hi = corpus(0, n_decl, n_und, n_total), corpus(1, n_decl, n_und, n_total)
+        lo, hi = _corpus_share(0, n_decl, n_und, n_total), _corpus_share(1, n_decl, n_und, n_total)
         appl = {**appl, "state": "unvalidated", "reason": why}
         return ShareAssessment((lo + hi) / 2, lo, hi, "unknown", False, appl,
                                f"{why}: the share among undeclared records is unknown", details)
+    return None
 
-    state = appl.get("state", "unvalidated")
-    trusted = state in ("validated", "calibrated")
-    r = estimate_undeclared(s, reference, method, seed=seed)
-    if reference.pos.size > 2:
-        # the other estimator's interval joins in: when the two disagree (scores sharper or
-        # blunter than on validation), that disagreement is uncertainty too
-        other = estimate_undeclared(s, reference, "acc" if method == "hist" else "hist", seed=seed)
+
+def _joined_estimate(s: np.ndarray, reference: ScoreReference, method: str, seed: int,
+                     weights: np.ndarray | None = None) -> tuple[dict, dict | None]:
+    """The chosen estimator's result, its interval joined with the other estimator's, and that
+    other result (None with a two-bin reference, where only ``acc`` applies).
+
+    When the two disagree (scores sharper or blunter than on validation), that disagreement is
+    uncertainty too, so the interval spans both."""
+    r = estimate_undeclared(s, reference, method, weights=weights, seed=seed)
+    if reference.pos.size <= 2:
+        return r, None
+    other = estimate_undeclared(s, reference, "acc" if method == "hist" else "hist", weights=weights, seed=seed)
+    return {**r, "ci_low": min(r["ci_low"], other["ci_low"]), "ci_high": max(r["ci_high"], other["ci_high"])}, other
+
+
+def _undeclared_share(s: np.ndarray, reference: ScoreReference, method: str, seed: int, trusted: bool,
+                      appl: dict, details: dict) -> tuple[float, float, float, str, str]:
+    """(estimate, low, high) of the share among the undeclared records, how it was obtained, and the
+    note; records the raw figures in ``details``.
+
+    Outside the validated domain the estimator's interval cannot be trusted alone: it is widened
+    to the bounds over the error rates of the held-out folds, and the note says what would settle
+    it."""
+    r, other = _joined_estimate(s, reference, method, seed)
+    if other is not None:
         details["other_estimator"] = {"estimate": other["estimate"],
                                       "ci": [other["ci_low"], other["ci_high"]]}
-        r = {**r, "ci_low": min(r["ci_low"], other["ci_low"]), "ci_high": max(r["ci_high"], other["ci_high"])}
+    n_scored = int(s.size)
     k = float((s >= reference.threshold).sum())
     details.update({"flagged_share": k / n_scored, "threshold": reference.threshold,
                     "raw_estimate": r["estimate"], "raw_ci": [r["ci_low"], r["ci_high"]],
                     "fit_kl": r["fit_kl"], "reference": reference.source})
     note = ""
-    lo_u, est_u, hi_u = r["ci_low"], r["estimate"], r["ci_high"]
+    lo_u, hi_u = r["ci_low"], r["ci_high"]
     m_name = {"acc": "adjusted classify-and-count", "hist": "score-histogram distribution matching"}[method]
     m_desc = (f"{m_name}, Bayesian 95% interval (sampling + validation error-rate uncertainty"
               + (", joined with the other estimator's)" if "other_estimator" in details else ")"))
@@ -405,36 +468,28 @@ def assess_share(
                 + "; calibrate on labelled in-domain records (`collapse-audit detector calibrate`) "
                 "or bring a stronger detector to settle it")
         details["widened_by_fold_rates"] = [b_lo, b_hi]
-    if n_scored < n_und:
-        note = (note + "; " if note else "") + (
-            f"detector scored a uniform sample of {n_scored} of {n_und} undeclared records")
+    return r["estimate"], lo_u, hi_u, m_desc, note
 
-    out = ShareAssessment(
-        estimate=corpus(est_u, n_decl, n_und, n_total), ci_low=corpus(lo_u, n_decl, n_und, n_total),
-        ci_high=corpus(hi_u, n_decl, n_und, n_total), method=m_desc, validated=trusted,
-        applicability=appl, note=note, details=details)
 
-    if tokens is not None:
-        t = np.asarray(tokens, np.float64)
-        if t.size == np.asarray(scores).size:
-            t = t[np.isfinite(np.asarray(scores, np.float64))]
-            rt = estimate_undeclared(s, reference, method, weights=t, seed=seed)
-            if reference.pos.size > 2:
-                ot = estimate_undeclared(s, reference, "acc" if method == "hist" else "hist",
-                                         weights=t, seed=seed)
-                rt = {**rt, "ci_low": min(rt["ci_low"], ot["ci_low"]),
-                      "ci_high": max(rt["ci_high"], ot["ci_high"])}
-            und_tok = float(total_tokens) - float(declared_tokens) if total_tokens is not None else float(t.sum())
-            dec_tok = float(declared_tokens)
-            tot = und_tok + dec_tok
-            tlo, thi = rt["ci_low"], rt["ci_high"]
-            if not trusted:
-                w = t / max(t.sum(), 1e-300)
-                n_eff = 1.0 / max((w * w).sum(), 1e-300)
-                kt = float(w[s >= reference.threshold].sum()) * n_eff
-                b_lo, b_hi = rate_bounds(*_flag_interval(kt, n_eff), reference.folds)
-                tlo, thi = min(tlo, b_lo), max(thi, b_hi)
-            out.token_estimate = corpus(rt["estimate"], dec_tok, und_tok, tot)
-            out.token_ci_low = corpus(tlo, dec_tok, und_tok, tot)
-            out.token_ci_high = corpus(thi, dec_tok, und_tok, tot)
-    return out
+def _add_token_share(out: ShareAssessment, s: np.ndarray, t: np.ndarray, reference: ScoreReference,
+                     method: str, seed: int, trusted: bool, *, total_tokens: float | None,
+                     declared_tokens: float) -> None:
+    """Fill the token share of ``out``: the same estimate weighted by each scored record's tokens
+    (a corpus can be 5% synthetic by records and 20% by tokens when the synthetic texts are long).
+
+    Outside the validated domain it is widened like the record share, with the flag interval of
+    an effective sample size (Kish) so a few long records do not pass for many."""
+    rt, _ = _joined_estimate(s, reference, method, seed, weights=t)
+    und_tok = float(total_tokens) - float(declared_tokens) if total_tokens is not None else float(t.sum())
+    dec_tok = float(declared_tokens)
+    tot = und_tok + dec_tok
+    tlo, thi = rt["ci_low"], rt["ci_high"]
+    if not trusted:
+        w = t / max(t.sum(), 1e-300)
+        n_eff = 1.0 / max((w * w).sum(), 1e-300)
+        kt = float(w[s >= reference.threshold].sum()) * n_eff
+        b_lo, b_hi = rate_bounds(*_flag_interval(kt, n_eff), reference.folds)
+        tlo, thi = min(tlo, b_lo), max(thi, b_hi)
+    out.token_estimate = _corpus_share(rt["estimate"], dec_tok, und_tok, tot)
+    out.token_ci_low = _corpus_share(tlo, dec_tok, und_tok, tot)
+    out.token_ci_high = _corpus_share(thi, dec_tok, und_tok, tot)

@@ -27,7 +27,7 @@ from ..config import FieldMap, ScanConfig
 from ..errors import AuditError
 from ..policy import Policy, find_policy, load_policy
 from ..policy.accept import accepted_document, accepted_masks, dump_accepted, load_accepted
-from ..policy.evaluate import evaluate_rules
+from ..policy.evaluate import Evaluation, evaluate_rules
 from ..policy.load import require_active_rules
 from ..policy.provenance import DERIVED_PREFIX, ProvenanceDerivation
 from ..policy.selection import activated_by, input_rules, select_rules, supplied_inputs
@@ -42,6 +42,7 @@ from ..readers import (
 )
 from ..result import InputEntry, ScanResult, SkippedInput
 from ..version import __version__
+from .annotations import AnnotationCollector
 from .executors import EXECUTORS, ReadPlan, executor_for
 from .progress import input_total, wanted
 from .resources import ResourceRequest, checks_to_run, load_resources, metric_available
@@ -396,15 +397,7 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
                                 accepted=masks, where_missing=policy.where_missing, policy_path=policy.path)
     _diagnose_fields(evaluation.rules, config.fields, stats)
 
-    run = {
-        "started": started.isoformat(timespec="seconds"),
-        "duration_s": round(time.perf_counter() - t0, 3),
-        "workers": config.workers,
-        "seed": config.seed,
-        "argv": list(opts.argv),
-    }
-    if opts.engine != "local":
-        run["engine"] = opts.engine
+    run = _run_entry(opts, config, started, t0)
     result = ScanResult(
         tool={"name": "collapse-audit", "version": __version__, **plugins.tool_entry()},
         run=run,
@@ -423,13 +416,37 @@ def finish_scan(opts: ScanOptions, s: _Setup, state: ShardState, started: dateti
         details={name: res.details for name, res in results.items() if res.details},
         verdict=evaluation.verdict,
     )
-    if collector is not None and opts.annotations:
+    if collector is not None:
+        _write_record_outputs(opts, collector, results, evaluation, result.inputs)
+    return result
+
+
+def _run_entry(opts: ScanOptions, config: ScanConfig, started: datetime, t0: float) -> dict[str, Any]:
+    """The result's ``run`` block: when, how long, with how many workers, which seed and argv; the
+    engine only when it is not the local one (so local results stay as they always were)."""
+    run: dict[str, Any] = {
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.perf_counter() - t0, 3),
+        "workers": config.workers,
+        "seed": config.seed,
+        "argv": list(opts.argv),
+    }
+    if opts.engine != "local":
+        run["engine"] = opts.engine
+    return run
+
+
+def _write_record_outputs(opts: ScanOptions, collector: AnnotationCollector, results: dict[str, CheckResult],
+                          evaluation: Evaluation, inputs: list[InputEntry]) -> None:
+    """Write what the per-record collector feeds, when asked: the ``--annotations`` Parquet file
+    (stamped with each input's size and fingerprint, so a later ``filter`` can refuse changed inputs)
+    and the ``--write-accept`` findings file."""
+    if opts.annotations:
         collector.write(opts.annotations, results, evaluation.issues,
-                        inputs=[{"path": e.path, "size": e.size, "fingerprint": e.fingerprint} for e in result.inputs])
-    if collector is not None and opts.write_accept:
+                        inputs=[{"path": e.path, "size": e.size, "fingerprint": e.fingerprint} for e in inputs])
+    if opts.write_accept:
         doc = accepted_document(opts.write_accept, evaluation.findings, *collector.keys())
         _write_text(opts.write_accept, dump_accepted(opts.write_accept, doc))
-    return result
 
 
 def batch_transform(config: ScanConfig, derivation: ProvenanceDerivation | None) -> Any:

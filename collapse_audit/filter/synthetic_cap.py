@@ -109,58 +109,25 @@ def usable_validation(v: dict) -> bool:
 def cap_synthetic(records: RecordTable, kept: np.ndarray, cap: float, validation: dict,
                   estimate_validated: tuple[bool, str], threshold: float, seed: int, rule_id: str) -> CapResult:
     """Choose the flagged and declared-synthetic records to drop so the output's share bound meets ``cap``."""
-    n = len(records)
     declared = kept & (records.tag == SYNTHETIC)
     und = kept & ~declared
     scored = und & ~np.isnan(records.score)
     flagged = scored & (np.nan_to_num(records.score, nan=-1.0) >= threshold)
     n_und, n_scored, n_flagged = int(und.sum()), int(scored.sum()), int(flagged.sum())
     validated, why = estimate_validated
-    model = None
-    if validated and n_scored and usable_validation(validation):
-        model = ShareModel(n_und, n_scored, n_flagged, validation, seed)
-    removed_scored = np.zeros(n, dtype=bool)
-    removed_declared = np.zeros(n, dtype=bool)
-    notes: list[str] = []
-    reachable = True
-
-    if model is None:
-        # Nothing reliable can be said about the undeclared records. If the detector flags more of them
-        # than the cap allows, meeting the cap would mean removing by an unvalidated score: refuse.
-        # Otherwise budget the declared ones as if the rest were human, and say so.
+    if not (validated and n_scored and usable_validation(validation)):
         if not validated:
             why_not = f"the synthetic-share estimate is not validated for this corpus ({why or 'no reason given'})"
         elif not usable_validation(validation):
             why_not = "the detector has no usable validated tpr/fpr"
         else:
             why_not = "no undeclared record carries a detector score"
-        if n_scored and n_flagged / n_scored > cap:
-            raise AuditError(
-                f"Refusing to cap synthetic records by detector score ({rule_id}): {why_not}. The detector flags "
-                f"{n_flagged / n_scored:.1%} of the undeclared records, over the {cap:.0%} cap, and removing "
-                "them by an unvalidated score would mostly strip human text. Filter without the cap "
-                f"(--ignore {rule_id}) or use a detector validated for this corpus.")
-        notes.append(f"{why_not}; no record was removed by detector score and the output's synthetic share "
-                     "among undeclared records is unknown (declared-synthetic records were capped as if they "
-                     "were human)")
-        budget = int(np.floor(cap / (1.0 - cap) * n_und + 1e-9)) if cap < 1 else int(declared.sum())
-        removed_declared = _keep_declared(records, declared, und, min(budget, int(declared.sum())), seed)
-        return CapResult(cap, removed_declared, removed_scored, int((declared & ~removed_declared).sum()),
-                         int(declared.sum()), n_flagged, None, None, True, "; ".join(notes))
+        return _cap_declared_only(records, declared, und, cap, n_scored, n_flagged, why_not, seed, rule_id)
 
+    model = ShareModel(n_und, n_scored, n_flagged, validation, seed)
     before = model.share(0, int(declared.sum()))
-    m = 0
-    if model.share(0, 0)["ci_high"] > cap:
-        if n_scored < n_und:
-            raise AuditError(f"Capping by detector score ({rule_id}) needs a score for every record, but "
-                             f"{n_und - n_scored} undeclared records were not scored.")
-        to_remove = _search(lambda k: model.share(k, 0)["ci_high"] <= cap, 0, n_flagged)
-        if to_remove is None:
-            to_remove, reachable = n_flagged, False
-            notes.append("removing every record the detector flags still leaves the expected synthetic share's "
-                         "upper bound over the cap: the detector misses too much of this corpus to reach it")
-        removed_scored = _remove_flagged(records, flagged, und, to_remove)
-        m = int(removed_scored.sum())
+    removed_scored, reachable, notes = _remove_to_cap(records, model, flagged, und, cap, n_scored, rule_id)
+    m = int(removed_scored.sum())
     d_max = int(declared.sum())
     first_over = _search(lambda k: model.share(m, k)["ci_high"] > cap, 0, d_max)
     budget = d_max if first_over is None else max(first_over - 1, 0)
@@ -170,6 +137,54 @@ def cap_synthetic(records: RecordTable, kept: np.ndarray, cap: float, validation
         notes.append(f"kept {d} declared-synthetic records instead of {budget} so that no source disappears")
     return CapResult(cap, removed_declared, removed_scored, d, d_max, n_flagged, model.share(m, d), before,
                      reachable, "; ".join(notes))
+
+
+def _cap_declared_only(records: RecordTable, declared: np.ndarray, und: np.ndarray, cap: float, n_scored: int,
+                       n_flagged: int, why_not: str, seed: int, rule_id: str) -> CapResult:
+    """The cap when nothing reliable can be said about the undeclared records (``why_not`` says why).
+
+    If the detector flags more of them than the cap allows, meeting the cap would mean removing by
+    an unvalidated score: refused (exit 2). Otherwise the declared-synthetic records are budgeted as
+    if the rest were human, and the note says so."""
+    if n_scored and n_flagged / n_scored > cap:
+        raise AuditError(
+            f"Refusing to cap synthetic records by detector score ({rule_id}): {why_not}. The detector flags "
+            f"{n_flagged / n_scored:.1%} of the undeclared records, over the {cap:.0%} cap, and removing "
+            "them by an unvalidated score would mostly strip human text. Filter without the cap "
+            f"(--ignore {rule_id}) or use a detector validated for this corpus.")
+    note = (f"{why_not}; no record was removed by detector score and the output's synthetic share "
+            "among undeclared records is unknown (declared-synthetic records were capped as if they "
+            "were human)")
+    n_und = int(und.sum())
+    budget = int(np.floor(cap / (1.0 - cap) * n_und + 1e-9)) if cap < 1 else int(declared.sum())
+    removed_declared = _keep_declared(records, declared, und, min(budget, int(declared.sum())), seed)
+    return CapResult(cap, removed_declared, np.zeros(len(records), dtype=bool),
+                     int((declared & ~removed_declared).sum()), int(declared.sum()), n_flagged, None, None, True,
+                     note)
+
+
+def _remove_to_cap(records: RecordTable, model: ShareModel, flagged: np.ndarray, und: np.ndarray, cap: float,
+                   n_scored: int, rule_id: str) -> tuple[np.ndarray, bool, list[str]]:
+    """(removed mask, whether the cap was reachable, notes) of case A: the fewest flagged records to
+    remove, highest score first per source, so that the undeclared records' expected share bound
+    meets the cap; nothing when it already does.
+
+    Needs every undeclared record scored: an unscored sample cannot say which records to remove."""
+    removed = np.zeros(len(records), dtype=bool)
+    if model.share(0, 0)["ci_high"] <= cap:
+        return removed, True, []
+    if n_scored < model.n_und:
+        raise AuditError(f"Capping by detector score ({rule_id}) needs a score for every record, but "
+                         f"{model.n_und - n_scored} undeclared records were not scored.")
+    n_flagged = int(flagged.sum())
+    notes: list[str] = []
+    reachable = True
+    to_remove = _search(lambda k: model.share(k, 0)["ci_high"] <= cap, 0, n_flagged)
+    if to_remove is None:
+        to_remove, reachable = n_flagged, False
+        notes.append("removing every record the detector flags still leaves the expected synthetic share's "
+                     "upper bound over the cap: the detector misses too much of this corpus to reach it")
+    return _remove_flagged(records, flagged, und, to_remove), reachable, notes
 
 
 def _search(ok, lo: int, hi: int) -> int | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.registry import catalogue, metric_spec, options_sections
+from ..checks.spec import Rule
 from ..config import FieldMap
 from ..documents import Located, read_bytes_bounded, read_document
 from ..errors import PolicyError
@@ -245,6 +246,8 @@ def _disabled(value: Any) -> frozenset[str]:
 
 
 def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
+    """The policy's active rules in order; a disabled rule is still checked for a known id and metric,
+    and the same rule (id and ``where``) may appear only once."""
     if value is None:
         return []
     if not isinstance(value, list):
@@ -254,45 +257,61 @@ def _rules(ctx: _Ctx, value: Any, fields: FieldMap) -> list[RuleSpec]:
     seen: set[tuple] = set()
     for i, r in enumerate(value):
         at = ("rules", i)
-        r = _mapping(ctx, r, RULE_KEYS, *at)
-        rid = r.get("id")
-        if not isinstance(rid, str) or not rid:
-            raise ctx.fail("every rule needs an 'id' (e.g. CA101)", *at)
-        doc = docs.get(rid)
-        metric = r.get("metric", doc.metric if doc else None)
-        if not isinstance(metric, str):
-            raise ctx.fail(f"rule {rid} needs a 'metric' (it is not a catalogued rule id)", *at)
-        if metric_spec(metric) is None:
-            raise ctx.fail(f"rule {rid} names unknown metric '{metric}' (see `collapse-audit rules list`)",
-                           *at, "metric")
-        if r.get("enabled", True) is False:
+        rule = _rule(ctx, _mapping(ctx, r, RULE_KEYS, *at), docs, fields, at)
+        if rule is None:
             continue
-        has_max, has_min = "max" in r, "min" in r
-        if has_max and has_min:
-            raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'", *at)
-        if has_max or has_min:
-            op = "max" if has_max else "min"
-            threshold = float(_number(ctx, r[op], *at, op))
-        elif doc is not None and metric == doc.metric:
-            # a catalogued id alone (`- {id: CA410}`) takes the catalogue's limit
-            op, threshold = doc.op, float(doc.limit)
-        else:
-            raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'"
-                           + ("" if doc is None else f" (its metric differs from the catalogued {doc.metric})"), *at)
-        severity = r.get("severity", doc.severity if doc else "error")
-        if severity not in ("error", "warning"):
-            raise ctx.fail(f"rule {rid} severity must be 'error' or 'warning', not {severity!r}", *at, "severity")
-        where = r.get("where")
-        if where is not None:
-            if not isinstance(where, dict) or list(where) != ["source"] or not isinstance(where["source"], (str, int)):
-                raise ctx.fail(f"rule {rid} 'where' must be {{source: VALUE}}", *at, "where")
-            if fields.source is None:
-                raise ctx.fail(f"rule {rid} uses 'where: {{source: ...}}' but fields.source is not set", *at, "where")
-            where = {"source": str(where["source"])}
-        key = (rid, where["source"] if where else "")
+        key = (rule.id, rule.where["source"] if rule.where else "")
         if key in seen:
-            raise ctx.fail(f"rule {rid} appears twice", *at)
+            raise ctx.fail(f"rule {rule.id} appears twice", *at)
         seen.add(key)
-        name = r.get("name", doc.name if doc else rid)
-        out.append(RuleSpec(rid, str(name), metric, op, threshold, severity, where, ctx.doc.line(*at)))
+        out.append(rule)
     return out
+
+
+def _rule(ctx: _Ctx, r: dict, docs: dict[str, Rule], fields: FieldMap, at: tuple) -> RuleSpec | None:
+    """One rule entry with the catalogue's defaults for its id filled in; None when it is disabled."""
+    rid = r.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise ctx.fail("every rule needs an 'id' (e.g. CA101)", *at)
+    doc = docs.get(rid)
+    metric = r.get("metric", doc.metric if doc else None)
+    if not isinstance(metric, str):
+        raise ctx.fail(f"rule {rid} needs a 'metric' (it is not a catalogued rule id)", *at)
+    if metric_spec(metric) is None:
+        raise ctx.fail(f"rule {rid} names unknown metric '{metric}' (see `collapse-audit rules list`)",
+                       *at, "metric")
+    if r.get("enabled", True) is False:
+        return None
+    op, threshold = _rule_limit(ctx, r, rid, doc, metric, at)
+    severity = r.get("severity", doc.severity if doc else "error")
+    if severity not in ("error", "warning"):
+        raise ctx.fail(f"rule {rid} severity must be 'error' or 'warning', not {severity!r}", *at, "severity")
+    where = _rule_where(ctx, r.get("where"), rid, fields, at)
+    name = r.get("name", doc.name if doc else rid)
+    return RuleSpec(rid, str(name), metric, op, threshold, severity, where, ctx.doc.line(*at))
+
+
+def _rule_limit(ctx: _Ctx, r: dict, rid: str, doc: Rule | None, metric: str, at: tuple) -> tuple[str, float]:
+    """(op, threshold): the rule's own ``max`` or ``min``; a catalogued id alone (``- {id: CA410}``)
+    takes the catalogue's limit, but not once its metric is changed (the limit would mean nothing)."""
+    has_max, has_min = "max" in r, "min" in r
+    if has_max and has_min:
+        raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'", *at)
+    if has_max or has_min:
+        op = "max" if has_max else "min"
+        return op, float(_number(ctx, r[op], *at, op))
+    if doc is not None and metric == doc.metric:
+        return doc.op, float(doc.limit)
+    raise ctx.fail(f"rule {rid} needs exactly one of 'max' or 'min'"
+                   + ("" if doc is None else f" (its metric differs from the catalogued {doc.metric})"), *at)
+
+
+def _rule_where(ctx: _Ctx, where: Any, rid: str, fields: FieldMap, at: tuple) -> dict | None:
+    """A rule's ``where: {source: VALUE}`` (the value as a string), which needs ``fields.source``."""
+    if where is None:
+        return None
+    if not isinstance(where, dict) or list(where) != ["source"] or not isinstance(where["source"], (str, int)):
+        raise ctx.fail(f"rule {rid} 'where' must be {{source: VALUE}}", *at, "where")
+    if fields.source is None:
+        raise ctx.fail(f"rule {rid} uses 'where: {{source: ...}}' but fields.source is not set", *at, "where")
+    return {"source": str(where["source"])}

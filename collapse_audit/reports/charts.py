@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as _html
 import math
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from ..checks import registry
@@ -114,62 +115,126 @@ def _svg_open(w: int, h: int, title: str, desc: str, ident: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _HistogramFrame:
+    """A score histogram's plot area and its two scales (values to x, counts to y)."""
+
+    lo: float
+    span: float
+    ymax: float
+    w: int = 380
+    h: int = 220
+    left: int = 44
+    right: int = 12
+    top: int = 22
+    bottom: int = 36
+
+    @property
+    def pw(self) -> int:
+        return self.w - self.left - self.right
+
+    @property
+    def ph(self) -> int:
+        return self.h - self.top - self.bottom
+
+    def xs(self, v: float) -> float:
+        return self.left + (v - self.lo) / self.span * self.pw
+
+    def ys(self, v: float) -> float:
+        return self.top + self.ph - v / self.ymax * self.ph
+
+
+def _figure(key: str, caption: str, body: list[str], note: str) -> str:
+    """One ``<figure>``: caption, the SVG and its note (``key`` names it ``chart-KEY`` for links)."""
+    return (
+        f'<figure id="chart-{esc(key)}"><figcaption>{esc(caption)}</figcaption>\n'
+        + "".join(body)
+        + note
+        + "</figure>\n"
+    )
+
+
 def _histogram_figure(hist: Histogram) -> str:
-    edges, counts = hist.edges, hist.counts
-    thr = hist.threshold
-    w, h, left, right, top, bottom = 380, 220, 44, 12, 22, 36
-    pw, ph = w - left - right, h - top - bottom
+    """A check's score histogram: bars below and above its threshold, the threshold line, and a
+    note with how many scored records reach it (and the check's estimate, when it gives one)."""
+    edges, counts, thr = hist.edges, hist.counts, hist.threshold
     lo, hi = edges[0], edges[-1]
-    span = (hi - lo) or 1.0
-    ymax = _nice_max(max(counts) if counts else 0)
-
-    def xs(v: float) -> float:
-        return left + (v - lo) / span * pw
-
-    def ys(v: float) -> float:
-        return top + ph - v / ymax * ph
-
-    total = sum(counts)
-    desc = f"{total} scored records in {len(counts)} bins from {lo:g} to {hi:g}"
-    if thr is not None:
-        above, scored, exact = flagged_share(hist, thr)
+    frame = _HistogramFrame(lo, (hi - lo) or 1.0, _nice_max(max(counts) if counts else 0))
+    reached = flagged_share(hist, thr) if thr is not None else None
+    desc = f"{sum(counts)} scored records in {len(counts)} bins from {lo:g} to {hi:g}"
+    if reached is not None:
+        above, _, exact = reached
         desc += f"; {'' if exact else 'about '}{above} at or above the threshold {fmt_number(thr)}"
-    out = [_svg_open(w, h, hist.title, desc, "hist")]
+    out = [_svg_open(frame.w, frame.h, hist.title, desc, "hist")]
+    out += _histogram_grid(frame)
+    out += _histogram_bars(frame, edges, counts, thr)
+    out += _histogram_axis(frame, hist.x_label)
+    if thr is not None and lo <= thr <= hi:
+        out.append(_threshold_marker(frame, thr))
+    out.append("</svg>\n")
+    return _figure(hist.key, hist.caption, out, _histogram_note(hist, reached))
+
+
+def _histogram_grid(frame: _HistogramFrame) -> list[str]:
+    """Grid lines at half and full height with their counts, so bar heights can be read."""
+    out = []
     for frac in (0.5, 1.0):
-        y = ys(ymax * frac)
+        y = frame.ys(frame.ymax * frac)
         out.append(
-            f'<line class="grid" x1="{left}" y1="{_n(y)}" x2="{w - right}" y2="{_n(y)}"/>'
-            f'<text class="tick" x="{left - 4}" y="{_n(y + 3)}" text-anchor="end">'
-            f'{esc(fmt_number(ymax * frac))}</text>\n'
+            f'<line class="grid" x1="{frame.left}" y1="{_n(y)}" x2="{frame.w - frame.right}" y2="{_n(y)}"/>'
+            f'<text class="tick" x="{frame.left - 4}" y="{_n(y + 3)}" text-anchor="end">'
+            f'{esc(fmt_number(frame.ymax * frac))}</text>\n'
         )
+    return out
+
+
+def _histogram_bars(frame: _HistogramFrame, edges: list[float], counts: list[int], thr: float | None) -> list[str]:
+    """One bar per bin, in the "above" colour from the threshold up, each with its range and count as a tooltip."""
+    out = []
+    top, ph = frame.top, frame.ph
     for e0, e1, n in zip(edges[:-1], edges[1:], counts, strict=True):
-        x0, x1 = xs(e0), xs(e1)
+        x0, x1 = frame.xs(e0), frame.xs(e1)
         color = COLORS["above"] if thr is not None and e0 >= thr - 1e-12 else COLORS["below"]
-        bh = n / ymax * ph
+        bh = n / frame.ymax * ph
         out.append(
             f'<rect x="{_n(x0 + 0.5)}" y="{_n(top + ph - bh)}" width="{_n(max(0.5, x1 - x0 - 1))}" '
             f'height="{_n(bh)}" fill="{color}"><title>{e0:g}–{e1:g}: {n} records</title></rect>\n'
         )
-    out.append(f'<line class="axis" x1="{left}" y1="{top + ph}" x2="{w - right}" y2="{top + ph}"/>\n')
+    return out
+
+
+def _histogram_axis(frame: _HistogramFrame, x_label: str) -> list[str]:
+    """The x axis: its line, five evenly spaced score ticks and the label."""
+    left, top, ph, pw = frame.left, frame.top, frame.ph, frame.pw
+    out = [f'<line class="axis" x1="{left}" y1="{top + ph}" x2="{frame.w - frame.right}" y2="{top + ph}"/>\n']
     for k in range(5):
-        v = lo + span * k / 4
-        out.append(f'<text class="tick" x="{_n(xs(v))}" y="{top + ph + 13}" text-anchor="middle">{v:g}</text>')
+        v = frame.lo + frame.span * k / 4
+        out.append(f'<text class="tick" x="{_n(frame.xs(v))}" y="{top + ph + 13}" text-anchor="middle">{v:g}</text>')
     out.append(
-        f'\n<text class="tick" x="{_n(left + pw / 2)}" y="{h - 4}" text-anchor="middle">{esc(hist.x_label)}'
+        f'\n<text class="tick" x="{_n(left + pw / 2)}" y="{frame.h - 4}" text-anchor="middle">{esc(x_label)}'
         "</text>\n"
     )
-    if thr is not None and lo <= thr <= hi:
-        x = xs(thr)
-        anchor = "end" if x > left + pw * 0.6 else "start"
-        dx = -4 if anchor == "end" else 4
-        out.append(
-            f'<line class="thr" x1="{_n(x)}" y1="{top - 6}" x2="{_n(x)}" y2="{top + ph}"/>'
-            f'<text class="lbl" x="{_n(x + dx)}" y="{top - 8}" text-anchor="{anchor}">'
-            f'threshold {fmt_number(thr)}</text>\n'
-        )
-    out.append("</svg>\n")
+    return out
+
+
+def _threshold_marker(frame: _HistogramFrame, thr: float) -> str:
+    """The threshold as a vertical line with its value, labelled on the side that has room."""
+    x = frame.xs(thr)
+    anchor = "end" if x > frame.left + frame.pw * 0.6 else "start"
+    dx = -4 if anchor == "end" else 4
+    return (
+        f'<line class="thr" x1="{_n(x)}" y1="{frame.top - 6}" x2="{_n(x)}" y2="{frame.top + frame.ph}"/>'
+        f'<text class="lbl" x="{_n(x + dx)}" y="{frame.top - 8}" text-anchor="{anchor}">'
+        f'threshold {fmt_number(thr)}</text>\n'
+    )
+
+
+def _histogram_note(hist: Histogram, reached: tuple[int, int, bool] | None) -> str:
+    """The sentence under a histogram: records at or above the threshold ("about" when the bins
+    only approximate it) and the check's estimate with its interval."""
     notes = []
-    if thr is not None:
+    if reached is not None:
+        above, scored, exact = reached
         notes.append(
             f"{'' if exact else 'about '}{esc(fmt_number(above))} of {esc(fmt_number(scored))} scored records "
             # not "flagged": a rule's flagged records are another count (defined under the rules table)
@@ -178,13 +243,7 @@ def _histogram_figure(hist: Histogram) -> str:
     if hist.estimate is not None:
         what, share, low, high = hist.estimate
         notes.append(f"{esc(what)} {esc(fmt_pct(share))} (95% CI {esc(fmt_pct(low))}–{esc(fmt_pct(high))})")
-    note = f'<p class="note">{"; ".join(notes)}.</p>\n' if notes else ""
-    return (
-        f'<figure id="chart-{esc(hist.key)}"><figcaption>{esc(hist.caption)}</figcaption>\n'
-        + "".join(out)
-        + note
-        + "</figure>\n"
-    )
+    return f'<p class="note">{"; ".join(notes)}.</p>\n' if notes else ""
 
 
 _SIZE_BUCKETS = ((2, 2), (3, 3), (4, 4), (5, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, None))
@@ -268,36 +327,76 @@ def _declared_series() -> list[Any]:
     return sorted(declared, key=lambda d: palette.index(d.key) if d.key in palette else len(palette))
 
 
+@dataclass(frozen=True)
+class _SourcesFrame:
+    """The per-source figure's layout: one row of bars per source, one bar per series, shares to x."""
+
+    rows: int
+    bars: int              # series shown, i.e. bars per source row
+    xmax: float
+    w: int = 380
+    left: int = 124
+    right: int = 46
+    top: int = 32
+    bar_h: int = 12
+    gap: int = 14
+
+    @property
+    def row_h(self) -> int:
+        return self.bar_h * self.bars + self.gap
+
+    @property
+    def ph(self) -> int:
+        return self.row_h * self.rows
+
+    @property
+    def h(self) -> int:
+        return self.top + self.ph + 22
+
+    @property
+    def pw(self) -> int:
+        return self.w - self.left - self.right
+
+
 def _sources_figure(result: ScanResult) -> str:
+    """Per-source bars of every share a check declares for sources (``Check.source_series``), the
+    first ``MAX_SOURCE_BARS`` sources; empty when the scan grouped no sources or no series has data."""
     groups = source_groups(result)
     if not groups:
         return ""
-    series = []
-    for decl in _declared_series():
-        key, label, names = decl.key, decl.label, decl.metrics
-        present = [m for m in names if any(_is_number(g.get(m)) for _, g in groups)]
-        if present:
-            series.append((key, label, present[0]))
+    series = _present_series(groups)
     if not series:
         return ""
     shown = groups[:MAX_SOURCE_BARS]
     vmax = max([float(g[m]) for _, g in shown for _, _, m in series if _is_number(g.get(m))] + [0.0])
-    xmax = min(1.0, _nice_max(vmax)) if vmax > 0 else 0.1
-    w, left, right, top = 380, 124, 46, 32
-    bar_h, gap = 12, 14
-    row_h = bar_h * len(series) + gap
-    ph = row_h * len(shown)
-    h = top + ph + 22
-    pw = w - left - right
-    out = [
-        _svg_open(
-            w,
-            h,
-            "Per-source shares",
-            "Share of each source's records that are " + ", ".join(lbl for _, lbl, _ in series),
-            "src",
-        )
-    ]
+    frame = _SourcesFrame(len(shown), len(series), min(1.0, _nice_max(vmax)) if vmax > 0 else 0.1)
+    what = "Share of each source's records that are " + ", ".join(lbl for _, lbl, _ in series)
+    out = [_svg_open(frame.w, frame.h, "Per-source shares", what, "src")]
+    out += _sources_legend(series)
+    out += _sources_grid(frame)
+    for i, (name, g) in enumerate(shown):
+        out += _source_row(frame, frame.top + i * frame.row_h, name, g, source_records(result, g), series)
+    out.append("</svg>\n")
+    more = len(groups) - len(shown)
+    if more > 0:
+        what += f"; {more} more source{'s' if more != 1 else ''} in the table below"
+    return _figure("sources", "Per-source breakdown", out, f'<p class="note">{esc(what)}.</p>\n')
+
+
+def _present_series(groups: list[tuple[str, dict]]) -> list[tuple[str, str, str]]:
+    """(key, label, metric) of each declared series some source has a number for; of a series'
+    candidate metrics, the first one present is drawn."""
+    series = []
+    for decl in _declared_series():
+        present = [m for m in decl.metrics if any(_is_number(g.get(m)) for _, g in groups)]
+        if present:
+            series.append((decl.key, decl.label, present[0]))
+    return series
+
+
+def _sources_legend(series: list[tuple[str, str, str]]) -> list[str]:
+    """A colour swatch and label per series along the top, spaced by label length."""
+    out = []
     lx = 8.0
     for key, label, _ in series:
         out.append(
@@ -306,47 +405,50 @@ def _sources_figure(result: ScanResult) -> str:
         )
         lx += 24 + 6.5 * len(label)
     out.append("\n")
+    return out
+
+
+def _sources_grid(frame: _SourcesFrame) -> list[str]:
+    """Vertical grid lines at 0, half and full scale with their percentages."""
+    out = []
     for k in range(3):
-        v = xmax * k / 2
-        x = left + pw * k / 2
+        v = frame.xmax * k / 2
+        x = frame.left + frame.pw * k / 2
         out.append(
-            f'<line class="grid" x1="{_n(x)}" y1="{top - 4}" x2="{_n(x)}" y2="{top + ph}"/>'
-            f'<text class="tick" x="{_n(x)}" y="{top + ph + 13}" text-anchor="middle">{esc(fmt_pct(v, 0))}</text>\n'
+            f'<line class="grid" x1="{_n(x)}" y1="{frame.top - 4}" x2="{_n(x)}" y2="{frame.top + frame.ph}"/>'
+            f'<text class="tick" x="{_n(x)}" y="{frame.top + frame.ph + 13}" text-anchor="middle">'
+            f'{esc(fmt_pct(v, 0))}</text>\n'
         )
-    for i, (name, g) in enumerate(shown):
-        y0 = top + i * row_h
-        short = name if len(name) <= 16 else name[:15] + "…"
-        n = source_records(result, g)
+    return out
+
+
+def _source_row(frame: _SourcesFrame, y0: float, name: str, g: dict, records: float | None,
+                series: list[tuple[str, str, str]]) -> list[str]:
+    """One source: its (shortened) name and record count on the left, then one bar per series
+    ("n/a" where the source lacks that number)."""
+    left, bar_h = frame.left, frame.bar_h
+    short = name if len(name) <= 16 else name[:15] + "…"
+    out = [
+        f'<text class="lbl" x="{left - 6}" y="{_n(y0 + bar_h * len(series) / 2 + 3)}" text-anchor="end">'
+        f"<title>{esc(name)}</title>{esc(short)}</text>"
+    ]
+    if records is not None:
         out.append(
-            f'<text class="lbl" x="{left - 6}" y="{_n(y0 + bar_h * len(series) / 2 + 3)}" text-anchor="end">'
-            f"<title>{esc(name)}</title>{esc(short)}</text>"
+            f'<text class="tick" x="{left - 6}" y="{_n(y0 + bar_h * len(series) / 2 + 14)}" '
+            f'text-anchor="end">{esc(fmt_number(records))} rec.</text>'
         )
-        if n is not None:
-            out.append(
-                f'<text class="tick" x="{left - 6}" y="{_n(y0 + bar_h * len(series) / 2 + 14)}" '
-                f'text-anchor="end">{esc(fmt_number(n))} rec.</text>'
-            )
-        for j, (key, label, m) in enumerate(series):
-            raw = g.get(m)
-            y = y0 + j * bar_h
-            if not _is_number(raw):
-                out.append(f'<text class="tick" x="{left + 2}" y="{_n(y + bar_h - 1)}">n/a</text>')
-                continue
-            v = float(raw)
-            bw = max(0.0, min(1.0, v / xmax)) * pw
-            out.append(
-                f'<rect x="{left}" y="{_n(y)}" width="{_n(max(bw, 0.5))}" height="{bar_h - 1}" fill="{_colour(key)}">'
-                f"<title>{esc(name)}: {esc(fmt_pct(v))} {esc(label)}</title></rect>"
-                f'<text class="tick" x="{_n(left + bw + 3)}" y="{_n(y + bar_h - 2)}">{esc(fmt_pct(v))}</text>'
-            )
-        out.append("\n")
-    out.append("</svg>\n")
-    more = len(groups) - len(shown)
-    note = "Share of each source's records that are " + ", ".join(lbl for _, lbl, _ in series)
-    if more > 0:
-        note += f"; {more} more source{'s' if more != 1 else ''} in the table below"
-    return (
-        '<figure id="chart-sources"><figcaption>Per-source breakdown</figcaption>\n'
-        + "".join(out)
-        + f'<p class="note">{esc(note)}.</p>\n</figure>\n'
-    )
+    for j, (key, label, m) in enumerate(series):
+        raw = g.get(m)
+        y = y0 + j * bar_h
+        if not _is_number(raw):
+            out.append(f'<text class="tick" x="{left + 2}" y="{_n(y + bar_h - 1)}">n/a</text>')
+            continue
+        v = float(raw)
+        bw = max(0.0, min(1.0, v / frame.xmax)) * frame.pw
+        out.append(
+            f'<rect x="{left}" y="{_n(y)}" width="{_n(max(bw, 0.5))}" height="{bar_h - 1}" fill="{_colour(key)}">'
+            f"<title>{esc(name)}: {esc(fmt_pct(v))} {esc(label)}</title></rect>"
+            f'<text class="tick" x="{_n(left + bw + 3)}" y="{_n(y + bar_h - 2)}">{esc(fmt_pct(v))}</text>'
+        )
+    out.append("\n")
+    return out

@@ -105,19 +105,74 @@ def _round(v: Any, digits: int = 4) -> Any:
     return round(v, digits) if isinstance(v, float) else v
 
 
+def _records_total(result: dict) -> Any:
+    """Records in the corpus: the metric when the scan measured it, else the result's own count."""
+    total = c.metric(result, "records.total")
+    return c.get(result, "records", "total") if total is None else total
+
+
 def build(result: ScanResult | dict) -> dict[str, Any]:
     """The summary as a JSON-able dict (what ``render_json`` writes)."""
     res = as_result(result)
     result = res.to_dict()
-    total = c.metric(result, "records.total")
-    if total is None:
-        total = c.get(result, "records", "total")
-    tokens = c.metric(result, TOKENS)
-    det = c.get(result, "detector", default={})
-    det = det if isinstance(det, dict) else {}
-    missing_frac = c.metric(result, "provenance.missing_fraction")
-    tool = c.get(result, "tool", default={})
+    total = _records_total(result)
+    summary: dict[str, Any] = {
+        "template": TEMPLATE,
+        "generated_by": _generated_by(result),
+        "general_information": _general_information(result, total),
+        "data_sources": {
+            "source_field": c.source_field(result),
+            "sources": _sources(result, total),
+            "synthetic_data": _synthetic_data(result, res),
+        },
+        "data_processing": _data_processing(result),
+    }
+    _from_checks(result, summary)
+    summary["to_complete"] = _todo_paths(summary)
+    return summary
 
+
+def _generated_by(result: dict) -> dict[str, Any]:
+    """Provenance of the summary itself: tool, policy, seed and the files read, so it can be reproduced."""
+    tool = c.get(result, "tool", default={})
+    return {
+        "tool": f"{tool.get('name', 'collapse-audit')} {tool.get('version', '')}".strip()
+        if isinstance(tool, dict)
+        else None,
+        "scan_started": c.get(result, "run", "started"),
+        "policy": c.get(result, "policy", "path"),
+        "policy_sha256": c.get(result, "policy", "sha256"),
+        "policy_source": c.get(result, "policy", "source"),
+        "seed": c.get(result, "run", "seed"),
+        "inputs": [
+            {"path": i.get("path"), "format": i.get("format"), "records": i.get("records"),
+             "size": i.get("size"), "fingerprint": i.get("fingerprint")}
+            for i in c.inputs(result)
+        ],
+        "skipped_inputs": result.get("skipped_inputs") or [],
+    }
+
+
+def _general_information(result: dict, total: Any) -> dict[str, Any]:
+    """Template section 1: modalities and training data size; provider, model and dates left to the provider."""
+    tokens = c.metric(result, TOKENS)
+    return {
+        "provider": None,
+        "model": None,
+        "modalities": ["text"],
+        "training_data_size": {
+            "records": total,
+            "records_unreadable_skipped": c.get(result, "records", "skipped", default=0),
+            "tokens": tokens,
+            "size_band": _size_band(tokens),
+        },
+        "languages": None,
+        "latest_acquisition_date": None,
+    }
+
+
+def _sources(result: dict, total: Any) -> list[dict[str, Any]]:
+    """Template section 2: one row per source the scan grouped, with its share of the corpus."""
     sources = []
     for name, g in c.source_groups(result):
         n = c.source_records(result, g)
@@ -134,102 +189,73 @@ def build(result: ScanResult | dict) -> dict[str, Any]:
                 "category": None,
             }
         )
+    return sources
 
-    allowlist = c.get(result, "policy", "fields", "license_allowlist")
-    summary: dict[str, Any] = {
-        "template": TEMPLATE,
-        "generated_by": {
-            "tool": f"{tool.get('name', 'collapse-audit')} {tool.get('version', '')}".strip()
-            if isinstance(tool, dict)
-            else None,
-            "scan_started": c.get(result, "run", "started"),
-            "policy": c.get(result, "policy", "path"),
-            "policy_sha256": c.get(result, "policy", "sha256"),
-            "policy_source": c.get(result, "policy", "source"),
-            "seed": c.get(result, "run", "seed"),
-            "inputs": [
-                {"path": i.get("path"), "format": i.get("format"), "records": i.get("records"),
-                 "size": i.get("size"), "fingerprint": i.get("fingerprint")}
-                for i in c.inputs(result)
-            ],
-            "skipped_inputs": result.get("skipped_inputs") or [],
+
+def _synthetic_data(result: dict, res: ScanResult) -> dict[str, Any]:
+    """Template section 2.5: declared, detected and estimated synthetic share, and the detector behind them."""
+    det = c.get(result, "detector", default={})
+    det = det if isinstance(det, dict) else {}
+    return {
+        "declared_share": _round(c.metric(result, "synthetic.declared_fraction")),
+        "detected_share": _round(c.metric(result, "synthetic.detected_fraction")),
+        "estimated_share": _round(c.metric(result, "synthetic.estimated_fraction")),
+        "estimated_share_ci95": [_round(c.metric(result, "synthetic.estimated_fraction_ci_low")),
+                                 _round(c.metric(result, "synthetic.estimated_fraction_ci_high"))],
+        "estimation_method": None,
+        "detector": {
+            "name": det.get("name"),
+            "version": det.get("version"),
+            "threshold": det.get("threshold"),
+            "records_scored": det.get("scored"),
+            "validation": det.get("validation"),
+            "applicability": applicability(res),
+        }
+        if det
+        else None,
+        "generating_models": None,
+    }
+
+
+def _data_processing(result: dict) -> dict[str, Any]:
+    """Template section 3: licences, provenance coverage, remaining duplication and the audit's verdict."""
+    missing_frac = c.metric(result, "provenance.missing_fraction")
+    return {
+        "licences": {
+            "found": None,
+            "allowlist": c.get(result, "policy", "fields", "license_allowlist"),
+            "outside_allowlist_share": _round(c.metric(result, "provenance.disallowed_license_fraction")),
         },
-        "general_information": {
-            "provider": None,
-            "model": None,
-            "modalities": ["text"],
-            "training_data_size": {
-                "records": total,
-                "records_unreadable_skipped": c.get(result, "records", "skipped", default=0),
-                "tokens": tokens,
-                "size_band": _size_band(tokens),
-            },
-            "languages": None,
-            "latest_acquisition_date": None,
+        "provenance": {
+            "coverage": _round(1 - missing_frac) if missing_frac is not None else None,
+            "records_without_provenance": c.metric(result, "provenance.missing_count"),
+            "values": None,
+            "undeclared_synthetic_records": c.metric(result, "provenance.undeclared_synthetic_count"),
         },
-        "data_sources": {
-            "source_field": c.source_field(result),
-            "sources": sources,
-            "synthetic_data": {
-                "declared_share": _round(c.metric(result, "synthetic.declared_fraction")),
-                "detected_share": _round(c.metric(result, "synthetic.detected_fraction")),
-                "estimated_share": _round(c.metric(result, "synthetic.estimated_fraction")),
-                "estimated_share_ci95": [_round(c.metric(result, "synthetic.estimated_fraction_ci_low")),
-                                         _round(c.metric(result, "synthetic.estimated_fraction_ci_high"))],
-                "estimation_method": None,
-                "detector": {
-                    "name": det.get("name"),
-                    "version": det.get("version"),
-                    "threshold": det.get("threshold"),
-                    "records_scored": det.get("scored"),
-                    "validation": det.get("validation"),
-                    "applicability": applicability(res),
+        "deduplication": {
+            "exact_duplicate_share_remaining": _round(c.metric(result, "duplicates.exact_fraction")),
+            "near_duplicate_share_remaining": _round(c.metric(result, "duplicates.near_fraction")),
+            "near_duplicate_clusters": c.metric(result, "duplicates.near_clusters"),
+            "method": "exact: NFC + whitespace-collapsed hashes; near: MinHash Jaccard over word shingles",
+            "applied_before_training": None,
+        },
+        "opt_outs_respected": None,
+        "illegal_content_removal": None,
+        "audit": {
+            "verdict": c.verdict(result),
+            "rules": [
+                {
+                    "id": r.get("id"),
+                    "name": r.get("name"),
+                    "status": r.get("status"),
+                    "value": r.get("value"),
+                    "threshold": r.get("threshold"),
+                    "op": r.get("op"),
                 }
-                if det
-                else None,
-                "generating_models": None,
-            },
-        },
-        "data_processing": {
-            "licences": {
-                "found": None,
-                "allowlist": allowlist,
-                "outside_allowlist_share": _round(c.metric(result, "provenance.disallowed_license_fraction")),
-            },
-            "provenance": {
-                "coverage": _round(1 - missing_frac) if missing_frac is not None else None,
-                "records_without_provenance": c.metric(result, "provenance.missing_count"),
-                "values": None,
-                "undeclared_synthetic_records": c.metric(result, "provenance.undeclared_synthetic_count"),
-            },
-            "deduplication": {
-                "exact_duplicate_share_remaining": _round(c.metric(result, "duplicates.exact_fraction")),
-                "near_duplicate_share_remaining": _round(c.metric(result, "duplicates.near_fraction")),
-                "near_duplicate_clusters": c.metric(result, "duplicates.near_clusters"),
-                "method": "exact: NFC + whitespace-collapsed hashes; near: MinHash Jaccard over word shingles",
-                "applied_before_training": None,
-            },
-            "opt_outs_respected": None,
-            "illegal_content_removal": None,
-            "audit": {
-                "verdict": c.verdict(result),
-                "rules": [
-                    {
-                        "id": r.get("id"),
-                        "name": r.get("name"),
-                        "status": r.get("status"),
-                        "value": r.get("value"),
-                        "threshold": r.get("threshold"),
-                        "op": r.get("op"),
-                    }
-                    for r in c.rules(result)
-                ],
-            },
+                for r in c.rules(result)
+            ],
         },
     }
-    _from_checks(result, summary)
-    summary["to_complete"] = _todo_paths(summary)
-    return summary
 
 
 def _from_checks(result: dict, summary: dict[str, Any]) -> None:
@@ -299,10 +325,20 @@ def render_markdown(result: ScanResult | dict) -> str:
     s = build(result)
     result = as_result(result).to_dict()
     gi, ds, dp = s["general_information"], s["data_sources"], s["data_processing"]
-    size = gi["training_data_size"]
-    syn = ds["synthetic_data"]
     gen = s["generated_by"]
-    out = [
+    out = _md_preamble(gen)
+    out += _md_general_information(gi["training_data_size"])
+    out += _md_sources(ds)
+    out += _md_files_audited(gen)
+    out += _md_synthetic_data(ds["synthetic_data"])
+    out += _md_licences(dp["licences"])
+    out += _md_other_information(dp, result)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _md_preamble(gen: dict[str, Any]) -> list[str]:
+    """Title and the sentence saying which tool, scan and policy measured the figures."""
+    return [
         "# Public summary of training content",
         "",
         f"Structured after the {md(TEMPLATE)}. Figures were measured by {md(gen['tool'] or 'collapse-audit')}"
@@ -317,7 +353,10 @@ def render_markdown(result: ScanResult | dict) -> str:
         "",
     ]
 
-    out += [
+
+def _md_general_information(size: dict[str, Any]) -> list[str]:
+    """Section 1: provider and model left to fill in, then the size table (records, tokens, size band)."""
+    return [
         "## 1. General information",
         "",
         "### 1.1 Provider identification",
@@ -330,8 +369,6 @@ def render_markdown(result: ScanResult | dict) -> str:
         "",
         "### 1.3 Modalities, overall training data size and other characteristics",
         "",
-    ]
-    out += [
         "| Item | Value |",
         "| --- | --- |",
         "| Modalities | Text |",
@@ -350,33 +387,41 @@ def render_markdown(result: ScanResult | dict) -> str:
         "",
     ]
 
-    out += ["## 2. List of data sources", ""]
-    if ds["sources"]:
-        if ds["source_field"]:
-            out += [
-                (f"Sources as recorded in the {code(ds['source_field'])} field of each record. Assign each to the "
-                "template's categories (2.1 public datasets, 2.2 licensed or other private third-party data, "
-                "2.3 crawled and scraped data, 2.4 user data, 2.5 synthetic data, 2.6 other)."),
-                "",
-            ]
-        out += [
-            "| Source | Records | Share of corpus | Synthetic (estimated) | Near-duplicate | Without provenance "
-            "| Category |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
-        ]
-        for src in ds["sources"]:
-            out.append(
-                f"| {md(src['name'])} | {c.fmt_number(src['records'])} | {c.fmt_pct(src['share'])} | "
-                f"{c.fmt_pct(src['synthetic_share_estimated'])} | {c.fmt_pct(src['near_duplicate_share'])} | "
-                f"{c.fmt_pct(src['provenance_missing_share'])} | {TODO} |"
-            )
-        out.append("")
-    else:
-        out += [
+
+def _md_sources(ds: dict[str, Any]) -> list[str]:
+    """Section 2: the per-source table (category left to the provider), or why there is none."""
+    out = ["## 2. List of data sources", ""]
+    if not ds["sources"]:
+        return out + [
             "The scan recorded no per-source breakdown (the policy names no `source` field, or no record has one). "
             + TODO,
             "",
         ]
+    if ds["source_field"]:
+        out += [
+            (f"Sources as recorded in the {code(ds['source_field'])} field of each record. Assign each to the "
+             "template's categories (2.1 public datasets, 2.2 licensed or other private third-party data, "
+             "2.3 crawled and scraped data, 2.4 user data, 2.5 synthetic data, 2.6 other)."),
+            "",
+        ]
+    out += [
+        "| Source | Records | Share of corpus | Synthetic (estimated) | Near-duplicate | Without provenance "
+        "| Category |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for src in ds["sources"]:
+        out.append(
+            f"| {md(src['name'])} | {c.fmt_number(src['records'])} | {c.fmt_pct(src['share'])} | "
+            f"{c.fmt_pct(src['synthetic_share_estimated'])} | {c.fmt_pct(src['near_duplicate_share'])} | "
+            f"{c.fmt_pct(src['provenance_missing_share'])} | {TODO} |"
+        )
+    out.append("")
+    return out
+
+
+def _md_files_audited(gen: dict[str, Any]) -> list[str]:
+    """The files read (with fingerprints), those skipped and what reproduces the scan: the audit trail."""
+    out: list[str] = []
     if gen["inputs"]:
         out += ["Files audited:", "", "| File | Records | Size | Fingerprint |", "| --- | ---: | ---: | --- |"]
         for i in gen["inputs"]:
@@ -392,10 +437,15 @@ def render_markdown(result: ScanResult | dict) -> str:
              f"policy found via {md(gen['policy_source'])}" if gen.get("policy_source") else ""]
     if any(trail):
         out += ["Reproduce with the same tool version and " + ", ".join(t for t in trail if t) + ".", ""]
+    return out
 
-    out += ["### 2.5 Synthetic data", ""]
+
+def _md_synthetic_data(syn: dict[str, Any]) -> list[str]:
+    """Section 2.5: the three synthetic shares with the estimate's interval, the detector and its validity."""
     ci = syn["estimated_share_ci95"]
-    out += [
+    out = [
+        "### 2.5 Synthetic data",
+        "",
         "| Measure | Share |",
         "| --- | ---: |",
         f"| Declared synthetic (provenance tags) | {_pct(syn['declared_share'])} |",
@@ -407,38 +457,47 @@ def render_markdown(result: ScanResult | dict) -> str:
     ]
     det = syn["detector"]
     if det and det.get("name"):
-        val = det.get("validation") if isinstance(det.get("validation"), dict) else {}
-        vbits = ", ".join(f"{md(k)} {md(c.fmt_number(v))}" for k, v in val.items() if not isinstance(v, (dict, list)))
-        out += [
-            f"Detector {md(det['name'])}"
-            + (f" {md(det['version'])}" if det.get("version") else "")
-            + (
-                f", {c.fmt_number(det['records_scored'])} records scored"
-                if det.get("records_scored") is not None
-                else ""
-            )
-            + (f"; validation {vbits}" if vbits else "")
-            + (f". Estimate: {md(syn['estimation_method'])}" if syn.get("estimation_method") else "")
-            + ".",
-            "",
-        ]
+        out += [_md_detector_sentence(det, syn), ""]
     app = det.get("applicability") if det else None
     if app:
         out += [f"Estimate validity: **{md(app['state'])}**"
                 + (f". {md(app['reason'])}" if app.get("reason") else "")
                 + f" Calibration: {md(app['calibration'])}.", ""]
     out += [f"Models used to generate synthetic data: {TODO}", ""]
+    return out
 
-    out += [
+
+def _md_detector_sentence(det: dict[str, Any], syn: dict[str, Any]) -> str:
+    """Which detector scored how many records, with its validation figures (a reader judges the estimate by them)."""
+    val = det.get("validation")
+    val = val if isinstance(val, dict) else {}
+    vbits = ", ".join(f"{md(k)} {md(c.fmt_number(v))}" for k, v in val.items() if not isinstance(v, (dict, list)))
+    return (
+        f"Detector {md(det['name'])}"
+        + (f" {md(det['version'])}" if det.get("version") else "")
+        + (
+            f", {c.fmt_number(det['records_scored'])} records scored"
+            if det.get("records_scored") is not None
+            else ""
+        )
+        + (f"; validation {vbits}" if vbits else "")
+        + (f". Estimate: {md(syn['estimation_method'])}" if syn.get("estimation_method") else "")
+        + "."
+    )
+
+
+def _md_licences(lic: dict[str, Any]) -> list[str]:
+    """Section 3 opening and 3.1 (opt-outs, left to the provider), then the licences found against the allowlist."""
+    out = [
         "## 3. Data processing aspects",
         "",
         "### 3.1 Respect of reservation of rights (text and data mining opt-outs)",
         "",
         TODO,
         "",
+        "#### Licences found",
+        "",
     ]
-    lic = dp["licences"]
-    out += ["#### Licences found", ""]
     if lic["found"]:
         tot = sum(v for v in lic["found"].values() if c._is_number(v)) or None
         allow = {str(a).lower() for a in lic["allowlist"]} if isinstance(lic["allowlist"], list) else None
@@ -456,10 +515,17 @@ def render_markdown(result: ScanResult | dict) -> str:
             f"Share of records with a licence outside the allowlist: {c.fmt_pct(lic['outside_allowlist_share'])}.",
             "",
         ]
+    return out
 
-    out += ["### 3.2 Removal of illegal content", "", TODO, ""]
+
+def _md_other_information(dp: dict[str, Any], result: dict) -> list[str]:
+    """Sections 3.2 (left to the provider) and 3.3: provenance, remaining duplication, the verdict and its rules."""
     pv, dd = dp["provenance"], dp["deduplication"]
-    out += [
+    out = [
+        "### 3.2 Removal of illegal content",
+        "",
+        TODO,
+        "",
         "### 3.3 Other information",
         "",
         "| Item | Value |",
@@ -486,4 +552,4 @@ def render_markdown(result: ScanResult | dict) -> str:
         out += ["| Rule | Name | Status |", "| --- | --- | --- |"]
         out += [f"| {md(r['id'])} | {md(r['name'])} | {md(r['status'])} |" for r in rules]
         out.append("")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return out

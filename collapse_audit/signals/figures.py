@@ -112,20 +112,7 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
     n = len(tok)
     lengths = tok.lengths
     keys, counts = tok.counts()
-
-    # sources of this batch (codes into ``names``)
-    codes: np.ndarray | None = None
-    names: list[str] = []
-    if source_field and source_field in batch.fields:
-        # same grouping as the engine's per-source index: blank -> "(missing)", first-seen order
-        values = [NONE if v is None or (isinstance(v, str) and not v.strip()) else str(v)
-                  for v in batch.fields[source_field]]
-        first: dict[str, int] = {}
-        codes = np.fromiter((first.setdefault(v, len(first)) for v in values), dtype=np.int64, count=n)
-        names = list(first)
-        if len(names) > MAX_SOURCES_PER_BATCH:
-            codes = np.minimum(codes, MAX_SOURCES_PER_BATCH)
-            names = names[:MAX_SOURCES_PER_BATCH] + [OTHER]
+    codes, names = _batch_sources(batch, source_field, n)
 
     # self-similarity sample: a bottom-k sample by a seeded priority of each record's (file, row)
     # slot, so the sample does not depend on batching, workers or shards; the state computes the
@@ -134,48 +121,78 @@ def prepare_part(batch, params: DiversityParams, seed: int, source_field: str | 
     prio = sample_priority(seed, batch.file_index, np.asarray(batch.rows, dtype=np.int64)) \
         if params.sample > 0 else None
 
-    hll = np.zeros((N_MAX, 1 << params.hll_p), dtype=np.uint8)
-    totals = np.zeros(N_MAX, dtype=np.int64)
-    # per-source registers and totals (no rows when the batch is not split by source)
-    src_hll = np.zeros((len(names), N_MAX, 1 << params.hll_p), dtype=np.uint8)
-    src_totals = np.zeros((len(names), N_MAX), dtype=np.int64)
-    for k, h, r in iter_ngrams(tok, N_MAX):
-        if k <= N_MAX:
-            totals[k - 1] = len(h)
-            idx, rank = index_rank(h, params.hll_p)
-            hll[k - 1] = _hll_groups(idx, rank, None, 1, params.hll_p)[0]
-            if codes is not None:
-                c = codes[r]
-                src_hll[:, k - 1] = _hll_groups(idx, rank, c, len(names), params.hll_p)
-                src_totals[:, k - 1] = np.bincount(c, minlength=len(names))
-
+    hll, totals, src_hll, src_totals = _ngram_registers(tok, params.hll_p, codes, len(names))
     sample = None if prio is None else {"index": gidx, "prio": prio, "seed": seed}
     part = {"records": n, "lengths": lengths.astype(np.int64), "keys": keys, "counts": counts,
             "hll": hll, "ngrams": totals, "sample": sample, "sources": None}
     if codes is not None:
-        sources = {}
-        vocab = tok.vocab if tok.vocab is not None else np.zeros(0, np.uint64)
-        nv = len(vocab)
-        if nv:
-            # token counts per (source, distinct token) in one bincount
-            tok_code = codes[record_index(tok)]
-            grid = np.bincount(tok_code * nv + tok.ids, minlength=len(names) * nv).reshape(len(names), nv)
-            order = np.argsort(vocab)
-            vocab_sorted = vocab[order]
-            grid = grid[:, order]
-        for ci, name in enumerate(names):
-            if nv:
-                keep = grid[ci] > 0
-                k_, c_ = vocab_sorted[keep], grid[ci][keep].astype(np.int64)
-            else:
-                k_, c_ = np.zeros(0, np.uint64), np.zeros(0, np.int64)
-            sel = codes == ci
-            sources[name] = {"records": int(sel.sum()), "lengths": lengths[sel].astype(np.int64),
-                             "keys": k_, "counts": c_, "hll": src_hll[ci], "ngrams": src_totals[ci], "sample": None}
-        part["sources"] = sources
+        part["sources"] = _source_parts(tok, codes, names, src_hll, src_totals)
         part["codes"] = codes
         part["names"] = names
     return part
+
+
+def _batch_sources(batch, source_field: str | None, n: int) -> tuple[np.ndarray | None, list[str]]:
+    """(code of each record's source, source names) of this batch; (None, []) when it is not split by
+    source. Grouped as the engine's per-source index groups: blank -> "(missing)", first-seen order,
+    sources past ``MAX_SOURCES_PER_BATCH`` pooled as "(other)" to bound the per-source state."""
+    if not source_field or source_field not in batch.fields:
+        return None, []
+    values = [NONE if v is None or (isinstance(v, str) and not v.strip()) else str(v)
+              for v in batch.fields[source_field]]
+    first: dict[str, int] = {}
+    codes = np.fromiter((first.setdefault(v, len(first)) for v in values), dtype=np.int64, count=n)
+    names = list(first)
+    if len(names) > MAX_SOURCES_PER_BATCH:
+        codes = np.minimum(codes, MAX_SOURCES_PER_BATCH)
+        names = names[:MAX_SOURCES_PER_BATCH] + [OTHER]
+    return codes, names
+
+
+def _ngram_registers(tok: Tokens, p: int, codes: np.ndarray | None,
+                     nsources: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """HyperLogLog registers and n-gram totals for n = 1..N_MAX, for the batch and per source
+    (the per-source arrays have no rows when ``codes`` is None): what the distinct-n figures count."""
+    hll = np.zeros((N_MAX, 1 << p), dtype=np.uint8)
+    totals = np.zeros(N_MAX, dtype=np.int64)
+    src_hll = np.zeros((nsources, N_MAX, 1 << p), dtype=np.uint8)
+    src_totals = np.zeros((nsources, N_MAX), dtype=np.int64)
+    for k, h, r in iter_ngrams(tok, N_MAX):
+        if k <= N_MAX:
+            totals[k - 1] = len(h)
+            idx, rank = index_rank(h, p)
+            hll[k - 1] = _hll_groups(idx, rank, None, 1, p)[0]
+            if codes is not None:
+                c = codes[r]
+                src_hll[:, k - 1] = _hll_groups(idx, rank, c, nsources, p)
+                src_totals[:, k - 1] = np.bincount(c, minlength=nsources)
+    return hll, totals, src_hll, src_totals
+
+
+def _source_parts(tok: Tokens, codes: np.ndarray, names: list[str], src_hll: np.ndarray,
+                  src_totals: np.ndarray) -> dict[str, dict]:
+    """One part per source of the batch (records, lengths, sorted token counts, its registers), so
+    each source's state folds in its own records without a second pass over the texts."""
+    vocab = tok.vocab if tok.vocab is not None else np.zeros(0, np.uint64)
+    nv = len(vocab)
+    if nv:
+        # token counts per (source, distinct token) in one bincount
+        tok_code = codes[record_index(tok)]
+        grid = np.bincount(tok_code * nv + tok.ids, minlength=len(names) * nv).reshape(len(names), nv)
+        order = np.argsort(vocab)
+        vocab_sorted = vocab[order]
+        grid = grid[:, order]
+    sources = {}
+    for ci, name in enumerate(names):
+        if nv:
+            keep = grid[ci] > 0
+            k_, c_ = vocab_sorted[keep], grid[ci][keep].astype(np.int64)
+        else:
+            k_, c_ = np.zeros(0, np.uint64), np.zeros(0, np.int64)
+        sel = codes == ci
+        sources[name] = {"records": int(sel.sum()), "lengths": tok.lengths[sel].astype(np.int64),
+                         "keys": k_, "counts": c_, "hll": src_hll[ci], "ngrams": src_totals[ci], "sample": None}
+    return sources
 
 
 def sample_priority(seed: int, file_index: int, rows: np.ndarray) -> np.ndarray:
