@@ -9,9 +9,11 @@ imports it the first time an attribute is read. The names keep their full types 
 On first use a stand-in imports its module, takes a copy of the module's namespace and becomes a
 plain module object, so from then on a lookup such as ``np.zeros`` costs exactly what it costs on
 numpy itself (a hot loop pays no import machinery); a name the module gains later (a submodule
-imported afterwards) is read from the module through the copy's ``__getattr__`` (PEP 562). The
-import runs under the interpreter's import lock, so threads that use a stand-in first at the same
-time import the module once. Unlike ``importlib.util.LazyLoader``, a stand-in never replaces the
+imported afterwards) is read from the module through the copy's ``__getattr__`` (PEP 562), but a
+name the module *rebinds* later is not seen: this is for libraries, whose names stay put (the
+package's own modules are imported in the functions that need them instead, as ``checks.synthetic``
+does). The import runs under the interpreter's import lock, so threads that use a stand-in first at
+the same time import the module once. Unlike ``importlib.util.LazyLoader``, a stand-in never replaces the
 real module in ``sys.modules`` (``import numpy`` anywhere else gets numpy itself), and a dotted
 name such as ``pyarrow.compute`` does not import its parent package before it is used.
 
