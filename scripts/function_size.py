@@ -29,7 +29,11 @@ MAX_LINES = 60
 MAX_COMPLEXITY = 14          # complexity 15 or more is listed
 
 #: "module.path:qualified.name" -> why it stays as it is (at most 5 entries).
-ALLOWED: dict[str, str] = {}
+ALLOWED: dict[str, str] = {
+    "collapse_audit.cli.scan:scan": "a Typer command: its length is the signature that declares the scan's "
+                                    "33 options (shared ones from cli/options.py) and the help text; the body "
+                                    "is 30 lines that build ScanOptions with scan_options() and emit",
+}
 
 _BRANCHES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.ExceptHandler, ast.match_case)
 

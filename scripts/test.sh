@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up (or refresh) .venv with every extra — CPU torch pinned by constraints.txt — plus the
 # browser the HTML report test needs, then lint (ruff, docstrings included), type-check (mypy,
-# strict on the core contracts; settings in pyproject.toml) and run the whole test suite.
+# strict on the core contracts; settings in pyproject.toml), list any function over 60 lines or of
+# complexity 15+ not on its short allow-list (scripts/function_size.py), and run the whole test suite.
 # CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 .venv/bin/python -m ruff check .
 .venv/bin/python -m mypy
+.venv/bin/python scripts/function_size.py
 exec .venv/bin/python -m pytest -q "$@"

@@ -100,18 +100,19 @@ class ExactDuplicates(Check):
     )
 
     def __init__(self, ctx=None):
+        from ..readers.places import Places  # here, so reading the rule catalogue loads no reader
+
         super().__init__(ctx)
         # distinct keys seen: high 64 bits -> (low 64 bits, index of the first record)
         self.index = SortedRuns(np.uint64, np.int64)
         self.first: list[np.ndarray] = []               # per record: internal index of its first copy
-        self.file_idx: list[np.ndarray] = []
-        self.rows: list[np.ndarray] = []
+        self.places = Places()                          # file, row and line of every record
         self.files: dict[int, str] = {}
         self.excerpts: dict[int, str] = {}              # first index -> excerpt (bounded)
         self.n = 0
         self._first_all: np.ndarray | None = None
 
-    state_attrs = ("index", "first", "file_idx", "rows", "files", "excerpts", "n")
+    state_attrs = ("index", "first", "places", "files", "excerpts", "n")
 
     def merge(self, other: Check) -> None:
         """Exact: the later shard's keys are looked up here and its records appended."""
@@ -177,8 +178,7 @@ class ExactDuplicates(Check):
         merged first copy (found in this index, or by a distributed key shuffle)."""
         self._merge_guard(other)
         self.first = [self._first_array(), remap[other._first_array()]]
-        self.file_idx += other.file_idx
-        self.rows += other.rows
+        self.places.extend(other.places)
         self.files.update(other.files)
         for f, text in other.excerpts.items():
             g = int(remap[f])
@@ -197,8 +197,7 @@ class ExactDuplicates(Check):
         n = len(keys)
         base = self.n
         self.files[batch.file_index] = batch.file
-        self.file_idx.append(np.full(n, batch.file_index, dtype=np.int32))
-        self.rows.append(np.asarray(batch.rows, dtype=np.int64))
+        self.places.add(batch)
         if n == 0:
             self.first.append(np.zeros(0, np.int64))
             return
@@ -236,9 +235,9 @@ class ExactDuplicates(Check):
             self._first_all = np.concatenate(self.first) if self.first else np.zeros(0, np.int64)
         return self._first_all
 
-    def _shown(self) -> tuple[list[tuple[int, int, int]], np.ndarray, np.ndarray]:
+    def _shown(self) -> list[tuple[int, int, int]]:
         """The largest groups as (first record, size, first repeat or -1 when one scan would keep
-        no excerpt for it), plus the per-record file indices and rows."""
+        no excerpt for it)."""
         first = self._first_array()
         total = len(first)
         firsts, sizes = np.unique(first, return_counts=True)
@@ -255,19 +254,15 @@ class ExactDuplicates(Check):
             f = int(group_first[j])
             k = int(np.searchsorted(g, f))
             shown.append((f, int(group_size[j]), int(repeat[k]) if rank[k] < MAX_EXCERPTS else -1))
-        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
-        rows = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        return shown, file_idx, rows
+        return shown
 
     def excerpt_requests(self) -> dict[int, tuple[int, int]]:
         """Where to read the texts of the largest groups' shown records (record -> file, row)."""
-        shown, file_idx, rows = self._shown()
-        return {r: (int(file_idx[r]), int(rows[r])) for f, _, r in shown if r >= 0 and f not in self.excerpts}
+        return {r: self.places.file_row(r) for f, _, r in self._shown() if r >= 0 and f not in self.excerpts}
 
     def add_excerpts(self, texts: dict[int, str]) -> None:
         """Keep excerpts of the shown records, read back by the engine after the scan."""
-        shown, _, _ = self._shown()
-        for f, _, r in shown:
+        for f, _, r in self._shown():
             if r in texts:
                 self.excerpts[f] = excerpt(texts[r])
 
@@ -287,9 +282,8 @@ class ExactDuplicates(Check):
             gid = dense[first]
         exact_group = pa.array(gid, type=pa.int64(), mask=gid < 0)
 
-        shown, file_idx, rows = self._shown()
-        largest = [{"size": size, "file": self.files[int(file_idx[f])], "row": int(rows[f]),
-                    "excerpt": self.excerpts.get(f) if r >= 0 else None} for f, size, r in shown]
+        largest = [{"size": size, **self.places.locate(f, self.files),
+                    "excerpt": self.excerpts.get(f) if r >= 0 else None} for f, size, r in self._shown()]
         flags = {"duplicates.exact_count": is_dup, "duplicates.exact_fraction": is_dup}
         metrics = {"duplicates.exact_count": count,
                    "duplicates.exact_fraction": float(count / total) if total else 0.0}

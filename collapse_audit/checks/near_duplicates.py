@@ -211,6 +211,8 @@ class NearDuplicates(Check):
     )
 
     def __init__(self, ctx=None):
+        from ..readers.places import Places  # here, so reading the rule catalogue loads no reader
+
         super().__init__(ctx)
         nd = self.options
         self.threshold = float(nd.threshold)
@@ -224,8 +226,7 @@ class NearDuplicates(Check):
         self.slot_record = RowStore(None, np.int64)            # slot -> internal record index
         self.uf = UnionFind()
         self.n = 0
-        self.file_idx: list[np.ndarray] = []
-        self.rows_: list[np.ndarray] = []
+        self.places = Places()                 # file, row and line of every record
         self.files: dict[int, str] = {}
         self.starts: list[tuple[int, int]] = []
         self.excerpts: dict[int, str] = {}
@@ -234,7 +235,7 @@ class NearDuplicates(Check):
         self.newer: list[np.ndarray] = []    # records that were the newer end of a link (excerpt-worthy)
         self._roots: np.ndarray | None = None
 
-    state_attrs = ("band_index", "sig_index", "sigs", "slot_record", "uf", "n", "file_idx", "rows_", "files",
+    state_attrs = ("band_index", "sig_index", "sigs", "slot_record", "uf", "n", "places", "files",
                    "starts", "excerpts", "pairs_checked", "pairs_verified", "newer")
 
     # ---- merging shards -----------------------------------------------------------------------
@@ -270,8 +271,7 @@ class NearDuplicates(Check):
         self._merge_guard(other)
         base = self.uf.append_shifted(other.uf)
         self.n += other.n
-        self.file_idx += other.file_idx
-        self.rows_ += other.rows_
+        self.places.extend(other.places)
         self.files.update(other.files)
         self.starts += [(s + base, g + base) for s, g in other.starts]
         for r, text in sorted(other.excerpts.items()):
@@ -449,13 +449,12 @@ class NearDuplicates(Check):
         self._keep_excerpts(newer, batch.texts, base)
 
     def _take_positions(self, batch) -> int:
-        """Remember where the batch's records are (file, row, global start) and give them union-find
+        """Remember where the batch's records are (file, row, line, global start) and give them union-find
         entries; returns the batch size. Done even for an empty batch, so file indexes stay dense."""
         n = len(batch)
         self.files[batch.file_index] = batch.file
         self.starts.append((self.n, batch.start))
-        self.file_idx.append(np.full(n, batch.file_index, dtype=np.int32))
-        self.rows_.append(np.asarray(batch.rows, dtype=np.int64))
+        self.places.add(batch)
         self.uf.extend(n)
         self.n += n
         return n
@@ -590,9 +589,7 @@ class NearDuplicates(Check):
         want = [i for i in self._shown_members() if i not in self.excerpts and np.isin(i, worthy)]
         if not want:
             return {}
-        file_idx = np.concatenate(self.file_idx)
-        rows = np.concatenate(self.rows_)
-        return {i: (int(file_idx[i]), int(rows[i])) for i in want}
+        return {i: self.places.file_row(i) for i in want}
 
     def add_excerpts(self, texts: dict[int, str]) -> None:
         """Keep excerpts of the shown members, read back by the engine after the scan."""
@@ -622,8 +619,6 @@ class NearDuplicates(Check):
             "duplicates.near_clusters": int(len(cluster_roots)),
         }
         hist = Counter(sizes[cluster_roots].tolist())
-        file_idx = np.concatenate(self.file_idx) if self.file_idx else np.zeros(0, np.int32)
-        rows = np.concatenate(self.rows_) if self.rows_ else np.zeros(0, np.int64)
         csizes = sizes[cluster_roots]
         largest = []
         top = cluster_roots[np.lexsort((cluster_roots, -csizes))[:LARGEST]]
@@ -637,7 +632,7 @@ class NearDuplicates(Check):
             for r in top.tolist():
                 largest.append({
                     "size": int(sizes[r]),
-                    "members": [{"file": self.files[int(file_idx[i])], "row": int(rows[i]),
+                    "members": [{**self.places.locate(i, self.files),
                                  "excerpt": self.excerpts.get(i) if i in worthy else None}
                                 for i in members_of[r]],
                 })

@@ -138,10 +138,12 @@ def metrics_from_flags(flags: Mapping[str, Any], mask: Any) -> dict[str, float]:
     n = int(mask.sum())
     for name, flag in flags.items():
         spec = metric_spec(name)
-        if spec is None:
+        if spec is None or spec.kind not in ("count", "fraction"):
             continue
+        # boolean flags (every built-in check's) are counted without copying the subset out
+        hits = int((flag & mask).sum()) if flag.dtype == bool else None
         if spec.kind == "count":
-            out[name] = int(flag[mask].sum())
-        elif spec.kind == "fraction" and n:
-            out[name] = float(flag[mask].mean())
+            out[name] = hits if hits is not None else int(flag[mask].sum())
+        elif n:
+            out[name] = hits / n if hits is not None else float(flag[mask].mean())
     return out

@@ -55,8 +55,8 @@ class SeenBefore(Check):
         ),
     )
     columns = (
-        Column("seen_before", "string", "The earlier snapshot's record this one duplicates ('FILE row N'); "
-               "null when new (--against)."),
+        Column("seen_before", "string", "The earlier snapshot's record this one duplicates ('FILE:LINE' in a line "
+               "format, 'FILE row N' otherwise); null when new (--against)."),
     )
 
     @classmethod

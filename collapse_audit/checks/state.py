@@ -20,6 +20,7 @@ import pyarrow as pa
 
 
 def _state_classes() -> dict[str, type]:
+    from ..readers.places import Places
     from ..signals.drift import PartitionCounter
     from ..signals.figures import DiversityParams, DiversityState
     from ..sketches.frequent import FrequentItems
@@ -28,7 +29,7 @@ def _state_classes() -> dict[str, type]:
     from ..text.index import RowStore, SortedRuns, UnionFind
 
     return {c.__name__: c for c in (SortedRuns, RowStore, UnionFind, DiversityState, DiversityParams,
-                                    FrequentItems, HyperLogLog, PartitionCounter, VocabularySample)}
+                                    FrequentItems, HyperLogLog, PartitionCounter, VocabularySample, Places)}
 
 
 class Packer:
@@ -73,7 +74,7 @@ class Packer:
             return [self.pack(x) for x in v]
         name = type(v).__name__
         if name in _state_classes():
-            return {"__o": name, "v": self.pack(dict(vars(v)))}
+            return {"__o": name, "v": self.pack(dict(v.__getstate__()))}   # what pickle would keep
         raise TypeError(f"cannot save a {type(v).__name__} in a check state")
 
 
@@ -108,7 +109,11 @@ def unpack(v: Any, arrays: Any) -> Any:
         if cls is None:
             raise ValueError(f"unknown state class {v['__o']!r}")
         obj: Any = object.__new__(cls)
-        obj.__dict__.update(unpack(v["v"], arrays))
+        state = unpack(v["v"], arrays)
+        if hasattr(cls, "__setstate__"):
+            obj.__setstate__(state)
+        else:
+            obj.__dict__.update(state)
         return obj
     raise ValueError(f"unreadable state entry {sorted(v)[:3]}")
 

@@ -82,9 +82,19 @@ class ShareAssessment:
 # ----------------------------------------------------------------------------- the posterior
 
 def _loglik(counts: np.ndarray, P: np.ndarray, N: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """log-likelihood [draw, grid point] of the corpus bin counts under p*P + (1-p)*N."""
-    mix = grid[None, :, None] * P[:, None, :] + (1.0 - grid[None, :, None]) * N[:, None, :]
-    return (counts[None, None, :] * np.log(np.maximum(mix, 1e-300))).sum(axis=2)
+    """log-likelihood [draw, grid point] of the corpus bin counts under p*P + (1-p)*N.
+
+    The share estimate evaluates this [draws x grid x bins] tensor dozens of times per scan (overall
+    and per source) after the workers are done: it is most of the scan's serial finishing work, so it
+    is computed in one buffer. Each element and the sum over bins are the same operations as the
+    plain expression ``(counts * log(max(p*P + (1-p)*N, 1e-300))).sum(-1)``: identical figures."""
+    g = grid[None, :, None]
+    mix = np.multiply(g, P[:, None, :])
+    mix += np.multiply(1.0 - g, N[:, None, :])
+    np.maximum(mix, 1e-300, out=mix)
+    np.log(mix, out=mix)
+    mix *= counts
+    return mix.sum(axis=2)
 
 
 def _posterior(counts, P, N, grid):

@@ -14,13 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..checks.base import CheckContext
 from ..checks.exact_duplicates import ExactDuplicates
 from ..checks.near_duplicates import NearDuplicates
 from ..config import ScanConfig
 from ..errors import AuditError
+from ..result.locations import record_location
 from .partials import KEY_SCHEME, read_manifest, read_state
 
 
@@ -33,20 +32,9 @@ class Previous:
     inputs: list[Any]
 
     def where(self, i: int) -> str:
-        """'FILE row N' of the earlier snapshot's record ``i``."""
-        file_idx = self._file_idx()
-        rows = self._rows()
-        return f"{self.exact.files.get(int(file_idx[i]), '?')} row {int(rows[i])}"
-
-    def _file_idx(self) -> np.ndarray:
-        if not hasattr(self, "_fi"):
-            self._fi = np.concatenate(self.exact.file_idx) if self.exact.file_idx else np.zeros(0, np.int32)
-        return self._fi
-
-    def _rows(self) -> np.ndarray:
-        if not hasattr(self, "_r"):
-            self._r = np.concatenate(self.exact.rows) if self.exact.rows else np.zeros(0, np.int64)
-        return self._r
+        """Where the earlier snapshot's record ``i`` is: ``FILE:LINE`` in a line format, else ``FILE row N``."""
+        loc = self.exact.places.locate(i, self.exact.files)
+        return record_location(loc["file"], loc["row"], self.exact.places.line(i))
 
     def describe(self) -> dict[str, Any]:
         """What the report says about the earlier snapshot."""

@@ -44,7 +44,8 @@ from .shards import ShardState, stats_from_json, stats_json
 from .sources import SourceIndex
 
 FORMAT = "collapse-audit-partial"
-FORMAT_VERSION = 2             # 2: state files listed with size and SHA-256, producer digest, listing fingerprint
+FORMAT_VERSION = 3             # 2: state files listed with size and SHA-256, producer digest, listing fingerprint;
+                               # 3: the duplicate checks keep each record's line (readers/places.py)
 MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 MAX_SHARDS = 65_536            # far beyond any cluster; a larger N is a typo or a hostile manifest

@@ -75,9 +75,9 @@ class SortedRuns:
         ``limit`` per query and run, oldest first, when given)."""
         qis: list[np.ndarray] = []
         vs: list[list[np.ndarray]] = [[] for _ in self.dtypes]
+        bounds = _Bounds(q)
         for keys, vals in zip(self.keys, self.vals, strict=True):
-            lo = np.searchsorted(keys, q, side="left")
-            hi = np.searchsorted(keys, q, side="right")
+            lo, hi = bounds.within(keys)
             cnt = hi - lo
             hit = np.flatnonzero(cnt)
             if len(hit) == 0:
@@ -92,6 +92,31 @@ class SortedRuns:
         if not qis:
             return np.zeros(0, np.int64), [np.zeros(0, d) for d in self.dtypes]
         return np.concatenate(qis), [np.concatenate(v) for v in vs]
+
+
+class _Bounds:
+    """Where each of many queries falls in sorted runs (``searchsorted``'s left and right ends).
+
+    numpy's binary search starts from the previous answer when queries ascend, so a large batch of
+    queries (a shard's keys looked up while merging, in the main process) is searched in sorted order
+    once per run and the answers put back in query order: the same answers, a fraction of the time."""
+
+    SORT_FROM = 4096     # fewer queries: search them as they are
+
+    def __init__(self, q: np.ndarray) -> None:
+        self.order = np.argsort(q, kind="stable") if len(q) >= self.SORT_FROM else None
+        self.q = q if self.order is None else q[self.order]
+
+    def within(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(left, right) insertion points of every query in ``keys``, in query order."""
+        lo = np.searchsorted(keys, self.q, side="left")
+        hi = np.searchsorted(keys, self.q, side="right")
+        if self.order is None:
+            return lo, hi
+        out_lo, out_hi = np.empty_like(lo), np.empty_like(hi)
+        out_lo[self.order] = lo
+        out_hi[self.order] = hi
+        return out_lo, out_hi
 
 
 class RowStore:

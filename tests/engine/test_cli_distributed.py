@@ -98,7 +98,7 @@ def test_against_an_earlier_snapshot(corpus, tmp_path):
     assert m["duplicates.against_near_count"] >= m["duplicates.against_exact_count"]
     assert m["duplicates.against_near_count"] < 2100
     ann = pq.read_table(tmp_path / "a.parquet").to_pydict()
-    assert ann["seen_before"][0] == f"{parts[0]} row 0"
+    assert ann["seen_before"][0] == f"{parts[0]}:1"          # its first line
     assert res["details"]["seen_before"]["earlier"]["records"] == 1200
     r = run_cli("scan", parts[1], "--against", state, "--seed", "3", "-q", "--sample", SAMPLE)
     assert r.returncode == 2 and "--seed" in r.stderr

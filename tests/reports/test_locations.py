@@ -126,3 +126,58 @@ def test_record_line_is_what_sarif_and_annotations_use() -> None:
     assert record_line(3, None, "jsonl") == 4
     assert record_line(3, None, "parquet") is None
     assert record_line(3, 0, "csv") is None and record_line(3, True, "csv") is None
+
+
+def csv_with_a_late_duplicate(tmp_path: Path) -> Path:
+    """x.csv: a header, a three-line value, a blank line; line 9 repeats the record on line 2."""
+    src = tmp_path / "x.csv"
+    src.write_text("text,provenance\n"
+                   f"{words(1)},human\n"                                    # line 2
+                   f"\"{words(2)}\nspans\nthree lines\",human\n"           # lines 3-5
+                   "\n"                                                    # blank line 6
+                   f"{words(3)},human\n"                                   # line 7
+                   f"{words(4)},human\n"                                   # line 8
+                   f"{words(1)},human\n")                                  # line 9: a copy of line 2
+    return src
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_csv_duplicate_is_shown_at_its_physical_line(tmp_path: Path, workers: int) -> None:
+    """The duplicate checks keep no batch, yet name the CSV line of their groups' records (with two
+    workers the CSV file is the second shard's, so its places are appended to the first's)."""
+    first = tmp_path / "a.jsonl"
+    first.write_text("".join(json.dumps(tagged(10 + i)) + "\n" for i in range(3)))
+    src = csv_with_a_late_duplicate(tmp_path)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    result = collapse_audit.scan([first.name, src.name], policy=str(policy), sample=0, workers=workers,
+                                 batch_size=2)
+    group = result.to_dict()["details"]["exact_duplicates"]["largest"][0]
+    assert (group["row"], group["line"]) == (0, 2)
+    assert_everywhere(result, f"{src.name}:2", 2)
+
+
+def test_places_keep_lines_as_runs_across_batches_shards_and_saved_state() -> None:
+    from collapse_audit.checks.state import Packer, unpack
+    from collapse_audit.readers.base import RecordBatch
+    from collapse_audit.readers.places import Places
+
+    def batch(file_index: int, rows: list[int], lines: list[int] | None) -> RecordBatch:
+        return RecordBatch(file=f"f{file_index}", file_index=file_index, start=0, rows=rows, lines=lines,
+                           texts=["t"] * len(rows))
+
+    first, later = Places(), Places()
+    first.add(batch(0, [0, 1, 2, 3], [2, 3, 7, 8]))      # CSV: header, then a 4-line value before row 2
+    first.add(batch(1, [0, 1], None))                    # Parquet: no lines
+    later.add(batch(2, [0, 1, 2], [1, 2, 3]))            # JSON Lines: line = row + 1
+    first.extend(later)
+    assert sum(len(r) for r in first.runs) == 4          # runs, not a number per record
+    files = {0: "a.csv", 1: "b.parquet", 2: "c.jsonl"}
+    packer = Packer()
+    saved = unpack(packer.pack(first), packer.arrays)
+    for places in (first, saved):
+        assert [places.line(i) for i in range(9)] == [2, 3, 7, 8, None, None, 1, 2, 3]
+        assert places.locate(2, files) == {"file": "a.csv", "row": 2, "line": 7}
+        assert places.locate(5, files) == {"file": "b.parquet", "row": 1}
+        assert places.locate(8, files) == {"file": "c.jsonl", "row": 2}
+        assert places.file_row(7) == (2, 1)
