@@ -46,15 +46,16 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from ..config import FieldMap, ScanConfig
-from ..readers.base import RecordBatch
+from ..lazy import np
 from ..result.sections import Section
 from ..text.excerpt import EXCERPT_CHARS, excerpt
 from .spec import RECORD_LEVELS, Column, Metric, Rule
+
+if TYPE_CHECKING:  # annotations only: reading the declarations does not load the readers
+    from ..readers.base import RecordBatch
 
 COLUMN_TYPES = ("int64", "float64", "string", "bool")
 _CODE = re.compile(r"^CA\d{3}$")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
+from ..lazy import np
 from ..result.formatting import fmt_metric, fmt_number
 from ..result.sections import Section, Table
 from ..text.tokens import batch_tokens, ngrams
@@ -19,7 +18,7 @@ from .base import Check, CheckResult
 from .registry import register_check
 from .spec import Metric, Rule, option
 
-NO_MATCH = np.iinfo(np.int64).max
+NO_MATCH = (1 << 63) - 1          # np.iinfo(np.int64).max: no training record has the gram
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
-
+from ..lazy import np
 from ..result.formatting import fmt_metric
 from ..result.sections import Section, Table
 from ..signals.figures import HEAVY_CANDIDATES, OTHER, DiversityParams, DiversityState, prepare_part

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
-
+from ..lazy import np
 from ..result.formatting import fmt_metric, fmt_number
 from ..result.sections import Section, Table
 from ..signals.drift import PartitionCounter, grouped_psi, js_divergence, kl_divergence, pooled_vector, score_psi

@@ -60,10 +60,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
-from ..readers.places import Places
+from ..lazy import np, pa
 from ..result.formatting import fmt_number
 from ..result.sections import Section, SizeCounts, SourceSeries, Table
 from ..sketches.hashing import mix64
@@ -86,8 +83,8 @@ MAX_EXCERPTS = 5000
 PREPARE_BYTES = 2 << 20      # text per vectorised step: bounds a worker's temporaries
 # Bits of each signature value kept for verification (b-bit minwise hashing): 8 or 16.
 VERIFY_BITS = 8
-VERIFY_DTYPE = np.uint16 if VERIFY_BITS == 16 else np.uint8
-_FNV = np.uint64(0x100000001B3)
+VERIFY_DTYPE = f"uint{VERIFY_BITS}"   # a dtype name: importing a check module does not import numpy
+_FNV = 0x100000001B3
 
 
 #: datasketch's choice for the common settings, so a scan does not import datasketch (and scipy:
@@ -125,10 +122,11 @@ def _integrate(f, a, b, n=200):
 def row_hash(sig: np.ndarray, salt: int) -> np.ndarray:
     """64-bit hash of each row of a uint32 matrix."""
     acc = np.full(sig.shape[0], (salt * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF, dtype=np.uint64)
+    fnv = np.uint64(_FNV)
     with np.errstate(over="ignore"):
         for c in range(sig.shape[1]):
             acc ^= sig[:, c]
-            acc *= _FNV
+            acc *= fnv
     return mix64(acc)
 
 
@@ -213,6 +211,8 @@ class NearDuplicates(Check):
     )
 
     def __init__(self, ctx=None):
+        from ..readers.places import Places  # here, so reading the rule catalogue loads no reader
+
         super().__init__(ctx)
         nd = self.options
         self.threshold = float(nd.threshold)

@@ -18,10 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from ..lazy import np, pa, pc
 from ..result.formatting import fmt_metric
 from ..result.sections import Section, Table
 from . import presenting as P

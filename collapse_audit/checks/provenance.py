@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-
+from ..lazy import np, pa
 from ..result.sections import Section, SourceSeries
 from ..text.excerpt import excerpt
 from . import presenting as P

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from ..config import FieldMap
+from ..lazy import np
 
 MISSING, HUMAN, SYNTHETIC, UNKNOWN = 0, 1, 2, 3
 

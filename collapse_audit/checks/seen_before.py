@@ -13,9 +13,7 @@ one int64 per record; the earlier indexes are read-only and shared.
 
 from __future__ import annotations
 
-import numpy as np
-import pyarrow as pa
-
+from ..lazy import np, pa
 from ..result.sections import Section, Table
 from . import presenting as P
 from .base import Check, CheckResult

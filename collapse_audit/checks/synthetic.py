@@ -18,15 +18,11 @@ from __future__ import annotations
 import heapq
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..detectors import applicability as A
-from ..detectors import calibration as C
-from ..detectors import witnesses as W
 from ..detectors.quantify import ShareAssessment, assess_share
 from ..errors import AuditError
+from ..lazy import np
 from ..result.formatting import fmt_interval, fmt_metric, fmt_number
 from ..result.sections import Histogram, Section, SourceSeries, Table
 from ..text.excerpt import excerpt
@@ -36,6 +32,12 @@ from .base import Check, CheckContext, CheckResult
 from .provenance_tags import HUMAN, SYNTHETIC, classify_tags, provenance_values, tag_text
 from .registry import register_check
 from .spec import Column, Metric, Rule, option
+
+# The detector's feature tables and models are imported by the functions that use them, so reading
+# the rule catalogue does not load them (nor numpy).
+if TYPE_CHECKING:
+    from ..detectors import applicability as A
+    from ..detectors import calibration as C
 
 TOP_K = 20
 BINS = 20
@@ -106,6 +108,8 @@ def load_calibration(opts: DetectorOptions, detector) -> C.Calibration | None:
     Loaded before the scan reads anything, so a file for another detector (name, version or weights
     hash) is an error naming the file, not a silently wrong estimate.
     """
+    from ..detectors import calibration as C
+
     if opts.calibration and opts.human_reference:
         raise AuditError(f"Both a calibration file ({opts.calibration}) and a human reference "
                          f"({opts.human_reference}) are given; use one (a labelled calibration already "
@@ -128,6 +132,7 @@ def load_witness(opts: DetectorOptions) -> tuple[Any, Any]:
     a wrong file is refused before anything is read.
     """
     from ..detectors import lm_witness
+    from ..detectors import witnesses as W
 
     witnesses = opts.witnesses
     env = os.environ.get(WITNESSES_ENV, "").strip()
@@ -148,6 +153,8 @@ def load_witness(opts: DetectorOptions) -> tuple[Any, Any]:
 
 def detector_reference(detector) -> A.Reference | None:
     """The shipped applicability reference of a built-in detector, checked against the weights."""
+    from ..detectors import applicability as A
+
     ref = A.load_reference(detector.name) if detector.name == "default" else None
     if ref is not None:
         A.check_reference_matches(ref, detector)
@@ -280,6 +287,8 @@ class Synthetic(Check):
 
     def prepare(self, batch):
         """Score the batch's sampled records and flag them for the applicability tests (no texts kept)."""
+        from ..detectors import applicability as A
+
         idx = self._selected(batch)
         tokens = np.fromiter((A.token_count(t) for t in batch.texts), dtype=np.int64, count=len(batch))
         if not len(idx):
@@ -363,6 +372,9 @@ class Synthetic(Check):
 
     def assess(self, scores, codes, tokens, bits, lm) -> ShareAssessment:
         """Applicability test + share estimate over these records (the whole corpus or one source)."""
+        from ..detectors import applicability as A
+        from ..detectors import witnesses as W
+
         scored, _, declared, _ = self._masks(scores, codes)
         use = scored & ~declared
         b = bits[use]

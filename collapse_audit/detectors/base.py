@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..lazy import np
 
 
 class Detector(abc.ABC):

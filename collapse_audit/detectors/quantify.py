@@ -30,8 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
+from ..lazy import np
 from .distributions import beta_ppf
 
 DRAWS = 200            # Dirichlet draws of the validation histograms

@@ -18,16 +18,26 @@ All functions take *counts* on a shared partition (same bins, same order) and ar
 
 Synthetic-score PSI: the synthetic check owns the scores, so the engine computes
 ``drift.score_psi = score_psi(profile.scores, scores)`` (or ``psi(expected, actual)`` on two
-``score_histogram`` outputs) — both sides use ``SCORE_EDGES``.
+``score_histogram`` outputs) — both sides use ``score_edges()``.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
-SCORE_EDGES = np.linspace(0.0, 1.0, 21)       # 20 equal-width bins on [0, 1]
+from ..lazy import np
+
 KL_SKEW = 0.01
 PSI_FLOOR = 1e-4
+
+
+@functools.cache
+def score_edges() -> np.ndarray:
+    """The synthetic-score histogram's 20 equal-width bins on [0, 1] (built on first use: importing
+    this module does not import numpy)."""
+    edges = np.linspace(0.0, 1.0, 21)
+    edges.flags.writeable = False
+    return edges
 
 
 def _shares(counts) -> np.ndarray:
@@ -93,17 +103,17 @@ def grouped_psi(expected_fine, actual_fine, groups: int = 10) -> float:
 
 
 def score_histogram(scores) -> np.ndarray:
-    """Counts of synthetic scores in ``SCORE_EDGES`` bins (NaN = not scored, ignored)."""
+    """Counts of synthetic scores in ``score_edges()`` bins (NaN = not scored, ignored)."""
     s = np.asarray(scores, dtype=np.float64)
     s = s[~np.isnan(s)]
-    return np.histogram(np.clip(s, 0.0, 1.0), bins=SCORE_EDGES)[0].astype(np.int64)
+    return np.histogram(np.clip(s, 0.0, 1.0), bins=score_edges())[0].astype(np.int64)
 
 
 def score_psi(baseline_scores: dict | None, scores=None, counts=None) -> float:
     """``drift.score_psi``: PSI of the scan's synthetic scores against the profile's histogram.
 
     ``baseline_scores`` is ``profile.scores`` ({"edges", "counts"}); pass either raw ``scores`` or
-    ``counts`` binned with ``SCORE_EDGES``. NaN when the profile has no score histogram.
+    ``counts`` binned with ``score_edges()``. NaN when the profile has no score histogram.
     """
     if not baseline_scores or not baseline_scores.get("counts"):
         return float("nan")

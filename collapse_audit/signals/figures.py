@@ -11,12 +11,12 @@ sample's signatures (sample × num_perm × 8 bytes, 512 KiB by default).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, fields
 
-import numpy as np
-
 from ..errors import AuditError
+from ..lazy import np
 from ..sketches.frequent import FrequentItems
 from ..sketches.hashing import mix64
 from ..sketches.hll import HyperLogLog, index_rank
@@ -28,15 +28,21 @@ from ..text.tokens import Tokens, batch_tokens, iter_ngrams, record_index, token
 
 N_MAX = 4
 
-# Token-length histogram: exact bins 0..63, then 16 bins per doubling (≈ 4.4 % wide) up to 2**26.
-LENGTH_EDGES = np.unique(np.concatenate([
-    np.arange(64), np.round(64 * 2.0 ** (np.arange(0, 20 * 16 + 1) / 16.0))
-])).astype(np.int64)
+
+@functools.cache
+def length_edges() -> np.ndarray:
+    """Where the token-length histogram's bins start: exact bins 0..63, then 16 bins per doubling
+    (≈ 4.4 % wide) up to 2**26. Built on first use: importing this module does not import numpy."""
+    edges = np.unique(np.concatenate([
+        np.arange(64), np.round(64 * 2.0 ** (np.arange(0, 20 * 16 + 1) / 16.0))
+    ])).astype(np.int64)
+    edges.flags.writeable = False
+    return edges
 
 
 def length_bins(lengths: np.ndarray) -> np.ndarray:
-    """The length histogram bin of each record length (bins start at ``LENGTH_EDGES``)."""
-    return np.searchsorted(LENGTH_EDGES, lengths, side="right") - 1
+    """The length histogram bin of each record length (bins start at ``length_edges()``)."""
+    return np.searchsorted(length_edges(), lengths, side="right") - 1
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,7 @@ def sample_signatures(texts: list[str], params: DiversityParams, seed: int) -> t
     return valid, sig
 
 
-EMPTY = np.iinfo(np.uint64).max
+EMPTY = (1 << 64) - 1          # np.iinfo(np.uint64).max
 #: a sampled state counts a type on its own when it holds at least 1/HEAVY of the tokens
 HEAVY = 4096
 #: how many of the corpus's most frequent tokens a per-source state is offered as heavy candidates
@@ -235,7 +241,7 @@ class DiversityState:
         self.hll = [HyperLogLog(params.hll_p) for _ in range(N_MAX)]
         self.ngrams = np.zeros(N_MAX, dtype=np.int64)
         self.buckets = np.zeros(1 << params.residual_bits, dtype=np.int64)
-        self.length_hist = np.zeros(len(LENGTH_EDGES), dtype=np.int64)
+        self.length_hist = np.zeros(len(length_edges()), dtype=np.int64)
         self.length_sum = 0
         self.length_sq = 0
         self.empty = 0
@@ -287,7 +293,7 @@ class DiversityState:
             self.hll[k].merge(part["hll"][k])
         self.ngrams += part["ngrams"]
         lengths = part["lengths"]
-        self.length_hist += np.bincount(length_bins(lengths), minlength=len(LENGTH_EDGES))
+        self.length_hist += np.bincount(length_bins(lengths), minlength=len(length_edges()))
         self.length_sum += int(lengths.sum())
         self.length_sq += int((lengths.astype(np.float64) ** 2).sum())
         self.empty += int((lengths == 0).sum())
@@ -386,7 +392,8 @@ class DiversityState:
             return 0.0
         cum = np.cumsum(self.length_hist)
         b = int(np.searchsorted(cum, q * n))
-        return float(LENGTH_EDGES[min(b, len(LENGTH_EDGES) - 1)])
+        edges = length_edges()
+        return float(edges[min(b, len(edges) - 1)])
 
     def figures(self, candidates: np.ndarray | None = None) -> dict[str, float]:
         """Every diversity figure by name, as the check and a profile report them (``candidates``:

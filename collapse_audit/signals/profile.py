@@ -6,8 +6,8 @@ A profile is one JSON file (``profile_version`` 1) holding:
   length statistics, self-similarity) and ``by_source`` figures;
 * ``tokens`` — the token distribution sketch: the ``top_k`` most frequent token hashes with their
   counts, plus the remaining occurrences folded into ``2**residual_bits`` hash buckets;
-* ``lengths`` — the token-length histogram (``LENGTH_EDGES`` bins);
-* ``scores`` — the synthetic-score histogram (``SCORE_EDGES`` bins) when a detector ran, else null;
+* ``lengths`` — the token-length histogram (``length_edges()`` bins);
+* ``scores`` — the synthetic-score histogram (``score_edges()`` bins) when a detector ran, else null;
 * ``params`` — the sketch settings, which a scan against this profile reuses so figures compare.
 
 Arrays are little-endian, zlib-compressed and base64-encoded (token hashes delta-encoded first).
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AuditError
-from .drift import SCORE_EDGES, score_histogram
+from .drift import score_edges, score_histogram
 from .figures import HEAVY_CANDIDATES, DiversityParams, DiversityState, prepare_part
 
 PROFILE_VERSION = 1
@@ -162,7 +162,7 @@ class ProfileBuilder:
         residual = np.maximum(residual, 0)
         scores = None
         if self.score_counts is not None:
-            scores = {"edges": [float(x) for x in SCORE_EDGES], "counts": [int(x) for x in self.score_counts],
+            scores = {"edges": [float(x) for x in score_edges()], "counts": [int(x) for x in self.score_counts],
                       "detector": self.detector}
         params = self.params.to_json()
         params["top_k"] = self.top_k

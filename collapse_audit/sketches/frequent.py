@@ -16,8 +16,7 @@ drop (at most the ``error`` at insertion time) — in practice almost exact for 
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..lazy import np
 from .hashing import add_sorted_counts
 
 

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-import numpy as np
+import functools
 
-GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+from ..lazy import np
+
+GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+
+
+@functools.cache
+def _splitmix() -> tuple[np.uint64, ...]:
+    """The golden ratio, multipliers and shifts as numpy scalars, so every step stays uint64 (built
+    on first use: importing this module does not import numpy)."""
+    return tuple(np.uint64(c) for c in (GOLDEN, _M1, _M2, 30, 27, 31))
 
 
 def mix64(x: np.ndarray, salt: int = 0) -> np.ndarray:
     """splitmix64 finaliser of ``x + salt * golden``: a bijective, well-mixed 64-bit hash."""
+    golden, m1, m2, s30, s27, s31 = _splitmix()
     with np.errstate(over="ignore"):
         z = np.asarray(x, dtype=np.uint64)
-        z = z + np.uint64(salt & 0xFFFFFFFFFFFFFFFF) * GOLDEN if salt else z.copy()
+        z = z + np.uint64(salt & 0xFFFFFFFFFFFFFFFF) * golden if salt else z.copy()
         t = np.empty_like(z)          # one scratch array for the three shifts
-        np.right_shift(z, _S30, out=t)
+        np.right_shift(z, s30, out=t)
         z ^= t
-        z *= _M1
-        np.right_shift(z, _S27, out=t)
+        z *= m1
+        np.right_shift(z, s27, out=t)
         z ^= t
-        z *= _M2
-        np.right_shift(z, _S31, out=t)
+        z *= m2
+        np.right_shift(z, s31, out=t)
         z ^= t
     return z
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from ..lazy import np
 
 
 def _sigma(x: float) -> float:

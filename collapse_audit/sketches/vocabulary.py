@@ -25,8 +25,7 @@ measured error against the exact value is in BENCHMARKS.md.
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..lazy import np
 from .hashing import add_sorted_counts, mix64
 
 #: salt of the sampling hash: independent of the token hash's own bits (used by other sketches)

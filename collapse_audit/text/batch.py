@@ -15,10 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from ..lazy import np, pa, pc
 from .memo import per_batch
 
 

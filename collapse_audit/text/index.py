@@ -12,8 +12,12 @@ used at corpus scale).
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
+
+from ..lazy import np
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 
 class SortedRuns:

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from ..lazy import np, pa, pc
 from .batch import NfcBatch
 
 MAX_ANALYSIS_CHARS = 100_000

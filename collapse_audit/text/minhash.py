@@ -29,8 +29,7 @@ call per shingle or per document.
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..lazy import np
 from ..sketches.hashing import mix64
 from .shingles import batch_shingles, reference_shingles
 

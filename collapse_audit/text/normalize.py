@@ -12,11 +12,10 @@ the result is exactly ``str.split()``'s.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
-import numpy as np
-import xxhash
-
+from ..lazy import np, xxhash
 from .batch import NfcBatch, nfc_texts
 
 # Everything ``str.isspace`` (and so ``str.split()``) treats as whitespace.
@@ -24,8 +23,14 @@ _ASCII_WS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _NON_ASCII_WS = "\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
                 "\u2028\u2029\u202f\u205f\u3000"
 
-_IS_WS = np.zeros(256, dtype=bool)
-_IS_WS[[ord(c) for c in _ASCII_WS]] = True
+
+@functools.cache
+def _is_ws() -> np.ndarray:
+    """Byte -> is ASCII whitespace (built on first use: importing this module does not import numpy)."""
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in _ASCII_WS]] = True
+    table.flags.writeable = False
+    return table
 
 
 def normalize_text(text: str) -> str:
@@ -57,13 +62,14 @@ def exact_keys(texts: list[str], nfc: NfcBatch | None = None) -> np.ndarray:
 
     # Whitespace is found from the positions of bytes <= 0x20 (all ASCII whitespace is, and few
     # bytes are): a 256-entry table lookup over every byte costs more than the rest together.
+    is_ws = _is_ws()
     cand = np.flatnonzero(raw <= 0x20)
-    pos = cand[_IS_WS[raw[cand]]]                      # whitespace bytes, ascending
+    pos = cand[is_ws[raw[cand]]]                       # whitespace bytes, ascending
     lengths = np.diff(offsets)
     nonempty = lengths > 0
     # Slow path (exactly str.split()): records with non-ASCII whitespace, or leading whitespace.
     slow = np.zeros(n, dtype=bool)
-    slow[nonempty] = _IS_WS[raw[offsets[:-1][nonempty]]]
+    slow[nonempty] = is_ws[raw[offsets[:-1][nonempty]]]
     if not nfc.ascii.all():
         slow[nfc.records_containing(_NON_ASCII_WS)] = True
     for i in np.flatnonzero(slow).tolist():

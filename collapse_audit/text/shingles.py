@@ -31,28 +31,31 @@ checks this over all code points.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from ..lazy import np, pa, pc
 from ..sketches.hashing import mix64
 from .batch import NfcBatch, nfc_texts, sorted_unique
 
 WORD_RE = re.compile(r"\w+")
 _NONWORD_RE2 = r"[^\p{L}\p{N}_]+"
 _SPECIAL_LOWER = ("\u0130", "\u03a3")          # İ, Σ
-_POLY = np.uint64(0x100000001B3)
+_POLY = 0x100000001B3                           # FNV prime: shingle = mix((t0 * P + t1) * P ...)
 _EMPTY_SALT = 0x5EED5EED
 
-# bytes that can be part of a token: ASCII word characters, and every byte of a non-ASCII character
-# (tokens holding those are re-split with the Unicode word class afterwards)
-_WORD = np.zeros(256, dtype=bool)
-for _b in range(256):
-    _WORD[_b] = _b >= 0x80 or chr(_b).isalnum() or _b == 0x5F
+
+@functools.cache
+def _word_bytes() -> np.ndarray:
+    """Byte -> can be part of a token: ASCII word characters, and every byte of a non-ASCII character
+    (tokens holding those are re-split with the Unicode word class afterwards). Built on first use:
+    importing this module does not import numpy."""
+    table = np.array([b >= 0x80 or chr(b).isalnum() or b == 0x5F for b in range(256)], dtype=bool)
+    table.flags.writeable = False
+    return table
+
 
 # token hash: mix64(sum_j byte_j * B**j mod 2**64, salt) over the token's UTF-8 bytes
 _B = 0xD6E8FEB86659FD93
@@ -89,7 +92,10 @@ class _Powers:
             return self.inv_lo[s & 4095] * self.inv_hi[hi]
 
 
-_POWERS = _Powers()
+@functools.cache
+def _powers() -> _Powers:
+    """The one table of powers, grown as needed (built on first use, not at import)."""
+    return _Powers()
 
 
 def span_hashes(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, seed: int,
@@ -97,6 +103,7 @@ def span_hashes(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, seed: int
     """Token hashes of the byte spans ``raw[starts[i]:ends[i]]`` (non-empty, in order), vectorised
     with prefix sums: sum_j b_j B**j over a span is (P[end] - P[start]) * B**-start. Works on
     segments of about ``segment`` bytes so the uint64 temporaries stay small."""
+    powers = _powers()
     out = np.empty(len(starts), dtype=np.uint64)
     i = 0
     while i < len(starts):
@@ -107,11 +114,11 @@ def span_hashes(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, seed: int
         e = ends[i:j] - base
         w = raw[base:int(ends[j - 1])].astype(np.uint64)
         with np.errstate(over="ignore"):
-            w *= _POWERS.powers(len(w))
+            w *= powers.powers(len(w))
             np.cumsum(w, out=w)
             before = w[np.maximum(s - 1, 0)]
             before[s == 0] = 0
-            out[i:j] = (w[e - 1] - before) * _POWERS.inverse(s)
+            out[i:j] = (w[e - 1] - before) * powers.inverse(s)
         i = j
     return mix64(out, salt=2 * seed + 1)
 
@@ -202,7 +209,7 @@ def tokenize_batch(texts: list[str], nfc: NfcBatch | None = None) -> TokenBatch:
     if n == 0 or S == 0:
         z = np.zeros(0, dtype=np.int64)
         return TokenBatch(raw, z, z, z, n)
-    word = _WORD[raw].view(np.int8)
+    word = _word_bytes()[raw].view(np.int8)
     edge = np.empty(S + 1, dtype=np.int8)
     edge[0] = word[0]
     np.subtract(word[1:], word[:-1], out=edge[1:S])
@@ -257,13 +264,14 @@ def combine(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.n
     sh_off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=sh_off[1:])
     out = np.empty(int(sh_off[-1]), dtype=np.uint64)
+    poly = np.uint64(_POLY)
     with np.errstate(over="ignore"):
         long_docs = lengths >= k
         if long_docs.any() and total >= k:
             m = total - k + 1
             acc = token_hashes[:m].copy()
             for j in range(1, k):
-                acc *= _POLY
+                acc *= poly
                 acc += token_hashes[j:j + m]
             # valid window starts: those whose window stays inside its record
             doc_of = np.repeat(np.arange(n), lengths)[:m]
@@ -279,7 +287,7 @@ def combine(token_hashes: np.ndarray, offsets: np.ndarray, k: int) -> tuple[np.n
                 live = sl > j
                 if not live.any():
                     break
-                acc[live] = acc[live] * _POLY + token_hashes[st[live] + j]
+                acc[live] = acc[live] * poly + token_hashes[st[live] + j]
             vals = np.empty(len(short), dtype=np.uint64)
             for L in np.unique(sl):
                 sel = sl == L
@@ -332,7 +340,7 @@ def reference_shingles(text: str, k: int, seed: int, cache: dict | None = None) 
             if h is None:
                 h = cache[t] = reference_token_hash(t, seed)
             toks.append(h)
-    P = int(_POLY)
+    P = _POLY
     if len(toks) >= k:
         out = []
         for i in range(len(toks) - k + 1):

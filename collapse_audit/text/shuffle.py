@@ -22,8 +22,7 @@ order. The functions are plain numpy so they run the same in one process (tests)
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..lazy import np
 from ..sketches.hashing import mix64
 from .index import pairs_within
 
@@ -32,8 +31,8 @@ from .index import pairs_within
 #: together first); this only bounds the quadratic work of huge families of templated near-copies.
 #: The benchmark corpus never reaches it (``benchmarks/check_reference.py`` would show a difference).
 BUCKET_LIMIT = 256
-SHIFT = np.uint64(40)
-_LOW = np.uint64((1 << 40) - 1)
+SHIFT = 40                  # record codes are shard << SHIFT | record
+_LOW = (1 << SHIFT) - 1
 
 
 def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
@@ -44,13 +43,13 @@ def verify(a: np.ndarray, b: np.ndarray, threshold: float) -> np.ndarray:
 
 def code(shard: int, records: np.ndarray) -> np.ndarray:
     """Record codes ``shard << 40 | record``."""
-    return (np.uint64(shard) << SHIFT) | np.asarray(records, dtype=np.uint64)
+    return (np.uint64(shard) << np.uint64(SHIFT)) | np.asarray(records, dtype=np.uint64)
 
 
 def split_code(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(shard, record) of record codes."""
     codes = np.asarray(codes, dtype=np.uint64)
-    return (codes >> SHIFT).astype(np.int64), (codes & _LOW).astype(np.int64)
+    return (codes >> np.uint64(SHIFT)).astype(np.int64), (codes & np.uint64(_LOW)).astype(np.int64)
 
 
 def _part(keys: np.ndarray, r: int) -> np.ndarray:

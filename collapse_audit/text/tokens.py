@@ -15,11 +15,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import xxhash
-
+from ..lazy import np, pa, pc, xxhash
 from ..sketches.hashing import mix64
 from .batch import NfcBatch, nfc_batch
 from .limits import MAX_ANALYSIS_CHARS, clip_for_analysis
@@ -27,7 +23,7 @@ from .memo import per_batch
 from .normalize import _NON_ASCII_WS
 
 PUNCT = string.punctuation + "“”‘’«»‹›—–…·•¿¡„‚′″§¶†‡"
-_POLY = np.uint64(0x100000001B3)        # FNV prime: n-gram hash = mix(((t0 * P + t1) * P + t2) ...)
+_POLY = 0x100000001B3                   # FNV prime: n-gram hash = mix(((t0 * P + t1) * P + t2) ...)
 
 
 @dataclass
@@ -149,10 +145,11 @@ def iter_ngrams(tok: Tokens, n_max: int):
     rec = record_index(tok)
     room = _room(tok, rec)
     raw = t
+    poly = np.uint64(_POLY)
     for n in range(1, n_max + 1):
         if n > 1:
             with np.errstate(over="ignore"):
-                nxt = raw[:-1] * _POLY
+                nxt = raw[:-1] * poly
                 nxt += t[n - 1:]
                 raw = nxt
         if L - n + 1 <= 0:
@@ -168,13 +165,14 @@ def ngrams(tok: Tokens, n: int, whole_short: bool = False) -> tuple[np.ndarray, 
     sequence instead (so short records can still match)."""
     t = tok.hashes
     m = len(t) - n + 1
+    poly = np.uint64(_POLY)
     if m <= 0:
         h, r = np.zeros(0, np.uint64), np.zeros(0, np.int64)
     else:
         raw = t[:m].copy()
         with np.errstate(over="ignore"):
             for k in range(1, n):
-                raw *= _POLY
+                raw *= poly
                 raw += t[k:m + k]
         rec = record_index(tok)
         h, r = _windows(raw, n, rec, _room(tok, rec))
@@ -190,6 +188,6 @@ def ngrams(tok: Tokens, n: int, whole_short: bool = False) -> tuple[np.ndarray, 
     with np.errstate(over="ignore"):
         for k in range(int(ln.max())):
             live = ln > k
-            acc[live] = acc[live] * _POLY + tok.hashes[start[live] + k]
+            acc[live] = acc[live] * poly + tok.hashes[start[live] + k]
     wh = mix64(acc + ln.astype(np.uint64), salt=1000 + n)
     return np.concatenate([h, wh]), np.concatenate([r, short.astype(np.int64)])

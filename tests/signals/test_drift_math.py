@@ -7,12 +7,12 @@ import math
 import numpy as np
 
 from collapse_audit.signals.drift import (
-    SCORE_EDGES,
     grouped_psi,
     js_divergence,
     kl_divergence,
     psi,
     quantile_groups,
+    score_edges,
     score_histogram,
     score_psi,
 )
@@ -60,8 +60,8 @@ def test_quantile_groups_balance_mass():
 def test_score_histogram_and_psi():
     s = np.array([0.0, 0.04, 0.5, 0.99, 1.0, np.nan])
     h = score_histogram(s)
-    assert h.sum() == 5 and len(h) == len(SCORE_EDGES) - 1 and h[0] == 2 and h[-1] == 2
-    base = {"edges": list(SCORE_EDGES), "counts": [int(x) for x in h]}
+    assert h.sum() == 5 and len(h) == len(score_edges()) - 1 and h[0] == 2 and h[-1] == 2
+    base = {"edges": list(score_edges()), "counts": [int(x) for x in h]}
     assert score_psi(base, scores=s) == 0.0
     assert score_psi(base, scores=np.full(10, 0.97)) > 1.0
     assert math.isnan(score_psi(None, scores=s))
