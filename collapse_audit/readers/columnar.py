@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import AuditError
+from ..lazy import pc
 from .base import BadRecord, BadRecordSink, InputFile, ReadOptions, RecordBatch
 from .fields import get_path, has_index
 from .records import TextError, record_text, safe, value_text

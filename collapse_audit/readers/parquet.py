@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from ..errors import AuditError
+from ..lazy import ds
 from .base import BadRecordSink, InputFile, Reader, ReadOptions, RecordBatch
 from .columnar import Columnar, arrow_errors, batches_from
 from .stats import InputStats
