@@ -19,7 +19,8 @@ from typing import Any
 from ..policy.evaluate import SETTLE
 from ..result import ScanResult
 from ..result.formatting import fmt_number, fmt_percent
-from .charts import esc
+from ..result.sections import Histogram
+from .charts import declared_figures, esc
 
 #: applicability test -> what its failure means, in plain words
 TEST_FAILED = {
@@ -136,10 +137,11 @@ def _n(x: float) -> str:
 
 def mixture_figure(res: ScanResult) -> str:
     """The corpus's score histogram (bars) against the fitted mixture (line), inline SVG."""
-    hist = (res.details.get("synthetic") or {}).get("histogram")
-    if not isinstance(hist, dict) or not hist.get("counts"):
+    # the score histogram as the synthetic check declares it (``Check.figures``), validated there
+    hist = next((f for f in declared_figures(res) if isinstance(f, Histogram) and f.key == "synthetic"), None)
+    if hist is None:
         return ""
-    edges, counts = [float(e) for e in hist["edges"]], [int(c) for c in hist["counts"]]
+    edges, counts = hist.edges, hist.counts
     total = sum(counts) or 1
     shares = [c / total for c in counts]
     mix = _reference_mixture(res, edges)
@@ -174,8 +176,6 @@ def mixture_figure(res: ScanResult) -> str:
 def _witness_block(res: ScanResult) -> dict:
     """The result's ``detector.witnesses`` block ({count, list, agree, families, ...}), or {}."""
     block = res.detector.get("witnesses")
-    if not isinstance(block, dict):
-        block = (res.details.get("synthetic") or {}).get("witnesses")
     return block if isinstance(block, dict) else {}
 
 
