@@ -137,8 +137,10 @@ class SeenBefore(Check):
         exact_of, near_of = self._all()
         total = len(near_of)
         exact, near = exact_of >= 0, near_of >= 0
-        where = self.previous.where
-        labels = [None if i < 0 else where(i) for i in near_of.tolist()]
+        labels: list[str | None] = [None] * total
+        seen = np.flatnonzero(near)
+        for i, label in zip(seen.tolist(), self.previous.where_all(near_of[seen]), strict=True):
+            labels[i] = label
         metrics = {
             "duplicates.against_exact_count": int(exact.sum()),
             "duplicates.against_exact_fraction": float(exact.sum() / total) if total else 0.0,

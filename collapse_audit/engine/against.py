@@ -14,11 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..checks.base import CheckContext
 from ..checks.exact_duplicates import ExactDuplicates
 from ..checks.near_duplicates import NearDuplicates
 from ..config import ScanConfig
 from ..errors import AuditError
+from ..readers.places import NO_LINE
 from ..result.locations import record_location
 from .partials import KEY_SCHEME, read_manifest, read_state
 
@@ -33,8 +36,16 @@ class Previous:
 
     def where(self, i: int) -> str:
         """Where the earlier snapshot's record ``i`` is: ``FILE:LINE`` in a line format, else ``FILE row N``."""
-        loc = self.exact.places.locate(i, self.exact.files)
-        return record_location(loc["file"], loc["row"], self.exact.places.line(i))
+        return self.where_all(np.array([i], dtype=np.int64))[0]
+
+    def where_all(self, idx: np.ndarray) -> list[str]:
+        """``where`` of every record in ``idx``, looked up together (a scan labels each record it has
+        seen before, so this runs once per such record in the main process)."""
+        places, names = self.exact.places, self.exact.files
+        file_idx, rows = places.file_rows(idx)
+        lines = places.lines(idx)
+        return [record_location(names.get(f, "?"), row, None if line == NO_LINE else line)
+                for f, row, line in zip(file_idx.tolist(), rows.tolist(), lines.tolist(), strict=True)]
 
     def describe(self) -> dict[str, Any]:
         """What the report says about the earlier snapshot."""

@@ -71,11 +71,21 @@ class Places:
         file_idx, rows, _, _ = self._arrays()
         return int(file_idx[i]), int(rows[i])
 
+    def file_rows(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(file indices, rows) of the records ``idx``, for labelling many records at once."""
+        file_idx, rows, _, _ = self._arrays()
+        return file_idx[idx], rows[idx]
+
+    def lines(self, idx: np.ndarray) -> np.ndarray:
+        """The 1-based physical line each record of ``idx`` starts on (``NO_LINE`` in a format without lines)."""
+        _, rows, starts, shifts = self._arrays()
+        shift = shifts[np.searchsorted(starts, idx, side="right") - 1]
+        return np.where(shift == NO_LINE, NO_LINE, rows[idx] + 1 + shift)
+
     def line(self, i: int) -> int | None:
         """The 1-based physical line record ``i`` starts on, or None in a format without lines."""
-        _, rows, starts, shifts = self._arrays()
-        shift = int(shifts[np.searchsorted(starts, i, side="right") - 1])
-        return None if shift == NO_LINE else int(rows[i]) + 1 + shift
+        line = int(self.lines(np.array([i], dtype=np.int64))[0])
+        return None if line == NO_LINE else line
 
     def locate(self, i: int, files: dict[int, str]) -> dict[str, Any]:
         """``file`` and ``row`` of record ``i``, and ``line`` where it is not simply ``row + 1``."""
