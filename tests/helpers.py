@@ -86,3 +86,56 @@ def zipf_texts(n_records: int, vocab: int, length: int = 60, seed: int = 0, a: f
     vocab_words = np.array([f"t{k}" for k in range(vocab)], dtype=object)
     toks = vocab_words[ranks].reshape(n_records, length)
     return [" ".join(row) for row in toks]
+
+
+# ---- processes, read from /proc (Linux): the signal tests check that no worker outlives a scan ----
+
+def _children_by_parent() -> dict[int, list[int]]:
+    """Every live process's children, by parent pid."""
+    children: dict[int, list[int]] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    return children
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid``."""
+    return _children_by_parent().get(pid, [])
+
+
+def descendant_pids(pid: int) -> set[int]:
+    """Every process below ``pid`` (children, their children, ...)."""
+    children = _children_by_parent()
+    out, stack = set(), [pid]
+    while stack:
+        for c in children.get(stack.pop(), []):
+            out.add(c)
+            stack.append(c)
+    return out
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process (not gone, not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def process_names(pids: set[int]) -> list[str]:
+    """The command names of those of ``pids`` still running."""
+    out = []
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/comm") as fh:
+                out.append(fh.read().strip())
+        except OSError:
+            pass
+    return out

@@ -11,34 +11,11 @@ import sys
 import time
 
 import pytest
-from helpers import REPO, run_cli, words, write_jsonl
+from helpers import REPO, alive, child_pids, run_cli, words, write_jsonl
 
 from collapse_audit.engine import ScanOptions, parallel, run_scan
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find child processes")
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            out.append(int(d))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +42,10 @@ def test_signal_stops_scan_and_workers_with_one_line(tmp_path, big_corpus, signa
                             cwd=REPO, env=env, start_new_session=True, text=True)
     try:
         deadline = time.monotonic() + 120
-        while len(_children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        while len(child_pids(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.0)  # workers busy with batches
-        workers = _children(proc.pid)
+        workers = child_pids(proc.pid)
         assert proc.poll() is None, "the scan finished before it could be signalled; enlarge the corpus"
         assert len(workers) >= 2
         sig = getattr(signal, signame)
@@ -84,9 +61,9 @@ def test_signal_stops_scan_and_workers_with_one_line(tmp_path, big_corpus, signa
     assert proc.returncode == code, err
     assert err.strip().splitlines() == [line], err
     deadline = time.monotonic() + 5
-    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+    while any(alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [w for w in workers if _alive(w)], "orphaned workers"
+    assert not [w for w in workers if alive(w)], "orphaned workers"
     assert os.listdir(tmp_path) == [], "no report and no temp file may be left behind"
 
 

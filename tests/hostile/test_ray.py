@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import REPO, run_cli, write_jsonl, zipf_texts
+from helpers import REPO, alive, descendant_pids, process_names, run_cli, write_jsonl, zipf_texts
 
 ray = pytest.importorskip("ray", reason="Ray is an optional extra (pip install 'collapse-audit[ray]')")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -113,43 +113,6 @@ def test_ray_engine_refuses_to_write_a_shard(cluster, tmp_path):
 
 # ---- the CLI: one line, the right exit code, no orphan ---------------------------------------------
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(d))
-    out, stack = set(), [pid]
-    while stack:
-        for c in children.get(stack.pop(), []):
-            out.add(c)
-            stack.append(c)
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _names(pids: set[int]) -> list[str]:
-    out = []
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/comm") as fh:
-                out.append(fh.read().strip())
-        except OSError:
-            pass
-    return out
-
-
 def test_bad_record_under_ray_is_one_clean_line(tmp_path):
     corpus = write_jsonl(tmp_path / "c.jsonl", [{"id": i, "text": f"record {i} " * 8} for i in range(200)]
                          + ["{broken"])
@@ -205,11 +168,11 @@ def test_sigterm_during_a_ray_scan_exits_143_and_leaves_no_process(tmp_path):
                             stderr=subprocess.PIPE, cwd=REPO, env=env, start_new_session=True, text=True)
     try:
         deadline = time.monotonic() + 240
-        while "raylet" not in _names(_descendants(proc.pid)) and proc.poll() is None \
+        while "raylet" not in process_names(descendant_pids(proc.pid)) and proc.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(3.0)                             # the cluster is up; the driver is connecting or scanning
-        family = _descendants(proc.pid)
+        family = descendant_pids(proc.pid)
         assert proc.poll() is None, "the scan ended before it could be signalled"
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
@@ -221,10 +184,10 @@ def test_sigterm_during_a_ray_scan_exits_143_and_leaves_no_process(tmp_path):
     assert err.strip().splitlines()[-1] == "collapse-audit: terminated", err
     assert "Traceback" not in err
     deadline = time.monotonic() + 30
-    while any(_alive(p) for p in family) and time.monotonic() < deadline:
+    while any(alive(p) for p in family) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = [p for p in family if _alive(p)]
+    left = [p for p in family if alive(p)]
     for p in left:                                  # never leave them behind, even when failing
         os.kill(p, signal.SIGKILL)
-    assert not left, f"orphaned processes: {_names(set(left))}"
+    assert not left, f"orphaned processes: {process_names(set(left))}"
     assert not (tmp_path / "r.json").exists()
